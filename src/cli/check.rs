@@ -1,0 +1,129 @@
+//! `check`: validation only.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use us_dicomizer::core::load;
+use us_dicomizer::core::settings::Settings;
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files, folders or .zip archives.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: &CheckArgs, settings: &Settings) -> i32 {
+    let gathered = load::gather(&args.paths, &settings.load);
+    let mut rows: Vec<serde_json::Value> = Vec::new();
+    for s in &gathered.skipped {
+        rows.push(serde_json::json!({"input": s.input, "status": "skipped", "reason": s.reason}));
+    }
+    let results: Vec<serde_json::Value> = {
+        use rayon::prelude::*;
+        gathered
+            .sources
+            .par_iter()
+            .map(|src| match load::load(src, &settings.load) {
+                Ok(f) => {
+                    let i = &f.info;
+                    let mut note = i.flags.join("; ");
+                    if i.may_have_burned_in_text() {
+                        if !note.is_empty() {
+                            note.push_str("; ");
+                        }
+                        note.push_str("may have burned-in text: needs a crop");
+                    }
+                    serde_json::json!({
+                        "input": src.display(), "status": "ok", "reason": if note.is_empty() { serde_json::Value::Null } else { note.into() },
+                        "modality": i.modality, "transfer_syntax": i.ts_kind.name(), "photometric": i.photometric,
+                        "columns": i.columns, "rows": i.rows, "frames": i.frames, "bits": i.bits_allocated,
+                        "regions": i.regions.len(), "sop_instance_uid": i.sop_instance_uid,
+                    })
+                }
+                Err(reason) => serde_json::json!({"input": src.display(), "status": "skipped", "reason": reason}),
+            })
+            .collect()
+    };
+    rows.extend(results);
+    // duplicates by SOP Instance UID, reported once
+    let mut seen = std::collections::HashMap::new();
+    for r in rows.iter_mut() {
+        let Some(uid) = r
+            .get("sop_instance_uid")
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+        else {
+            continue;
+        };
+        if uid.is_empty() {
+            continue;
+        }
+        if let Some(first) = seen.get(&uid) {
+            r["status"] = "skipped".into();
+            r["reason"] = format!("duplicate of {first} (same SOP Instance UID)").into();
+        } else {
+            seen.insert(uid, r["input"].as_str().unwrap_or("").to_string());
+        }
+    }
+    let ok = rows.iter().filter(|r| r["status"] == "ok").count();
+    let skipped = rows.len() - ok;
+    if args.json {
+        let out = serde_json::json!({"files": rows, "summary": {"ok": ok, "skipped": skipped}});
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    } else {
+        println!("{:<8} {:<44} DETAILS", "STATUS", "INPUT");
+        for r in &rows {
+            let input = r["input"].as_str().unwrap_or("");
+            let input = if input.chars().count() > 44 {
+                format!(
+                    "…{}",
+                    input
+                        .chars()
+                        .rev()
+                        .take(43)
+                        .collect::<Vec<_>>()
+                        .into_iter()
+                        .rev()
+                        .collect::<String>()
+                )
+            } else {
+                input.to_string()
+            };
+            let details = if r["status"] == "ok" {
+                let mut d = format!(
+                    "{} {} {}x{}x{} {}-bit",
+                    r["modality"].as_str().unwrap_or(""),
+                    r["transfer_syntax"].as_str().unwrap_or(""),
+                    r["columns"],
+                    r["rows"],
+                    r["frames"],
+                    r["bits"]
+                );
+                d.push_str(&format!(" {}", r["photometric"].as_str().unwrap_or("")));
+                if let Some(n) = r["reason"].as_str() {
+                    d.push_str(&format!(" ({n})"));
+                }
+                d
+            } else {
+                r["reason"].as_str().unwrap_or("").to_string()
+            };
+            println!(
+                "{:<8} {:<44} {}",
+                r["status"].as_str().unwrap_or(""),
+                input,
+                details
+            );
+        }
+        println!("{ok} usable, {skipped} skipped");
+    }
+    if skipped > 0 {
+        1
+    } else {
+        0
+    }
+}

@@ -1,0 +1,337 @@
+//! One file through the pipeline: decode, crop, encode, fix headers, de-identify, write.
+
+use std::io::Write;
+
+use dicom_core::{DataElement, PrimitiveValue, VR};
+use dicom_dictionary_std::tags;
+use dicom_encoding::text::SpecificCharacterSet;
+use dicom_object::{DefaultDicomObject, InMemDicomObject};
+use rayon::prelude::*;
+
+use super::header::{self, PixelDescription};
+use crate::core::crop::CropRect;
+use crate::core::dcm::{get_str, TransferSyntaxKind};
+use crate::core::load::{FileInfo, LoadedFile};
+use crate::core::pixels::{decode, encapsulated, jpeg, render, Frame};
+use crate::core::settings::{Encoding, JpegCropMode, Settings};
+
+const EXPLICIT_LE: &str = "1.2.840.10008.1.2.1";
+const JPEG_BASELINE: &str = "1.2.840.10008.1.2.4.50";
+
+/// How the pixels of one file will be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PixelPlan {
+    /// Decoded, cropped, written uncompressed (Explicit VR Little Endian).
+    Native,
+    /// JPEG Baseline frames copied untouched (no crop needed).
+    JpegCopy,
+    /// JPEG Baseline frames cropped in the DCT domain.
+    JpegLossless(CropRect),
+    /// Decoded, cropped, re-encoded as JPEG Baseline.
+    JpegEncode,
+}
+
+/// What was written.
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// The crop actually applied (may be snapped to the JPEG grid).
+    pub crop: CropRect,
+    pub frames: u32,
+    /// Pixel values differ from the original's (the input was lossy or we compressed).
+    pub lossy: bool,
+    pub transfer_syntax: String,
+    pub photometric: String,
+    pub plan: PixelPlan,
+}
+
+pub fn plan_for(
+    info: &FileInfo,
+    obj: &DefaultDicomObject,
+    crop: &CropRect,
+    settings: &Settings,
+) -> PixelPlan {
+    if settings.output.encoding == Encoding::Jpeg {
+        return PixelPlan::JpegEncode;
+    }
+    if info.ts_kind != TransferSyntaxKind::JpegBaseline || info.bits_allocated != 8 {
+        return PixelPlan::Native;
+    }
+    if crop.is_full(info.columns, info.rows) {
+        return PixelPlan::JpegCopy;
+    }
+    let mcu = encapsulated::frame_bytes(obj, info.frames, 0).and_then(|b| jpeg::mcu_size(&b));
+    let Ok(mcu) = mcu else {
+        return PixelPlan::JpegEncode;
+    };
+    if crop.x0 % mcu.0 == 0 && crop.y0 % mcu.1 == 0 {
+        return PixelPlan::JpegLossless(*crop);
+    }
+    match settings.output.jpeg_crop {
+        JpegCropMode::Snap => jpeg::snap_inward(crop, mcu)
+            .map(PixelPlan::JpegLossless)
+            .unwrap_or(PixelPlan::JpegEncode),
+        JpegCropMode::Reencode => PixelPlan::JpegEncode,
+    }
+}
+
+/// A file ready to be written: the new header (no pixel data), the pixels to write, and the
+/// original object that native frames are decoded from while writing.
+pub struct Prepared {
+    pub obj: DefaultDicomObject,
+    pub pixels: PixelOut,
+    pub written: Written,
+    pub src: DefaultDicomObject,
+    pub info: FileInfo,
+}
+
+pub enum PixelOut {
+    /// Uncompressed frames, decoded and cropped in chunks while writing.
+    Native {
+        frame_bytes: usize,
+        vr_ow: bool,
+        rect: CropRect,
+    },
+    Encapsulated(Vec<Vec<u8>>),
+}
+
+/// Decides and computes the pixel side and rewrites the pixel-describing header.
+pub fn prepare(
+    file: LoadedFile,
+    crop: CropRect,
+    settings: &Settings,
+    progress: &(dyn Fn(u32, u32) + Sync),
+) -> Result<Prepared, String> {
+    let LoadedFile { obj: src, info, .. } = file;
+    crop.validate(info.columns, info.rows)?;
+    let plan = plan_for(&info, &src, &crop, settings);
+    let q = settings.output.jpeg_quality;
+    let frames = info.frames;
+    let done = std::sync::atomic::AtomicU32::new(0);
+    let tick = || {
+        let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        progress(d, frames);
+    };
+    let (pixels, desc, written_crop) = match plan {
+        PixelPlan::Native => {
+            let first = decode::decode_cropped(&src, &info, 0, &crop)?;
+            let desc = PixelDescription {
+                rows: first.height,
+                columns: first.width,
+                frames,
+                spp: first.spp,
+                photometric: first.photometric.clone(),
+                bits: None,
+                new_lossy: None,
+                was_lossy: info.lossy,
+            };
+            let vr_ow = first.bytes_per_sample == 2;
+            (
+                PixelOut::Native {
+                    frame_bytes: first.data.len(),
+                    vr_ow,
+                    rect: crop,
+                },
+                desc,
+                crop,
+            )
+        }
+        PixelPlan::JpegCopy | PixelPlan::JpegLossless(_) => {
+            let rect = match plan {
+                PixelPlan::JpegLossless(r) => r,
+                _ => crop,
+            };
+            let out: Result<Vec<Vec<u8>>, String> = (0..frames)
+                .into_par_iter()
+                .map(|i| {
+                    let b = encapsulated::frame_bytes(&src, frames, i)?;
+                    let r = if plan == PixelPlan::JpegCopy {
+                        Ok(b)
+                    } else {
+                        jpeg::lossless_crop(&b, &rect)
+                    };
+                    tick();
+                    r
+                })
+                .collect();
+            let desc = PixelDescription {
+                rows: rect.height(),
+                columns: rect.width(),
+                frames,
+                spp: info.samples_per_pixel as u8,
+                photometric: info.photometric.clone(),
+                bits: None,
+                new_lossy: None,
+                was_lossy: true,
+            };
+            (PixelOut::Encapsulated(out?), desc, rect)
+        }
+        PixelPlan::JpegEncode => {
+            let palette = (info.photometric == "PALETTE COLOR")
+                .then(|| render::read_palette(&src))
+                .flatten();
+            let window = render::read_window(&src, info.pixel_representation == 1);
+            let out: Result<Vec<Vec<u8>>, String> = (0..frames)
+                .into_par_iter()
+                .map(|i| {
+                    let f = decode::decode_cropped(&src, &info, i, &crop)?;
+                    let e = render::to_8bit(&f, palette.as_ref(), window);
+                    let r = jpeg::encode(&e, q);
+                    tick();
+                    r
+                })
+                .collect();
+            let out = out?;
+            let colour = info.samples_per_pixel == 3 || info.photometric == "PALETTE COLOR";
+            let raw = crop.width() as f64
+                * crop.height() as f64
+                * if colour { 3.0 } else { 1.0 }
+                * frames as f64;
+            let compressed: usize = out.iter().map(|f| f.len()).sum::<usize>().max(1);
+            let desc = PixelDescription {
+                rows: crop.height(),
+                columns: crop.width(),
+                frames,
+                spp: if colour { 3 } else { 1 },
+                photometric: if colour {
+                    "YBR_FULL_422".into()
+                } else {
+                    "MONOCHROME2".into()
+                },
+                bits: Some((8, 8, 7, 0)),
+                new_lossy: Some((raw / compressed as f64, "ISO_10918_1")),
+                was_lossy: info.lossy,
+            };
+            (PixelOut::Encapsulated(out), desc, crop)
+        }
+    };
+    let transfer_syntax = match pixels {
+        PixelOut::Native { .. } => EXPLICIT_LE,
+        PixelOut::Encapsulated(_) => JPEG_BASELINE,
+    };
+    let written = Written {
+        crop: written_crop,
+        frames,
+        lossy: info.lossy || desc.new_lossy.is_some(),
+        transfer_syntax: transfer_syntax.to_string(),
+        photometric: desc.photometric.clone(),
+        plan,
+    };
+    // The new header: a copy of the original's without pixel data, then the new description.
+    let mut obj = header_copy(&src);
+    header::apply(&mut obj, &desc);
+    if !written_crop.is_full(info.columns, info.rows) {
+        crate::core::regions::crop_regions(&mut obj, &written_crop);
+    }
+    obj.update_meta(|m| {
+        m.transfer_syntax = transfer_syntax.to_string();
+        m.implementation_class_uid = crate::core::uid::implementation_class_uid();
+        m.implementation_version_name = Some(crate::core::uid::implementation_version_name());
+        m.update_information_group_length();
+    });
+    Ok(Prepared {
+        obj,
+        pixels,
+        written,
+        src,
+        info,
+    })
+}
+
+/// The original object without its pixel data (cheap: pixel data is not copied).
+fn header_copy(src: &DefaultDicomObject) -> DefaultDicomObject {
+    let meta = src.meta().clone();
+    let mut out = DefaultDicomObject::new_empty_with_meta(meta);
+    for e in src.iter().filter(|e| e.header().tag != tags::PIXEL_DATA) {
+        out.put(e.clone());
+    }
+    out
+}
+
+/// Writes the file: preamble, meta, the data set before (7FE0,0010), the pixels, the rest.
+pub fn write(
+    prepared: Prepared,
+    out: &mut dyn Write,
+    progress: &(dyn Fn(u32, u32) + Sync),
+) -> Result<(), String> {
+    let Prepared {
+        obj,
+        pixels,
+        written,
+        src,
+        info,
+    } = prepared;
+    let ts = dicom_transfer_syntax_registry::entries::EXPLICIT_VR_LITTLE_ENDIAN.erased();
+    let charset = get_str(&obj, tags::SPECIFIC_CHARACTER_SET)
+        .and_then(|c| SpecificCharacterSet::from_code(c.split('\\').next().unwrap_or("")))
+        .unwrap_or_default();
+    let meta = obj.meta().clone();
+    let ds = obj.into_inner();
+    let (before, after): (Vec<_>, Vec<_>) = ds
+        .into_iter()
+        .partition(|e| e.header().tag < tags::PIXEL_DATA);
+    let before = InMemDicomObject::from_element_iter(before);
+    let after = InMemDicomObject::from_element_iter(after);
+    let io = |e: std::io::Error| format!("write failed: {e}");
+    out.write_all(&[0u8; 128]).map_err(io)?;
+    out.write_all(b"DICM").map_err(io)?;
+    meta.write(&mut *out)
+        .map_err(|e| format!("cannot write file meta: {e}"))?;
+    before
+        .write_dataset_with_ts(&mut *out, &ts)
+        .map_err(|e| format!("cannot write data set: {}", first_line(&e.to_string())))?;
+    match pixels {
+        PixelOut::Encapsulated(mut frames) => {
+            encapsulated::write_encapsulated(&mut *out, &mut frames).map_err(io)?;
+        }
+        PixelOut::Native {
+            frame_bytes,
+            vr_ow,
+            rect,
+        } => {
+            let total = frame_bytes as u64 * written.frames as u64;
+            let padded = total + total % 2;
+            if padded > u32::MAX as u64 - 1 {
+                return Err("cropped pixel data is larger than 4 GB".into());
+            }
+            encapsulated::write_native_header(&mut *out, vr_ow, padded as u32).map_err(io)?;
+            let chunk = (rayon::current_num_threads() * 2).max(2) as u32;
+            let mut start = 0u32;
+            while start < written.frames {
+                let end = (start + chunk).min(written.frames);
+                let frames: Result<Vec<Frame>, String> = (start..end)
+                    .into_par_iter()
+                    .map(|i| decode::decode_cropped(&src, &info, i, &rect))
+                    .collect();
+                for f in frames? {
+                    if f.data.len() != frame_bytes {
+                        return Err(format!(
+                            "frame sizes differ within the file ({} vs {frame_bytes} bytes)",
+                            f.data.len()
+                        ));
+                    }
+                    out.write_all(&f.data).map_err(io)?;
+                }
+                progress(end, written.frames);
+                start = end;
+            }
+            if total % 2 == 1 {
+                out.write_all(&[0]).map_err(io)?;
+            }
+        }
+    }
+    if after.iter().next().is_some() {
+        after
+            .write_dataset_with_ts_cs(&mut *out, &ts, charset)
+            .map_err(|e| format!("cannot write data set: {}", first_line(&e.to_string())))?;
+    }
+    Ok(())
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or("").chars().take(200).collect()
+}
+
+/// Puts a value, replacing any previous one (helper for callers building headers).
+pub fn put_str(obj: &mut InMemDicomObject, tag: dicom_core::Tag, vr: VR, v: &str) {
+    obj.put(DataElement::new(tag, vr, PrimitiveValue::from(v)));
+}

@@ -1,0 +1,96 @@
+//! The manifest inside the archive (CSV and JSON): one row per exported entry, never an input
+//! path or any original identifier.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::{FileReport, Status};
+use crate::core::error::{CoreError, Result};
+
+#[derive(Serialize)]
+struct Row<'a> {
+    entry: &'a str,
+    frames: u32,
+    rows: u32,
+    columns: u32,
+    bytes: u64,
+    crop: [u32; 4],
+    crop_source: &'a str,
+    pixel_encoding: &'a str,
+    transfer_syntax: &'a str,
+    photometric: &'a str,
+    tags: &'a std::collections::BTreeMap<String, String>,
+}
+
+pub fn write<W: Write + std::io::Seek>(
+    zip: &mut zip::ZipWriter<W>,
+    reports: &[FileReport],
+) -> Result<()> {
+    let rows: Vec<Row> = reports
+        .iter()
+        .filter(|r| r.status == Status::Exported)
+        .map(|r| Row {
+            entry: r.output.as_deref().unwrap_or(""),
+            frames: r.frames.unwrap_or(0),
+            rows: r.rows_cols.map(|v| v.0).unwrap_or(0),
+            columns: r.rows_cols.map(|v| v.1).unwrap_or(0),
+            bytes: r.entry_bytes,
+            crop: r.crop.unwrap_or([0; 4]),
+            crop_source: r.crop_source.unwrap_or(""),
+            pixel_encoding: r.pixel_encoding.unwrap_or(""),
+            transfer_syntax: r.transfer_syntax.as_deref().unwrap_or(""),
+            photometric: r.photometric.as_deref().unwrap_or(""),
+            tags: &r.tags,
+        })
+        .collect();
+    let tag_keys: std::collections::BTreeSet<&String> =
+        rows.iter().flat_map(|r| r.tags.keys()).collect();
+    let mut csv = String::from("entry,frames,rows,columns,bytes,x0,y0,x1,y1,crop_source,pixel_encoding,transfer_syntax,photometric");
+    for k in &tag_keys {
+        csv.push(',');
+        csv.push_str(&csv_field(k));
+    }
+    csv.push('\n');
+    for r in &rows {
+        csv.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            csv_field(r.entry),
+            r.frames,
+            r.rows,
+            r.columns,
+            r.bytes,
+            r.crop[0],
+            r.crop[1],
+            r.crop[2],
+            r.crop[3],
+            r.crop_source,
+            r.pixel_encoding,
+            r.transfer_syntax,
+            csv_field(r.photometric)
+        ));
+        for k in &tag_keys {
+            csv.push(',');
+            csv.push_str(&csv_field(r.tags.get(*k).map(String::as_str).unwrap_or("")));
+        }
+        csv.push('\n');
+    }
+    let json = serde_json::to_vec_pretty(&serde_json::json!({ "tool": "us-dicomizer", "version": env!("CARGO_PKG_VERSION"), "entries": rows }))
+        .map_err(|e| CoreError::Invalid(e.to_string()))?;
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let zerr = |e: zip::result::ZipError| CoreError::Io(std::io::Error::other(e.to_string()));
+    zip.start_file("manifest.csv", opts).map_err(zerr)?;
+    zip.write_all(csv.as_bytes())?;
+    zip.start_file("manifest.json", opts).map_err(zerr)?;
+    zip.write_all(&json)?;
+    Ok(())
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}

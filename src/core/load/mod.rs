@@ -1,0 +1,32 @@
+//! Loading: finding candidate files in paths, folders and ZIP archives, parsing and validating.
+
+pub mod parse;
+pub mod probe;
+pub mod sources;
+
+pub use parse::{parse_dicom, ParsedFile};
+pub use probe::{probe, FileInfo, UsRegion};
+pub use sources::{gather, Gathered, InputSource, Skipped, SourceKind};
+
+/// A file ready for work: where it came from, its parsed object and what we know of it.
+pub struct LoadedFile {
+    pub source: InputSource,
+    pub obj: dicom_object::DefaultDicomObject,
+    pub info: FileInfo,
+}
+
+/// Reads, parses and validates one source. The error is a human reason, free of patient data.
+pub fn load(
+    source: &InputSource,
+    limits: &crate::core::settings::LoadSettings,
+) -> Result<LoadedFile, String> {
+    let bytes = source.read(limits)?;
+    let parsed = parse_dicom(&bytes)?;
+    drop(bytes);
+    let info = probe(&parsed.obj)?;
+    Ok(LoadedFile {
+        source: source.clone(),
+        obj: parsed.obj,
+        info,
+    })
+}

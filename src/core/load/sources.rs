@@ -1,0 +1,319 @@
+//! Candidate inputs: plain files, folders (walked recursively, in name order) and members of
+//! ZIP archives (opened read-only; member names are only used as labels, never to write).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::core::settings::LoadSettings;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SourceKind {
+    File(PathBuf),
+    ZipMember {
+        archive: PathBuf,
+        index: usize,
+        name: String,
+    },
+}
+
+/// One candidate input.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct InputSource {
+    pub kind: SourceKind,
+    /// Size in bytes (uncompressed for ZIP members, as declared).
+    pub size: u64,
+}
+
+/// An input that was not used, with a human reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub input: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Gathered {
+    pub sources: Vec<InputSource>,
+    pub skipped: Vec<Skipped>,
+}
+
+impl InputSource {
+    /// A label for the user (may contain names: never log it).
+    pub fn display(&self) -> String {
+        match &self.kind {
+            SourceKind::File(p) => p.display().to_string(),
+            SourceKind::ZipMember { archive, name, .. } => {
+                format!("{}!{}", archive.display(), name)
+            }
+        }
+    }
+
+    /// The file name part of the label, for list panes.
+    pub fn short_name(&self) -> String {
+        match &self.kind {
+            SourceKind::File(p) => p
+                .file_name()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            SourceKind::ZipMember { name, .. } => {
+                name.rsplit('/').next().unwrap_or(name).to_string()
+            }
+        }
+    }
+
+    /// Reads the whole input, enforcing the size limits on the bytes actually read.
+    pub fn read(&self, limits: &LoadSettings) -> Result<Vec<u8>, String> {
+        let max = limits.max_file_mb.saturating_mul(1 << 20);
+        match &self.kind {
+            SourceKind::File(p) => {
+                let f = std::fs::File::open(p)
+                    .map_err(|e| format!("cannot open: {}", io_reason(&e)))?;
+                let mut buf = Vec::with_capacity(self.size.min(max) as usize);
+                f.take(max + 1)
+                    .read_to_end(&mut buf)
+                    .map_err(|e| format!("cannot read: {}", io_reason(&e)))?;
+                if buf.len() as u64 > max {
+                    return Err(format!(
+                        "larger than load.max_file_mb ({} MB)",
+                        limits.max_file_mb
+                    ));
+                }
+                Ok(buf)
+            }
+            SourceKind::ZipMember { archive, index, .. } => {
+                let f = std::fs::File::open(archive)
+                    .map_err(|e| format!("cannot open archive: {}", io_reason(&e)))?;
+                let mut zip = zip::ZipArchive::new(f)
+                    .map_err(|e| format!("not a readable ZIP archive: {e}"))?;
+                let member = zip
+                    .by_index(*index)
+                    .map_err(|e| format!("cannot read ZIP member: {e}"))?;
+                let declared = member.size();
+                let compressed = member.compressed_size().max(1);
+                let cap = max.min(declared.saturating_add(1));
+                let mut buf = Vec::with_capacity(cap.min(max) as usize);
+                member
+                    .take(max + 1)
+                    .read_to_end(&mut buf)
+                    .map_err(|e| format!("cannot decompress ZIP member: {e}"))?;
+                if buf.len() as u64 > max {
+                    return Err(format!(
+                        "larger than load.max_file_mb ({} MB)",
+                        limits.max_file_mb
+                    ));
+                }
+                if buf.len() as u64 > (1 << 20)
+                    && buf.len() as u64 / compressed > limits.max_zip_ratio
+                {
+                    return Err(format!(
+                        "compression ratio above load.max_zip_ratio ({})",
+                        limits.max_zip_ratio
+                    ));
+                }
+                Ok(buf)
+            }
+        }
+    }
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.kind().to_string(),
+    }
+}
+
+/// Expands paths into candidate inputs. Never fails as a whole: problems become `skipped`.
+pub fn gather(paths: &[PathBuf], limits: &LoadSettings) -> Gathered {
+    let mut out = Gathered::default();
+    for p in paths {
+        add_path(p, limits, &mut out, true);
+    }
+    out
+}
+
+fn add_path(p: &Path, limits: &LoadSettings, out: &mut Gathered, top: bool) {
+    let meta = if top || limits.follow_symlinks {
+        std::fs::metadata(p)
+    } else {
+        std::fs::symlink_metadata(p)
+    };
+    let meta = match meta {
+        Ok(m) => m,
+        Err(e) => {
+            out.skipped.push(Skipped {
+                input: p.display().to_string(),
+                reason: io_reason(&e),
+            });
+            return;
+        }
+    };
+    if meta.file_type().is_symlink() {
+        out.skipped.push(Skipped {
+            input: p.display().to_string(),
+            reason: "symbolic link not followed (load.follow_symlinks = false)".into(),
+        });
+    } else if meta.is_dir() {
+        let mut entries: Vec<PathBuf> = match std::fs::read_dir(p) {
+            Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+            Err(e) => {
+                out.skipped.push(Skipped {
+                    input: p.display().to_string(),
+                    reason: io_reason(&e),
+                });
+                return;
+            }
+        };
+        entries.sort();
+        for e in entries {
+            add_path(&e, limits, out, false);
+        }
+    } else if meta.is_file() {
+        if is_zip(p) {
+            add_zip(p, limits, out);
+        } else {
+            out.sources.push(InputSource {
+                kind: SourceKind::File(p.to_path_buf()),
+                size: meta.len(),
+            });
+        }
+    } else {
+        out.skipped.push(Skipped {
+            input: p.display().to_string(),
+            reason: "not a regular file".into(),
+        });
+    }
+}
+
+fn is_zip(p: &Path) -> bool {
+    let by_ext = p
+        .extension()
+        .map(|e| e.eq_ignore_ascii_case("zip"))
+        .unwrap_or(false);
+    if by_ext {
+        return true;
+    }
+    let mut magic = [0u8; 4];
+    std::fs::File::open(p)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && magic == *b"PK\x03\x04"
+}
+
+fn add_zip(p: &Path, limits: &LoadSettings, out: &mut Gathered) {
+    let label = p.display().to_string();
+    let f = match std::fs::File::open(p) {
+        Ok(f) => f,
+        Err(e) => {
+            out.skipped.push(Skipped {
+                input: label,
+                reason: format!("cannot open archive: {}", io_reason(&e)),
+            });
+            return;
+        }
+    };
+    let mut zip = match zip::ZipArchive::new(f) {
+        Ok(z) => z,
+        Err(e) => {
+            out.skipped.push(Skipped {
+                input: label,
+                reason: format!("not a readable ZIP archive: {e}"),
+            });
+            return;
+        }
+    };
+    if zip.len() > limits.max_zip_members {
+        out.skipped.push(Skipped {
+            input: label,
+            reason: format!(
+                "{} members, more than load.max_zip_members ({})",
+                zip.len(),
+                limits.max_zip_members
+            ),
+        });
+        return;
+    }
+    let max_total = limits.max_zip_total_mb.saturating_mul(1 << 20);
+    let mut total: u64 = 0;
+    for i in 0..zip.len() {
+        let member = match zip.by_index_raw(i) {
+            Ok(m) => m,
+            Err(e) => {
+                out.skipped.push(Skipped {
+                    input: format!("{label}!#{i}"),
+                    reason: format!("unreadable member: {e}"),
+                });
+                continue;
+            }
+        };
+        let name = member
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_else(|_| format!("#{i}"));
+        if member.is_dir() {
+            continue;
+        }
+        let member_label = format!("{label}!{name}");
+        let size = member.size();
+        let compressed = member.compressed_size().max(1);
+        if member.encrypted() {
+            out.skipped.push(Skipped {
+                input: member_label,
+                reason: "encrypted ZIP member".into(),
+            });
+            continue;
+        }
+        if size > (1 << 20) && size / compressed > limits.max_zip_ratio {
+            out.skipped.push(Skipped {
+                input: member_label,
+                reason: format!(
+                    "compression ratio {} above load.max_zip_ratio ({})",
+                    size / compressed,
+                    limits.max_zip_ratio
+                ),
+            });
+            continue;
+        }
+        total = total.saturating_add(size);
+        if total > max_total {
+            out.skipped.push(Skipped {
+                input: member_label,
+                reason: format!(
+                    "archive total above load.max_zip_total_mb ({} MB)",
+                    limits.max_zip_total_mb
+                ),
+            });
+            continue;
+        }
+        let lower = name.to_ascii_lowercase();
+        if lower.ends_with(".zip") {
+            out.skipped.push(Skipped {
+                input: member_label,
+                reason: "nested ZIP archives are not opened".into(),
+            });
+            continue;
+        }
+        if lower
+            .rsplit('/')
+            .next()
+            .map(|b| b.starts_with("._") || b == ".ds_store")
+            .unwrap_or(false)
+            || lower.starts_with("__macosx/")
+        {
+            out.skipped.push(Skipped {
+                input: member_label,
+                reason: "operating-system metadata file".into(),
+            });
+            continue;
+        }
+        out.sources.push(InputSource {
+            kind: SourceKind::ZipMember {
+                archive: p.to_path_buf(),
+                index: i,
+                name,
+            },
+            size,
+        });
+    }
+}

@@ -1,0 +1,18 @@
+//! The engine: no terminal code here. Every function reports progress through a callback and
+//! returns typed errors; nothing in `core` prints.
+
+pub mod crop;
+pub mod dcm;
+pub mod deid;
+pub mod demo;
+pub mod error;
+pub mod export;
+pub mod fsutil;
+pub mod key;
+pub mod load;
+pub mod pixels;
+pub mod regions;
+pub mod settings;
+pub mod tags;
+pub mod uid;
+pub mod verify;

@@ -1,0 +1,196 @@
+//! Decoding one frame of any supported encoding into an interleaved [`Frame`], cropped.
+//!
+//! Native data is cropped straight from the stored bytes (bit-exact, no full-frame copy).
+//! JPEG Baseline/Extended frames go through libjpeg-turbo; every other codec through
+//! dicom-pixeldata. Known dicom-rs gaps are handled here: native YBR_FULL_422, planar colour,
+//! palette indices kept as indices, RLE/JPEG-LS colour samples kept in their stored space.
+
+use dicom_dictionary_std::tags;
+use dicom_object::DefaultDicomObject;
+use dicom_pixeldata::PixelDecoder;
+
+use super::crop::{crop_frame, crop_native, NativeLayout};
+use super::layout::native_frame_bytes;
+use super::Frame;
+use crate::core::crop::CropRect;
+use crate::core::dcm::TransferSyntaxKind;
+use crate::core::load::FileInfo;
+
+/// Decodes frame `i` and crops it to `rect`.
+pub fn decode_cropped(
+    obj: &DefaultDicomObject,
+    info: &FileInfo,
+    i: u32,
+    rect: &CropRect,
+) -> Result<Frame, String> {
+    if i >= info.frames {
+        return Err(format!("frame {} of {} does not exist", i + 1, info.frames));
+    }
+    if !info.ts_kind.is_encapsulated() {
+        return native_cropped(obj, info, i, rect);
+    }
+    let full = decode_encapsulated(obj, info, i)?;
+    if rect.is_full(full.width, full.height) {
+        Ok(full)
+    } else {
+        Ok(crop_frame(&full, rect))
+    }
+}
+
+/// Decodes a whole frame.
+pub fn decode_full(obj: &DefaultDicomObject, info: &FileInfo, i: u32) -> Result<Frame, String> {
+    decode_cropped(obj, info, i, &CropRect::full(info.columns, info.rows))
+}
+
+/// The stored native pixel bytes (little-endian sample order).
+pub fn native_bytes(obj: &DefaultDicomObject) -> Result<std::borrow::Cow<'_, [u8]>, String> {
+    let el = obj
+        .element(tags::PIXEL_DATA)
+        .map_err(|_| "no pixel data".to_string())?;
+    el.to_bytes()
+        .map_err(|e| format!("pixel data unreadable: {e}"))
+}
+
+pub fn native_layout(info: &FileInfo) -> NativeLayout {
+    NativeLayout {
+        columns: info.columns,
+        rows: info.rows,
+        spp: info.samples_per_pixel as u8,
+        bytes_per_sample: (info.bits_allocated / 8) as u8,
+        planar: info.planar_configuration == 1 && info.samples_per_pixel == 3,
+        photometric: info.photometric.clone(),
+    }
+}
+
+fn native_cropped(
+    obj: &DefaultDicomObject,
+    info: &FileInfo,
+    i: u32,
+    rect: &CropRect,
+) -> Result<Frame, String> {
+    let raw = native_bytes(obj)?;
+    let fsz = native_frame_bytes(
+        info.rows,
+        info.columns,
+        info.samples_per_pixel,
+        info.bits_allocated,
+        &info.photometric,
+    ) as usize;
+    let start = fsz * i as usize;
+    let frame = raw
+        .get(start..start + fsz)
+        .ok_or_else(|| format!("pixel data ends before frame {}", i + 1))?;
+    Ok(crop_native(frame, &native_layout(info), rect))
+}
+
+/// What the samples mean after a codec has decoded them.
+fn decoded_photometric(info: &FileInfo) -> String {
+    let pi = info.photometric.as_str();
+    if info.samples_per_pixel == 1 {
+        return pi.to_string();
+    }
+    match info.ts_kind {
+        // These codecs return the samples as stored.
+        TransferSyntaxKind::Rle | TransferSyntaxKind::JpegLs | TransferSyntaxKind::JpegLsNear => {
+            pi.to_string()
+        }
+        TransferSyntaxKind::Jpeg2000 | TransferSyntaxKind::Jpeg2000Lossless => match pi {
+            "YBR_FULL" => "YBR_FULL".into(),
+            _ => "RGB".into(),
+        },
+        // JPEG decoders convert YCbCr to RGB.
+        _ => "RGB".into(),
+    }
+}
+
+fn decode_encapsulated(obj: &DefaultDicomObject, info: &FileInfo, i: u32) -> Result<Frame, String> {
+    let bps = (info.bits_allocated / 8) as u8;
+    if matches!(
+        info.ts_kind,
+        TransferSyntaxKind::JpegBaseline | TransferSyntaxKind::JpegExtended
+    ) && bps == 1
+    {
+        let bytes = super::encapsulated::frame_bytes(obj, info.frames, i)?;
+        match super::jpeg::decode(&bytes, info.samples_per_pixel == 3) {
+            Ok(f) => return check_size(f, info),
+            Err(turbo) => {
+                // fall through to dicom-pixeldata, and report libjpeg-turbo's reason if both fail
+                return dicom_rs_frame(obj, info, i).map_err(|e| format!("{turbo}; {e}"));
+            }
+        }
+    }
+    dicom_rs_frame(obj, info, i)
+}
+
+fn dicom_rs_frame(obj: &DefaultDicomObject, info: &FileInfo, i: u32) -> Result<Frame, String> {
+    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        obj.decode_pixel_data_frame(i)
+    }))
+    .map_err(|_| {
+        format!(
+            "the {} decoder crashed on frame {}",
+            info.ts_kind.name(),
+            i + 1
+        )
+    })?
+    .map_err(|e| {
+        format!(
+            "cannot decode {} frame {}: {}",
+            info.ts_kind.name(),
+            i + 1,
+            first_line(&e.to_string())
+        )
+    })?;
+    let bps = decoded.bits_allocated().div_ceil(8) as u8;
+    let spp = decoded.samples_per_pixel() as u8;
+    let mut data = decoded.data().to_vec();
+    let (w, h) = (decoded.columns(), decoded.rows());
+    if spp == 3
+        && decoded.planar_configuration() == dicom_pixeldata::PlanarConfiguration::PixelFirst
+    {
+        let l = NativeLayout {
+            columns: w,
+            rows: h,
+            spp,
+            bytes_per_sample: bps,
+            planar: true,
+            photometric: String::new(),
+        };
+        data = crop_native(&data, &l, &CropRect::full(w, h)).data;
+    }
+    let f = Frame {
+        width: w,
+        height: h,
+        spp,
+        bytes_per_sample: bps,
+        photometric: decoded_photometric(info),
+        data,
+    };
+    check_size(f, info)
+}
+
+fn check_size(f: Frame, info: &FileInfo) -> Result<Frame, String> {
+    let expected =
+        f.width as usize * f.height as usize * f.spp as usize * f.bytes_per_sample as usize;
+    if f.width != info.columns || f.height != info.rows || f.data.len() < expected {
+        return Err(format!(
+            "decoded frame is {}x{} ({} bytes), the header says {}x{}",
+            f.width,
+            f.height,
+            f.data.len(),
+            info.columns,
+            info.rows
+        ));
+    }
+    if f.spp as u16 != info.samples_per_pixel {
+        return Err(format!(
+            "decoded frame has {} samples per pixel, the header says {}",
+            f.spp, info.samples_per_pixel
+        ));
+    }
+    Ok(f)
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or("").chars().take(160).collect()
+}

@@ -1,0 +1,28 @@
+//! Pixels: decoding every supported encoding, cropping, re-encoding, and rendering for preview.
+
+pub mod crop;
+pub mod decode;
+pub mod encapsulated;
+pub mod jpeg;
+pub mod layout;
+pub mod render;
+
+/// A decoded (or natively read) frame region: interleaved samples, little-endian for 16 bit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    pub width: u32,
+    pub height: u32,
+    /// 1 or 3.
+    pub spp: u8,
+    /// 1 (8-bit) or 2 (16-bit).
+    pub bytes_per_sample: u8,
+    /// What the samples mean: MONOCHROME1, MONOCHROME2, PALETTE COLOR, RGB or YBR_FULL.
+    pub photometric: String,
+    pub data: Vec<u8>,
+}
+
+impl Frame {
+    pub fn row_bytes(&self) -> usize {
+        self.width as usize * self.spp as usize * self.bytes_per_sample as usize
+    }
+}

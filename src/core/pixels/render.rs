@@ -1,0 +1,258 @@
+//! Turning any frame into 8-bit RGB or grey: for the preview, for automatic cropping and for
+//! JPEG output. Palette lookup, YCbCr conversion, MONOCHROME1 inversion and 16-bit windowing.
+
+use super::Frame;
+
+/// Palette lookup tables (entries scaled to 8 bits).
+#[derive(Debug, Clone, Default)]
+pub struct Palette {
+    pub first: i32,
+    pub red: Vec<u8>,
+    pub green: Vec<u8>,
+    pub blue: Vec<u8>,
+}
+
+/// How to bring 16-bit samples down to 8 bits.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub center: f64,
+    pub width: f64,
+    pub signed: bool,
+}
+
+pub fn ycc_to_rgb(y: u8, cb: u8, cr: u8) -> [u8; 3] {
+    let (y, cb, cr) = (y as f32, cb as f32 - 128.0, cr as f32 - 128.0);
+    let c = |v: f32| v.round().clamp(0.0, 255.0) as u8;
+    [
+        c(y + 1.402 * cr),
+        c(y - 0.344136 * cb - 0.714136 * cr),
+        c(y + 1.772 * cb),
+    ]
+}
+
+/// An 8-bit version for display or JPEG: RGB for colour and palette, MONOCHROME2 for grey.
+pub fn to_8bit(f: &Frame, palette: Option<&Palette>, window: Option<Window>) -> Frame {
+    let n = f.width as usize * f.height as usize;
+    let (spp, photometric, data): (u8, &str, Vec<u8>) = match (f.photometric.as_str(), f.spp) {
+        ("PALETTE COLOR", 1) => {
+            let mut out = Vec::with_capacity(n * 3);
+            let p = palette.cloned().unwrap_or_default();
+            for i in 0..n {
+                let idx = sample(f, i) as i32 - p.first;
+                let get = |t: &Vec<u8>| {
+                    t.get(idx.clamp(0, t.len().saturating_sub(1) as i32) as usize)
+                        .copied()
+                        .unwrap_or(0)
+                };
+                out.extend_from_slice(&[get(&p.red), get(&p.green), get(&p.blue)]);
+            }
+            (3, "RGB", out)
+        }
+        (_, 1) => {
+            let mut out = Vec::with_capacity(n);
+            if f.bytes_per_sample == 1 {
+                out.extend_from_slice(&f.data[..n]);
+            } else {
+                let w = window.unwrap_or_else(|| min_max_window(f));
+                for i in 0..n {
+                    let raw = sample(f, i);
+                    let v = if w.signed {
+                        raw as i16 as f64
+                    } else {
+                        raw as f64
+                    };
+                    let lo = w.center - w.width / 2.0;
+                    let t = ((v - lo) / w.width.max(1.0)).clamp(0.0, 1.0);
+                    out.push((t * 255.0).round() as u8);
+                }
+            }
+            if f.photometric == "MONOCHROME1" {
+                out.iter_mut().for_each(|v| *v = 255 - *v);
+            }
+            (1, "MONOCHROME2", out)
+        }
+        (pi, _) => {
+            let mut out = Vec::with_capacity(n * 3);
+            let shift = if f.bytes_per_sample == 2 { 8 } else { 0 };
+            for i in 0..n {
+                let s = |k: usize| (sample(f, i * 3 + k) >> shift) as u8;
+                let px = [s(0), s(1), s(2)];
+                if pi.starts_with("YBR") {
+                    out.extend_from_slice(&ycc_to_rgb(px[0], px[1], px[2]));
+                } else {
+                    out.extend_from_slice(&px);
+                }
+            }
+            (3, "RGB", out)
+        }
+    };
+    Frame {
+        width: f.width,
+        height: f.height,
+        spp,
+        bytes_per_sample: 1,
+        photometric: photometric.into(),
+        data,
+    }
+}
+
+fn sample(f: &Frame, i: usize) -> u16 {
+    if f.bytes_per_sample == 2 {
+        u16::from_le_bytes([f.data[2 * i], f.data[2 * i + 1]])
+    } else {
+        f.data[i] as u16
+    }
+}
+
+fn min_max_window(f: &Frame) -> Window {
+    let n = f.data.len() / 2;
+    let (mut lo, mut hi) = (u16::MAX, 0u16);
+    for i in 0..n {
+        let v = sample(f, i);
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if lo > hi {
+        (lo, hi) = (0, 1);
+    }
+    Window {
+        center: (lo as f64 + hi as f64) / 2.0,
+        width: (hi as f64 - lo as f64).max(1.0),
+        signed: false,
+    }
+}
+
+/// Reads the palette of a PALETTE COLOR file (8- or 16-bit entries, scaled to 8 bits).
+pub fn read_palette(obj: &dicom_object::DefaultDicomObject) -> Option<Palette> {
+    use dicom_dictionary_std::tags;
+    let desc = |t| -> Option<Vec<i32>> {
+        let e = obj.element_opt(t).ok()??;
+        e.to_multi_int::<i32>().ok()
+    };
+    let table = |dt, t| -> Option<Vec<u8>> {
+        let d = desc(dt)?;
+        let entries = if d.first().copied().unwrap_or(0) == 0 {
+            65536
+        } else {
+            d[0] as usize
+        };
+        let bits = d.get(2).copied().unwrap_or(8);
+        let e = obj.element_opt(t).ok()??;
+        let raw = e.to_bytes().ok()?;
+        let out: Vec<u8> = if raw.len() >= entries * 2 {
+            raw.chunks_exact(2)
+                .take(entries)
+                .map(|c| {
+                    let v = u16::from_le_bytes([c[0], c[1]]);
+                    if bits > 8 {
+                        (v >> 8) as u8
+                    } else {
+                        v as u8
+                    }
+                })
+                .collect()
+        } else {
+            raw.iter().take(entries).copied().collect()
+        };
+        Some(out)
+    };
+    let first = desc(tags::RED_PALETTE_COLOR_LOOKUP_TABLE_DESCRIPTOR)?
+        .get(1)
+        .copied()
+        .unwrap_or(0);
+    Some(Palette {
+        first,
+        red: table(
+            tags::RED_PALETTE_COLOR_LOOKUP_TABLE_DESCRIPTOR,
+            tags::RED_PALETTE_COLOR_LOOKUP_TABLE_DATA,
+        )?,
+        green: table(
+            tags::GREEN_PALETTE_COLOR_LOOKUP_TABLE_DESCRIPTOR,
+            tags::GREEN_PALETTE_COLOR_LOOKUP_TABLE_DATA,
+        )?,
+        blue: table(
+            tags::BLUE_PALETTE_COLOR_LOOKUP_TABLE_DESCRIPTOR,
+            tags::BLUE_PALETTE_COLOR_LOOKUP_TABLE_DATA,
+        )?,
+    })
+}
+
+/// VOI window from the header, if any.
+pub fn read_window(obj: &dicom_object::DefaultDicomObject, signed: bool) -> Option<Window> {
+    use dicom_dictionary_std::tags;
+    let first = |t| -> Option<f64> {
+        obj.element_opt(t)
+            .ok()??
+            .to_multi_float64()
+            .ok()?
+            .first()
+            .copied()
+    };
+    let center = first(tags::WINDOW_CENTER)?;
+    let width = first(tags::WINDOW_WIDTH)?;
+    (width > 0.0).then_some(Window {
+        center,
+        width,
+        signed,
+    })
+}
+
+/// An `image` crate RGB picture, for the terminal preview.
+pub fn to_rgb_image(
+    f: &Frame,
+    palette: Option<&Palette>,
+    window: Option<Window>,
+) -> image::RgbImage {
+    let e = to_8bit(f, palette, window);
+    let data = if e.spp == 3 {
+        e.data
+    } else {
+        e.data.iter().flat_map(|&v| [v, v, v]).collect()
+    };
+    image::RgbImage::from_raw(e.width, e.height, data).unwrap_or_else(|| image::RgbImage::new(1, 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ycc_grey_is_grey() {
+        assert_eq!(ycc_to_rgb(100, 128, 128), [100, 100, 100]);
+    }
+
+    #[test]
+    fn monochrome1_is_inverted() {
+        let f = Frame {
+            width: 2,
+            height: 1,
+            spp: 1,
+            bytes_per_sample: 1,
+            photometric: "MONOCHROME1".into(),
+            data: vec![0, 200],
+        };
+        assert_eq!(to_8bit(&f, None, None).data, vec![255, 55]);
+    }
+
+    #[test]
+    fn palette_is_applied() {
+        let f = Frame {
+            width: 2,
+            height: 1,
+            spp: 1,
+            bytes_per_sample: 1,
+            photometric: "PALETTE COLOR".into(),
+            data: vec![0, 1],
+        };
+        let p = Palette {
+            first: 0,
+            red: vec![10, 20],
+            green: vec![30, 40],
+            blue: vec![50, 60],
+        };
+        assert_eq!(
+            to_8bit(&f, Some(&p), None).data,
+            vec![10, 30, 50, 20, 40, 60]
+        );
+    }
+}
