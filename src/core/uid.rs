@@ -133,7 +133,7 @@ mod tests {
         assert!(x[5..].bytes().all(|c| c.is_ascii_digit()));
         assert!(!x[5..].starts_with('0'));
         assert_eq!(a.map(o), a.map(&format!("{o}\0")));
-        let u = u128::from_str_radix(&x[5..], 10).unwrap();
+        let u: u128 = x[5..].parse().unwrap();
         let uu = uuid::Uuid::from_u128(u);
         assert_eq!(uu.get_version_num(), 8);
     }

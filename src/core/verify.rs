@@ -17,8 +17,8 @@
 //!   (Manufacturer, Model Name, Transducer Data, Processing Function, Stage/View Name, code
 //!   values and meanings: see `deid::text_kept`). Long texts also give each line.
 //! - **Private** elements: text values, and printable runs of 6+ characters in UN/OB values.
-//! - **File and folder names**: the stem of every input path component and ZIP member path
-//!   component, and digit runs of 6+ characters inside them.
+//! - **File and folder names**: the stem (6+ characters) of every input path component and ZIP
+//!   member path component, and digit runs of 6+ characters inside them.
 //!
 //! Not needles: TM (time of day is kept when dates are shifted by whole days, and is not an
 //! identifier on its own), CS (defined terms), IS/DS and binary numbers.
@@ -232,7 +232,10 @@ impl Needles {
             Some((s, ext)) if !s.is_empty() && ext.len() <= 4 => s,
             _ => name,
         };
-        self.add(stem, "file-name");
+        // Short stems ("IM1", "notes", "scan2") are device or user conventions, not identity.
+        if stem.chars().count() >= 6 {
+            self.add(stem, "file-name");
+        }
         let mut run = String::new();
         for c in stem.chars().chain(std::iter::once(' ')) {
             if c.is_ascii_digit() {

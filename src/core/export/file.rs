@@ -12,11 +12,12 @@ use super::header::{self, PixelDescription};
 use crate::core::crop::CropRect;
 use crate::core::dcm::{get_str, TransferSyntaxKind};
 use crate::core::load::{FileInfo, LoadedFile};
-use crate::core::pixels::{decode, encapsulated, jpeg, render, Frame};
+use crate::core::pixels::{decode, encapsulated, jpeg, render, rle, Frame};
 use crate::core::settings::{Encoding, JpegCropMode, Settings};
 
 const EXPLICIT_LE: &str = "1.2.840.10008.1.2.1";
 const JPEG_BASELINE: &str = "1.2.840.10008.1.2.4.50";
+const RLE: &str = "1.2.840.10008.1.2.5";
 
 /// How the pixels of one file will be written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +92,8 @@ pub enum PixelOut {
         vr_ow: bool,
         rect: CropRect,
     },
-    Encapsulated(Vec<Vec<u8>>),
+    /// Compressed frames and their transfer syntax.
+    Encapsulated(Vec<Vec<u8>>, &'static str),
 }
 
 /// Decides and computes the pixel side and rewrites the pixel-describing header.
@@ -114,7 +116,7 @@ pub fn prepare(
     let (pixels, desc, written_crop) = match plan {
         PixelPlan::Native => {
             let first = decode::decode_cropped(&src, &info, 0, &crop)?;
-            let desc = PixelDescription {
+            let mut desc = PixelDescription {
                 rows: first.height,
                 columns: first.width,
                 frames,
@@ -123,17 +125,32 @@ pub fn prepare(
                 bits: None,
                 new_lossy: None,
                 was_lossy: info.lossy,
+                encapsulated: false,
             };
-            let vr_ow = first.bytes_per_sample == 2;
-            (
-                PixelOut::Native {
-                    frame_bytes: first.data.len(),
-                    vr_ow,
-                    rect: crop,
-                },
-                desc,
-                crop,
-            )
+            if first.photometric == "YBR_FULL" {
+                // The US IODs accept YBR_FULL only compressed: keep the samples exactly, in RLE.
+                let out: Result<Vec<Vec<u8>>, String> = (0..frames)
+                    .into_par_iter()
+                    .map(|i| {
+                        let f = decode::decode_cropped(&src, &info, i, &crop)?;
+                        tick();
+                        Ok(rle::encode(&f))
+                    })
+                    .collect();
+                desc.encapsulated = true;
+                (PixelOut::Encapsulated(out?, RLE), desc, crop)
+            } else {
+                let vr_ow = first.bytes_per_sample == 2;
+                (
+                    PixelOut::Native {
+                        frame_bytes: first.data.len(),
+                        vr_ow,
+                        rect: crop,
+                    },
+                    desc,
+                    crop,
+                )
+            }
         }
         PixelPlan::JpegCopy | PixelPlan::JpegLossless(_) => {
             let rect = match plan {
@@ -162,8 +179,9 @@ pub fn prepare(
                 bits: None,
                 new_lossy: None,
                 was_lossy: true,
+                encapsulated: true,
             };
-            (PixelOut::Encapsulated(out?), desc, rect)
+            (PixelOut::Encapsulated(out?, JPEG_BASELINE), desc, rect)
         }
         PixelPlan::JpegEncode => {
             let palette = (info.photometric == "PALETTE COLOR")
@@ -200,13 +218,14 @@ pub fn prepare(
                 bits: Some((8, 8, 7, 0)),
                 new_lossy: Some((raw / compressed as f64, "ISO_10918_1")),
                 was_lossy: info.lossy,
+                encapsulated: true,
             };
-            (PixelOut::Encapsulated(out), desc, crop)
+            (PixelOut::Encapsulated(out, JPEG_BASELINE), desc, crop)
         }
     };
     let transfer_syntax = match pixels {
         PixelOut::Native { .. } => EXPLICIT_LE,
-        PixelOut::Encapsulated(_) => JPEG_BASELINE,
+        PixelOut::Encapsulated(_, ts) => ts,
     };
     let written = Written {
         crop: written_crop,
@@ -280,7 +299,7 @@ pub fn write(
         .write_dataset_with_ts(&mut *out, &ts)
         .map_err(|e| format!("cannot write data set: {}", first_line(&e.to_string())))?;
     match pixels {
-        PixelOut::Encapsulated(mut frames) => {
+        PixelOut::Encapsulated(mut frames, _) => {
             encapsulated::write_encapsulated(&mut *out, &mut frames).map_err(io)?;
         }
         PixelOut::Native {

@@ -20,6 +20,8 @@ pub struct PixelDescription {
     pub new_lossy: Option<(f64, &'static str)>,
     /// The pixel data was lossy before us.
     pub was_lossy: bool,
+    /// Written encapsulated (JPEG) rather than native.
+    pub encapsulated: bool,
 }
 
 const PALETTE_TAGS: [Tag; 10] = [
@@ -50,7 +52,14 @@ pub fn apply(obj: &mut InMemDicomObject, d: &PixelDescription) {
         PrimitiveValue::from(d.photometric.as_str()),
     ));
     if d.spp == 3 {
-        obj.put(DataElement::new(tags::PLANAR_CONFIGURATION, VR::US, us(0)));
+        // RLE YBR_FULL is colour-by-plane by construction (one segment per sample), as the US
+        // IODs want; everything else we write is colour-by-pixel.
+        let planar = d.photometric == "YBR_FULL";
+        obj.put(DataElement::new(
+            tags::PLANAR_CONFIGURATION,
+            VR::US,
+            us(planar as u32),
+        ));
     } else {
         obj.remove_element(tags::PLANAR_CONFIGURATION);
     }
@@ -165,6 +174,7 @@ pub fn apply(obj: &mut InMemDicomObject, d: &PixelDescription) {
             PrimitiveValue::from("01"),
         ));
     }
+    tidy_text(obj);
     // Stale group lengths at the top level.
     let stale: Vec<Tag> = obj
         .tags()
@@ -190,4 +200,60 @@ fn multi(obj: &InMemDicomObject, t: Tag) -> Vec<String> {
 fn format_ratio(r: f64) -> String {
     let s = format!("{r:.2}");
     s.chars().take(16).collect()
+}
+
+/// Text values padded with NUL instead of space (seen in the wild) are trimmed, at every
+/// depth: validators reject the NUL, and the value is unchanged otherwise.
+pub fn tidy_text(obj: &mut InMemDicomObject) {
+    let tags: Vec<Tag> = obj.tags().collect();
+    for t in tags {
+        let Some(mut e) = obj.take(t) else { continue };
+        match e.vr() {
+            VR::SQ => {
+                if let Some(items) = e.items_mut() {
+                    for it in items.iter_mut() {
+                        tidy_text(it);
+                    }
+                }
+            }
+            VR::AE
+            | VR::AS
+            | VR::CS
+            | VR::DA
+            | VR::DS
+            | VR::DT
+            | VR::IS
+            | VR::LO
+            | VR::LT
+            | VR::PN
+            | VR::SH
+            | VR::ST
+            | VR::TM
+            | VR::UC
+            | VR::UT => {
+                let fix = match e.value() {
+                    dicom_core::value::Value::Primitive(PrimitiveValue::Str(s))
+                        if s.contains('\0') =>
+                    {
+                        Some(PrimitiveValue::Str(s.trim_end_matches('\0').to_string()))
+                    }
+                    dicom_core::value::Value::Primitive(PrimitiveValue::Strs(v))
+                        if v.iter().any(|s| s.contains('\0')) =>
+                    {
+                        Some(PrimitiveValue::Strs(
+                            v.iter()
+                                .map(|s| s.trim_end_matches('\0').to_string())
+                                .collect(),
+                        ))
+                    }
+                    _ => None,
+                };
+                if let Some(v) = fix {
+                    e = DataElement::new(t, e.vr(), v);
+                }
+            }
+            _ => {}
+        }
+        obj.put(e);
+    }
 }

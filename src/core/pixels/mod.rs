@@ -6,6 +6,7 @@ pub mod encapsulated;
 pub mod jpeg;
 pub mod layout;
 pub mod render;
+pub mod rle;
 
 /// A decoded (or natively read) frame region: interleaved samples, little-endian for 16 bit.
 #[derive(Debug, Clone, PartialEq, Eq)]

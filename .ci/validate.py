@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""External validation of an us-dicomizer export.
+
+For every exported entry of a batch report: read the output with pydicom and compare its
+pixels with pydicom's own decode of the input, cropped as the report says; run dciodvfy on
+input and output and fail on any error the input did not already have; run dcmdump on the
+output. Usage: validate.py REPORT.json OUT.zip WORKDIR
+"""
+import json
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pydicom
+
+report_path, zip_path, work = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+work.mkdir(parents=True, exist_ok=True)
+report = json.load(open(report_path))
+zf = zipfile.ZipFile(zip_path)
+failures = []
+checked = 0
+
+
+def dciodvfy_errors(path):
+    r = subprocess.run(["dciodvfy", "-new", str(path)], capture_output=True, text=True)
+    errs = set()
+    for line in (r.stdout + r.stderr).splitlines():
+        if line.startswith("Error"):
+            # keep the message kind, drop values and element paths that differ after a crop
+            norm = re.sub(r"<[^>]*>", "<>", line)
+            norm = re.sub(r"\d+", "#", norm)
+            errs.add(norm)
+    return errs
+
+
+def frames_of(ds):
+    a = ds.pixel_array
+    n = int(getattr(ds, "NumberOfFrames", 1) or 1)
+    if n == 1:
+        a = a[np.newaxis, ...]
+    return a
+
+
+for f in report["files"]:
+    if f["status"] != "exported":
+        continue
+    name = f["output"]
+    src = Path(f["input"])
+    out = work / name
+    out.write_bytes(zf.read(name))
+    checked += 1
+    try:
+        ids = pydicom.dcmread(src)
+        ods = pydicom.dcmread(out)
+        x0, y0, x1, y1 = f["crop"]
+        a = frames_of(ids)[:, y0:y1, x0:x1]
+        ipi, opi = ids.PhotometricInterpretation, ods.PhotometricInterpretation
+        if ipi == "PALETTE COLOR" and opi != "PALETTE COLOR":
+            # own LUT lookup: pydicom's apply_color_lut misreads big-endian LUT data
+            desc = ids.RedPaletteColorLookupTableDescriptor
+            first, bits = int(desc[1]), int(desc[2])
+            dt = "<u2" if ids.original_encoding[1] else ">u2"
+            luts = []
+            for c in ("Red", "Green", "Blue"):
+                lut = np.frombuffer(ids[f"{c}PaletteColorLookupTableData"].value, dtype=dt).astype(np.int32)
+                luts.append(lut >> 8 if bits > 8 else lut)
+            idx = np.clip(a.astype(np.int32) - first, 0, len(luts[0]) - 1)
+            a = np.stack([l[idx] for l in luts], axis=-1)
+        elif ipi == "MONOCHROME1" and opi == "MONOCHROME2":
+            a = (2 ** int(ids.BitsStored) - 1) - a.astype(np.int32)
+        b = frames_of(ods)
+        if a.shape != b.shape:
+            failures.append(f"{name}: shape {b.shape} != expected {a.shape}")
+        else:
+            diff = np.abs(a.astype(np.int32) - b.astype(np.int32))
+            if f["pixel_encoding"] == "lossless":
+                if diff.max() != 0:
+                    failures.append(f"{name}: lossless but max diff {diff.max()}")
+            else:
+                # lossy: DCT-domain crops differ only at block borders; re-encoded at q>=90
+                mean = float(diff.mean())
+                if mean > 4.0:
+                    failures.append(f"{name}: lossy mean abs diff {mean:.2f} > 4")
+        for attr, want in (("Rows", y1 - y0), ("Columns", x1 - x0)):
+            if int(getattr(ods, attr)) != want:
+                failures.append(f"{name}: {attr} {getattr(ods, attr)} != {want}")
+        if ods.file_meta.MediaStorageSOPInstanceUID != ods.SOPInstanceUID:
+            failures.append(f"{name}: MediaStorageSOPInstanceUID != SOPInstanceUID")
+    except Exception as e:  # noqa: BLE001
+        failures.append(f"{name}: pydicom failed: {type(e).__name__}: {e}")
+    new_errors = dciodvfy_errors(out) - dciodvfy_errors(src)
+    for e in sorted(new_errors):
+        failures.append(f"{name}: dciodvfy error not in the input: {e}")
+    d = subprocess.run(["dcmdump", "-q", str(out)], capture_output=True, text=True)
+    if d.returncode != 0:
+        failures.append(f"{name}: dcmdump failed: {d.stderr.strip()[:200]}")
+
+for line in failures:
+    print("FAIL", line)
+print(f"validate: {checked} outputs checked, {len(failures)} problems")
+sys.exit(1 if failures or checked == 0 else 0)

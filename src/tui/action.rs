@@ -1,0 +1,142 @@
+//! What a key can do: the `Action` enum. Its snake_case names are the names used in keymap files,
+//! and each has a one-line description for the generated help.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! actions {
+    ($( $variant:ident = $name:literal : $desc:literal ),* $(,)?) => {
+        /// A user action. Bindable actions are unit variants named like the keymap entries;
+        /// `Char` carries a typed character in text fields and menus (never bound by name).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Action {
+            $($variant,)*
+            #[serde(skip)]
+            Char(char),
+        }
+
+        impl Action {
+            /// Every bindable action, in documentation order.
+            pub const ALL: &'static [Action] = &[$(Action::$variant),*];
+
+            /// The keymap name.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Action::$variant => $name,)*
+                    Action::Char(_) => "char",
+                }
+            }
+
+            /// One line for the help screen.
+            pub fn description(self) -> &'static str {
+                match self {
+                    $(Action::$variant => $desc,)*
+                    Action::Char(_) => "typed character",
+                }
+            }
+
+            /// The action with this keymap name.
+            pub fn from_name(name: &str) -> Option<Action> {
+                match name {
+                    $($name => Some(Action::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+actions! {
+    Noop = "noop": "nothing (unbinds a default key)",
+    Quit = "quit": "quit (asks first while an export runs)",
+    Back = "back": "close / leave the current mode",
+    Help = "help": "show the key bindings",
+    Redraw = "redraw": "redraw the screen",
+    // Movement in lists (files, metadata, help, jobs).
+    Down = "down": "next line / file",
+    Up = "up": "previous line / file",
+    Top = "top": "first line / file",
+    Bottom = "bottom": "last line / file",
+    HalfPageDown = "half_page_down": "half a page down",
+    HalfPageUp = "half_page_up": "half a page up",
+    // File list.
+    MoveFileDown = "move_file_down": "move the file down in the exam order",
+    MoveFileUp = "move_file_up": "move the file up in the exam order",
+    ToggleMark = "toggle_mark": "mark / unmark the file",
+    MarkAll = "mark_all": "mark all files (again: unmark all)",
+    RemoveFile = "remove_file": "remove the file from the list",
+    AddInputs = "add_inputs": "add files, folders or ZIPs (path prompt)",
+    CopyTagsToMarked = "copy_tags_to_marked": "copy this file's tags to the marked files",
+    Export = "export": "export to a ZIP (pseudonym, destination, confirm)",
+    Metadata = "metadata": "show the attribute tree",
+    Jobs = "jobs": "show export progress, results and log",
+    // Frames.
+    NextFrame = "next_frame": "next frame",
+    PrevFrame = "prev_frame": "previous frame",
+    NextFrame10 = "next_frame_10": "10 frames forward",
+    PrevFrame10 = "prev_frame_10": "10 frames back",
+    FirstFrame = "first_frame": "first frame",
+    LastFrame = "last_frame": "last frame",
+    PlayPause = "play_pause": "play / pause the cine at its frame rate",
+    // Crop.
+    CropMode = "crop_mode": "crop mode (sticky until esc)",
+    CropNextEdge = "crop_next_edge": "next edge (left, top, right, bottom)",
+    CropPrevEdge = "crop_prev_edge": "previous edge",
+    CropLeft = "crop_left": "move the active edge left 1 px",
+    CropRight = "crop_right": "move the active edge right 1 px",
+    CropUp = "crop_up": "move the active edge up 1 px",
+    CropDown = "crop_down": "move the active edge down 1 px",
+    CropLeftBig = "crop_left_big": "move the active edge left 10 px",
+    CropRightBig = "crop_right_big": "move the active edge right 10 px",
+    CropUpBig = "crop_up_big": "move the active edge up 10 px",
+    CropDownBig = "crop_down_big": "move the active edge down 10 px",
+    CropEdit = "crop_edit": "type the numbers X0 Y0 X1 Y1",
+    CropAuto = "crop_auto": "automatic crop (regions, else image content)",
+    CropPreset = "crop_preset": "the device preset for this file",
+    CropReset = "crop_reset": "undo edits (back to the applied crop)",
+    CropApply = "crop_apply": "apply the crop to this file",
+    CropApplySameGeometry = "crop_apply_same_geometry": "apply the crop to all files of the same size (asks)",
+    CropSavePreset = "crop_save_preset": "save the crop as a device preset in settings.toml",
+    CropClear = "crop_clear": "remove this file's crop",
+    // Text fields.
+    FieldNext = "field_next": "next field",
+    FieldPrev = "field_prev": "previous field",
+    FieldDelete = "field_delete": "delete a character",
+    FieldCommit = "field_commit": "accept the numbers",
+    // Tags.
+    TagMenu = "tag_menu": "tag menus (one key per value)",
+    TagNextList = "tag_next_list": "next tag list",
+    TagPrevList = "tag_prev_list": "previous tag list",
+    TagClear = "tag_clear": "clear the value of this list",
+    // Metadata.
+    ToggleExpand = "toggle_expand": "fold / unfold a sequence",
+    Search = "search": "search attributes",
+    SearchNext = "search_next": "next match",
+    SearchPrev = "search_prev": "previous match",
+    CopyValue = "copy_value": "copy the value to the clipboard (OSC 52)",
+    // Jobs.
+    CancelExport = "cancel_export": "cancel the running export",
+    // Confirm dialogs.
+    ConfirmYes = "confirm_yes": "yes",
+    ConfirmNo = "confirm_no": "no",
+    // Prompts.
+    PromptSubmit = "prompt_submit": "accept",
+    PromptComplete = "prompt_complete": "complete the path",
+    PromptDelete = "prompt_delete": "delete a character",
+    PromptDeleteWord = "prompt_delete_word": "delete a word",
+    PromptClear = "prompt_clear": "clear the line",
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_match_serde() {
+        for a in Action::ALL {
+            let v = toml::Value::try_from(a).unwrap();
+            assert_eq!(v.as_str(), Some(a.name()), "{a:?}");
+            assert_eq!(Action::from_name(a.name()), Some(*a));
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! What `update` asks the runner to do: all I/O and thread work, described as data so the
+//! reducer stays pure and testable.
+
+use std::path::PathBuf;
+
+use crate::core::crop::CropRect;
+use crate::core::export::ExportItem;
+use crate::core::load::InputSource;
+use crate::core::settings::CropPreset;
+
+use super::session::Session;
+use super::state::FileId;
+
+/// A frame to show, decoded and encoded off the UI thread (latest request wins).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviewRequest {
+    pub id: u64,
+    pub file: FileId,
+    pub source: InputSource,
+    pub frame: u32,
+    pub crop: Option<CropRect>,
+    /// Cells available for the image.
+    pub area: (u16, u16),
+}
+
+#[derive(Debug, Clone)]
+pub enum Effect {
+    /// Expand paths into inputs (folders, ZIPs) and validate them in the background.
+    Gather { paths: Vec<PathBuf> },
+    /// Validate these inputs (after `Gather`).
+    Load { items: Vec<(FileId, InputSource)> },
+    Preview(PreviewRequest),
+    /// Build the attribute tree of a file.
+    Metadata { file: FileId, source: InputSource },
+    /// Compute the automatic crop of a file.
+    AutoCrop { file: FileId, source: InputSource },
+    /// Run the export (the runner adds the key and settings).
+    StartExport { items: Vec<ExportItem>, out: PathBuf, force: bool, pseudonym: String },
+    CancelExport,
+    SaveSession(Box<Session>),
+    SavePreset(CropPreset),
+    /// Put text on the clipboard through OSC 52.
+    Clipboard(String),
+    /// Complete a path typed in a prompt.
+    CompletePath(String),
+    Redraw,
+}

@@ -1,0 +1,197 @@
+//! Drawing: one function per pane, reading the state only. The encoded image is the one piece
+//! of mutable render state and lives outside `AppState` (`PreviewImage`).
+
+mod details;
+mod dialog;
+mod files;
+mod help;
+mod jobs;
+mod meta;
+mod preview;
+mod status;
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::Frame;
+use ratatui_image::protocol::Protocol;
+
+use super::keymap::Mode;
+use super::state::{AppState, View};
+
+pub use help::help_lines;
+
+/// The last encoded frame, owned by the UI thread.
+#[derive(Default)]
+pub struct PreviewImage {
+    pub protocol: Option<Protocol>,
+    pub id: u64,
+    pub file: u64,
+    pub frame: u32,
+}
+
+/// Where each pane goes for a screen size.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Panes {
+    pub files: Option<Rect>,
+    pub preview: Option<Rect>,
+    /// The image area inside the preview pane's border.
+    pub image: Option<Rect>,
+    pub bottom: Option<Rect>,
+    pub right: Option<Rect>,
+    pub main: Rect,
+    pub status: Rect,
+}
+
+/// Height of the panel under the preview.
+fn bottom_height(state: &AppState) -> u16 {
+    match state.mode {
+        Mode::Prompt => 5,
+        Mode::Tags => {
+            let most = state.settings.tags.lists.iter().map(|l| l.values.len()).max().unwrap_or(0) as u16;
+            (most + 3).clamp(7, 14)
+        }
+        _ => 8,
+    }
+}
+
+/// The layout for the whole screen.
+pub fn layout(area: Rect, state: &AppState) -> Panes {
+    let [main, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    let mut p = Panes { main, status, ..Default::default() };
+    if state.mode == Mode::Help {
+        return p;
+    }
+    let left_w = (main.width * 38 / 100).clamp(24.min(main.width), 56);
+    let [left, right] = Layout::horizontal([Constraint::Length(left_w), Constraint::Min(1)]).areas(main);
+    p.files = Some(left);
+    p.right = Some(right);
+    if state.mode == Mode::Confirm || state.view != View::Preview {
+        return p;
+    }
+    let bh = bottom_height(state).min(right.height.saturating_sub(4));
+    let [top, bottom] = Layout::vertical([Constraint::Min(3), Constraint::Length(bh)]).areas(right);
+    p.preview = Some(top);
+    p.bottom = Some(bottom);
+    let inner = Rect { x: top.x + 1, y: top.y + 1, width: top.width.saturating_sub(2), height: top.height.saturating_sub(2) };
+    if inner.width >= 2 && inner.height >= 2 {
+        p.image = Some(inner);
+    }
+    p
+}
+
+/// Draws everything.
+pub fn draw(frame: &mut Frame, state: &AppState, image: &PreviewImage) {
+    let t = Theme::new(state.no_color);
+    let p = layout(frame.area(), state);
+    if state.mode == Mode::Help {
+        help::draw(frame, p.main, state, &t);
+    } else {
+        if let Some(a) = p.files {
+            files::draw(frame, a, state, &t);
+        }
+        if let Some(right) = p.right {
+            if state.mode == Mode::Confirm {
+                dialog::confirm(frame, right, state, &t);
+            } else {
+                match state.view {
+                    View::Preview => {
+                        if let Some(a) = p.preview {
+                            preview::draw(frame, a, state, image, &t);
+                        }
+                        if let Some(b) = p.bottom {
+                            if state.mode == Mode::Prompt {
+                                dialog::prompt(frame, b, state, &t);
+                            } else if state.mode == Mode::Tags {
+                                details::tag_menu(frame, b, state, &t);
+                            } else {
+                                details::draw(frame, b, state, &t);
+                            }
+                        }
+                    }
+                    View::Metadata => meta::draw(frame, right, state, &t),
+                    View::Jobs => jobs::draw(frame, right, state, &t),
+                }
+            }
+        }
+    }
+    status::draw(frame, p.status, state, &t);
+}
+
+/// Colours, or only bold/reverse/dim when NO_COLOR is set.
+pub struct Theme {
+    pub no_color: bool,
+}
+
+impl Theme {
+    pub fn new(no_color: bool) -> Theme {
+        Theme { no_color }
+    }
+    fn fg(&self, c: Color) -> Style {
+        if self.no_color {
+            Style::default()
+        } else {
+            Style::default().fg(c)
+        }
+    }
+    pub fn accent(&self) -> Style {
+        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+    pub fn dim(&self) -> Style {
+        if self.no_color {
+            Style::default().add_modifier(Modifier::DIM)
+        } else {
+            Style::default().fg(Color::DarkGray)
+        }
+    }
+    pub fn ok(&self) -> Style {
+        self.fg(Color::Green)
+    }
+    pub fn warn(&self) -> Style {
+        self.fg(Color::Yellow)
+    }
+    pub fn error(&self) -> Style {
+        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+    }
+    pub fn selected(&self) -> Style {
+        if self.no_color {
+            Style::default().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::default().bg(Color::Blue).fg(Color::White).add_modifier(Modifier::BOLD)
+        }
+    }
+    pub fn active_field(&self) -> Style {
+        if self.no_color {
+            Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
+        } else {
+            Style::default().bg(Color::Yellow).fg(Color::Black).add_modifier(Modifier::BOLD)
+        }
+    }
+    pub fn border(&self, focused: bool) -> Style {
+        if focused {
+            self.accent()
+        } else {
+            self.dim()
+        }
+    }
+    pub fn badge(&self) -> Style {
+        if self.no_color {
+            Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
+        } else {
+            Style::default().bg(Color::Cyan).fg(Color::Black).add_modifier(Modifier::BOLD)
+        }
+    }
+}
+
+/// Cuts a string to `w` display columns with an ellipsis.
+pub fn clip(s: &str, w: usize) -> String {
+    let n = s.chars().count();
+    if n <= w {
+        s.to_string()
+    } else if w <= 1 {
+        s.chars().take(w).collect()
+    } else {
+        let mut out: String = s.chars().take(w - 1).collect();
+        out.push('…');
+        out
+    }
+}

@@ -1,0 +1,154 @@
+//! File list actions: moving, ordering, marking, removing, frames, and opening other modes.
+
+use super::super::action::Action;
+use super::super::effect::Effect;
+use super::super::keymap::Mode;
+use super::super::state::{AppState, Level, MetaView, Prompt, PromptKind, View};
+use super::{crop, export, save};
+
+pub(super) fn update(state: &mut AppState, action: Action, fx: &mut Vec<Effect>) {
+    let page = (state.list_height as usize / 2).max(1);
+    let n = state.files.len();
+    match action {
+        Action::Down => select(state, state.cursor.saturating_add(1)),
+        Action::Up => select(state, state.cursor.saturating_sub(1)),
+        Action::Top => select(state, 0),
+        Action::Bottom => select(state, n.saturating_sub(1)),
+        Action::HalfPageDown => select(state, state.cursor + page),
+        Action::HalfPageUp => select(state, state.cursor.saturating_sub(page)),
+        Action::MoveFileDown => {
+            if state.cursor + 1 < n {
+                state.files.swap(state.cursor, state.cursor + 1);
+                state.cursor += 1;
+                save(state, fx);
+            }
+        }
+        Action::MoveFileUp => {
+            if state.cursor > 0 && state.cursor < n {
+                state.files.swap(state.cursor, state.cursor - 1);
+                state.cursor -= 1;
+                save(state, fx);
+            }
+        }
+        Action::ToggleMark => {
+            if let Some(f) = state.current_mut() {
+                f.marked = !f.marked;
+                select(state, state.cursor + 1);
+                save(state, fx);
+            }
+        }
+        Action::MarkAll => {
+            let all = state.files.iter().all(|f| f.marked);
+            state.files.iter_mut().for_each(|f| f.marked = !all);
+            state.notify(Level::Info, if all { "all files unmarked".to_string() } else { format!("{n} files marked") });
+            save(state, fx);
+        }
+        Action::RemoveFile => {
+            if state.cursor < n {
+                let f = state.files.remove(state.cursor);
+                state.removed_keys.push(f.key);
+                if state.draft.as_ref().map(|d| d.file == f.id).unwrap_or(false) {
+                    state.draft = None;
+                }
+                state.cursor = state.cursor.min(state.files.len().saturating_sub(1));
+                state.playing = false;
+                state.notify(Level::Info, format!("removed #{} from the list", state.cursor + 1));
+                save(state, fx);
+            }
+        }
+        Action::AddInputs => {
+            state.prompt = Some(Prompt { kind: PromptKind::AddPath, text: String::new(), candidates: Vec::new(), error: None });
+            state.push_mode(Mode::Prompt);
+        }
+        Action::CopyTagsToMarked => copy_tags_to_marked(state, fx),
+        Action::Export => export::start(state),
+        Action::Metadata => open_metadata(state, fx),
+        Action::Jobs => {
+            state.view = View::Jobs;
+            state.jobs_scroll = 0;
+            state.push_mode(Mode::Jobs);
+        }
+        Action::TagMenu => super::tags::open(state),
+        Action::CropMode => crop::enter(state),
+        Action::Back => {
+            state.playing = false;
+        }
+        a => frame_action(state, a),
+    }
+}
+
+/// Moves the cursor (clamped); stops playback when the file changes.
+pub(super) fn select(state: &mut AppState, index: usize) {
+    let idx = index.min(state.files.len().saturating_sub(1));
+    if idx != state.cursor {
+        state.playing = false;
+    }
+    state.cursor = idx;
+}
+
+/// Frame stepping and playback; shared by files and crop modes.
+pub(super) fn frame_action(state: &mut AppState, action: Action) {
+    let Some(f) = state.current_mut() else { return };
+    let frames = f.frames();
+    if frames == 0 {
+        return;
+    }
+    let last = frames - 1;
+    let before = f.frame;
+    f.frame = match action {
+        Action::NextFrame => (f.frame + 1).min(last),
+        Action::PrevFrame => f.frame.saturating_sub(1),
+        Action::NextFrame10 => (f.frame + 10).min(last),
+        Action::PrevFrame10 => f.frame.saturating_sub(10),
+        Action::FirstFrame => 0,
+        Action::LastFrame => last,
+        Action::PlayPause => {
+            if frames > 1 {
+                state.playing = !state.playing;
+            } else {
+                state.notify(Level::Info, "a single frame: nothing to play");
+            }
+            return;
+        }
+        _ => return,
+    };
+    if f.frame != before {
+        state.playing = false;
+    }
+}
+
+fn copy_tags_to_marked(state: &mut AppState, fx: &mut Vec<Effect>) {
+    let Some(cur) = state.current() else { return };
+    let (id, tags) = (cur.id, cur.tags.clone());
+    if tags.is_empty() {
+        state.notify(Level::Warn, "this file has no tags to copy");
+        return;
+    }
+    let mut count = 0;
+    for f in state.files.iter_mut().filter(|f| f.marked && f.id != id) {
+        f.tags = tags.clone();
+        count += 1;
+    }
+    if count == 0 {
+        state.notify(Level::Warn, "no other file is marked (space marks, V marks all)");
+    } else {
+        state.notify(Level::Info, format!("tags copied to {count} marked file(s)"));
+        save(state, fx);
+    }
+}
+
+fn open_metadata(state: &mut AppState, fx: &mut Vec<Effect>) {
+    let Some(cur) = state.current() else { return };
+    let Some(source) = cur.source.clone() else {
+        state.notify(Level::Warn, "no metadata: the input could not be read");
+        return;
+    };
+    let id = cur.id;
+    state.playing = false;
+    if state.meta.as_ref().map(|m| m.file != id || m.error.is_some()).unwrap_or(true) {
+        state.meta = Some(MetaView { file: id, loading: true, ..Default::default() });
+        fx.push(Effect::Metadata { file: id, source });
+    }
+    state.view = View::Metadata;
+    state.push_mode(Mode::Metadata);
+}

@@ -1,0 +1,172 @@
+//! The pure reducer: keys and worker messages change the state and return effects. No I/O here
+//! (the one exception: checking whether an export destination already exists).
+
+mod crop;
+mod export;
+mod files;
+mod meta;
+mod msg;
+mod prompt;
+mod tags;
+
+use super::action::Action;
+use super::effect::{Effect, PreviewRequest};
+use super::keymap::{Key, KeyCode, Mode, Resolved};
+use super::session::Session;
+use super::state::{AppState, Level, PreviewKey, View};
+
+pub use msg::on_msg;
+pub use prompt::expand_home;
+
+/// One key press through the keymap (chords wait in `state.pending`).
+pub fn handle_key(state: &mut AppState, key: Key) -> Vec<Effect> {
+    let mut seq = state.pending.clone();
+    seq.push(key);
+    match state.keymap.resolve(state.mode, &seq) {
+        Resolved::Action(a) => {
+            state.pending.clear();
+            update(state, a)
+        }
+        Resolved::Pending => {
+            state.pending = seq;
+            Vec::new()
+        }
+        Resolved::Unbound => {
+            let was_pending = !state.pending.is_empty();
+            state.pending.clear();
+            if was_pending {
+                return Vec::new();
+            }
+            match key.code {
+                KeyCode::Char(c) if !key.ctrl && !key.alt => update(state, Action::Char(c)),
+                _ => Vec::new(),
+            }
+        }
+    }
+}
+
+/// Applies one action.
+pub fn update(state: &mut AppState, action: Action) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    if !matches!(action, Action::Char(_)) {
+        state.notice = None;
+    }
+    match action {
+        Action::Noop => {}
+        Action::Redraw => fx.push(Effect::Redraw),
+        Action::Help => {
+            if state.mode != Mode::Help {
+                state.help_scroll = 0;
+                state.push_mode(Mode::Help);
+            }
+        }
+        Action::Quit => {
+            if state.export_running() {
+                export::ask_quit(state);
+            } else {
+                state.quit = Some(0);
+            }
+        }
+        _ => match state.mode {
+            Mode::Files | Mode::Global => files::update(state, action, &mut fx),
+            Mode::Crop | Mode::CropInput => crop::update(state, action, &mut fx),
+            Mode::Tags => tags::update(state, action, &mut fx),
+            Mode::Metadata => meta::update(state, action, &mut fx),
+            Mode::Jobs => jobs_update(state, action, &mut fx),
+            Mode::Help => help_update(state, action),
+            Mode::Confirm => export::confirm_update(state, action, &mut fx),
+            Mode::Prompt => prompt::update(state, action, &mut fx),
+        },
+    }
+    finish(state, &mut fx);
+    fx
+}
+
+fn jobs_update(state: &mut AppState, action: Action, fx: &mut Vec<Effect>) {
+    let page = (state.list_height as usize / 2).max(1);
+    match action {
+        Action::Down => state.jobs_scroll += 1,
+        Action::Up => state.jobs_scroll = state.jobs_scroll.saturating_sub(1),
+        Action::Top => state.jobs_scroll = 0,
+        Action::Bottom => state.jobs_scroll = usize::MAX / 2,
+        Action::HalfPageDown => state.jobs_scroll += page,
+        Action::HalfPageUp => state.jobs_scroll = state.jobs_scroll.saturating_sub(page),
+        Action::CancelExport => {
+            if let Some(job) = state.export.as_mut().filter(|j| j.running) {
+                job.cancel_requested = true;
+                fx.push(Effect::CancelExport);
+                state.notify(Level::Warn, "cancelling the export…");
+            } else {
+                state.notify(Level::Info, "no export is running");
+            }
+        }
+        Action::Back | Action::Jobs => {
+            state.view = View::Preview;
+            state.pop_mode();
+        }
+        _ => {}
+    }
+}
+
+fn help_update(state: &mut AppState, action: Action) {
+    let page = (state.list_height as usize / 2).max(1);
+    match action {
+        Action::Down => state.help_scroll += 1,
+        Action::Up => state.help_scroll = state.help_scroll.saturating_sub(1),
+        Action::Top => state.help_scroll = 0,
+        Action::Bottom => state.help_scroll = usize::MAX / 2,
+        Action::HalfPageDown => state.help_scroll += page,
+        Action::HalfPageUp => state.help_scroll = state.help_scroll.saturating_sub(page),
+        Action::Back => state.pop_mode(),
+        _ => {}
+    }
+}
+
+/// The preview the state wants now, if a preview pane is visible.
+pub fn wanted_preview(state: &AppState) -> Option<PreviewKey> {
+    if state.view != View::Preview || state.mode == Mode::Help {
+        return None;
+    }
+    let area = state.preview_area?;
+    if area.0 < 2 || area.1 < 2 {
+        return None;
+    }
+    let f = state.current()?;
+    f.info()?;
+    Some(PreviewKey { file: f.id, frame: f.frame, crop: state.shown_crop(), area })
+}
+
+/// Sends a preview request when what should be on screen changed.
+pub fn finish(state: &mut AppState, fx: &mut Vec<Effect>) {
+    let want = wanted_preview(state);
+    if want == state.preview.requested_key {
+        return;
+    }
+    state.preview.requested_key = want.clone();
+    let Some(key) = want else { return };
+    let Some(source) = state.file(key.file).and_then(|f| f.source.clone()) else { return };
+    state.preview.requested += 1;
+    fx.push(Effect::Preview(PreviewRequest {
+        id: state.preview.requested,
+        file: key.file,
+        source,
+        frame: key.frame,
+        crop: key.crop,
+        area: key.area,
+    }));
+}
+
+/// Saves the session (called after every change worth keeping).
+pub(crate) fn save(state: &AppState, fx: &mut Vec<Effect>) {
+    fx.push(Effect::SaveSession(Box::new(Session::from_state(state))));
+}
+
+/// Sets the preview area (cells), from the runner's layout.
+pub fn set_preview_area(state: &mut AppState, area: Option<(u16, u16)>) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    if state.preview_area != area {
+        state.preview_area = area;
+        finish(state, &mut fx);
+    }
+    fx
+}

@@ -1,0 +1,213 @@
+//! Worker results applied to the state.
+
+use crate::core::export::Status;
+
+use super::super::effect::Effect;
+use super::super::msg::{ExportMsg, Msg};
+use super::super::session::Session;
+use super::super::state::{AppState, ExportMark, FileEntry, JobLine, Level, LoadState};
+use super::{finish, save};
+
+pub fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    match msg {
+        Msg::Gathered { sources, skipped } => gathered(state, sources, skipped, &mut fx),
+        Msg::Loaded { file, result } => {
+            state.loading = state.loading.saturating_sub(1);
+            if let Some(f) = state.file_mut(file) {
+                f.load = match result {
+                    Ok(info) => {
+                        f.frame = f.frame.min(info.frames.saturating_sub(1));
+                        LoadState::Loaded(info)
+                    }
+                    Err(r) => LoadState::Invalid(r),
+                };
+            }
+            if state.loading == 0 {
+                let invalid = state.files.iter().filter(|f| matches!(f.load, LoadState::Invalid(_))).count();
+                let n = state.files.len();
+                state.notify(Level::Info, format!("{n} file(s) listed, {invalid} invalid"));
+            }
+        }
+        Msg::PreviewDone { id, file, frame, result, ms } => {
+            let newer = state.preview.shown.map(|(s, _, _)| id >= s).unwrap_or(true);
+            if newer {
+                match result {
+                    Ok(()) => {
+                        state.preview.shown = Some((id, file, frame));
+                        state.preview.error = None;
+                        state.preview.last_ms = Some(ms);
+                    }
+                    Err(e) => {
+                        state.preview.error = Some(e);
+                        state.preview.shown = Some((id, file, frame));
+                    }
+                }
+            }
+        }
+        Msg::Metadata { file, result } => {
+            if let Some(m) = state.meta.as_mut().filter(|m| m.file == file) {
+                m.loading = false;
+                match result {
+                    Ok(rows) => m.rows = rows,
+                    Err(e) => m.error = Some(e),
+                }
+            }
+        }
+        Msg::AutoCrop { file, result } => match state.draft.as_mut().filter(|d| d.file == file) {
+            Some(d) => match result {
+                Some((rect, source)) => {
+                    d.rect = rect;
+                    d.origin = source;
+                    d.edited = false;
+                    state.notify(Level::Info, format!("automatic crop {rect} ({}); enter applies", source.as_str()));
+                }
+                None => state.notify(Level::Warn, "automatic crop found no scan area"),
+            },
+            None => {}
+        },
+        Msg::Export(e) => export_msg(state, e, &mut fx),
+        Msg::Completion { text, candidates } => {
+            if let Some(p) = state.prompt.as_mut() {
+                p.text = text;
+                p.candidates = candidates;
+            }
+        }
+        Msg::PresetSaved(r) => match r {
+            Ok(path) => state.notify(Level::Info, format!("preset saved in {path}")),
+            Err(e) => state.notify(Level::Error, format!("preset not saved: {e}")),
+        },
+        Msg::SessionError(e) => state.notify(Level::Warn, format!("session not saved: {e}")),
+        Msg::PlayTick => {
+            if state.playing {
+                if let Some(f) = state.current_mut() {
+                    let n = f.frames().max(1);
+                    f.frame = (f.frame + 1) % n;
+                }
+            }
+        }
+    }
+    finish(state, &mut fx);
+    fx
+}
+
+fn gathered(state: &mut AppState, sources: Vec<crate::core::load::InputSource>, skipped: Vec<crate::core::load::Skipped>, fx: &mut Vec<Effect>) {
+    let restore = state.restore.clone();
+    let removed: Vec<String> = restore.as_ref().map(|r| r.removed.clone()).unwrap_or_default();
+    let mut items = Vec::new();
+    let mut added = 0usize;
+    for s in sources {
+        let key = s.display();
+        if removed.contains(&key) || state.files.iter().any(|f| f.key == key) {
+            continue;
+        }
+        let id = state.next_id;
+        state.next_id += 1;
+        let saved = restore.as_ref().and_then(|r| r.files.get(&key));
+        let entry = FileEntry {
+            id,
+            name: s.short_name(),
+            key,
+            source: Some(s.clone()),
+            load: LoadState::Pending,
+            crop: saved.and_then(Session::crop_of),
+            tags: saved.map(|f| f.tags.clone()).unwrap_or_default(),
+            marked: saved.map(|f| f.marked).unwrap_or(false),
+            frame: 0,
+            export: saved.and_then(|f| f.exported.clone()).map(ExportMark::Exported),
+        };
+        state.files.push(entry);
+        items.push((id, s));
+        added += 1;
+    }
+    for s in skipped {
+        if removed.contains(&s.input) || state.files.iter().any(|f| f.key == s.input) {
+            continue;
+        }
+        let id = state.next_id;
+        state.next_id += 1;
+        let name = s.input.rsplit(['/', '!']).next().unwrap_or(&s.input).to_string();
+        state.files.push(FileEntry {
+            id,
+            name,
+            key: s.input,
+            source: None,
+            load: LoadState::Invalid(s.reason),
+            crop: None,
+            tags: Default::default(),
+            marked: false,
+            frame: 0,
+            export: None,
+        });
+        added += 1;
+    }
+    if let Some(r) = &restore {
+        let cur = state.current().map(|f| f.id);
+        let pos = |k: &str| r.order.iter().position(|o| o == k).unwrap_or(usize::MAX);
+        state.files.sort_by_key(|f| pos(&f.key));
+        if let Some(id) = cur {
+            state.cursor = state.index_of(id).unwrap_or(0);
+        }
+    }
+    state.loading += items.len();
+    if added == 0 {
+        state.notify(Level::Warn, "no new inputs found");
+    }
+    if !items.is_empty() {
+        fx.push(Effect::Load { items });
+    }
+    save(state, fx);
+}
+
+fn export_msg(state: &mut AppState, e: ExportMsg, fx: &mut Vec<Effect>) {
+    let Some(job) = state.export.as_mut() else { return };
+    match e {
+        ExportMsg::Started { total } => job.total = total,
+        ExportMsg::FileStarted { n } => {
+            job.current = Some(n);
+            job.frames = (0, 0);
+        }
+        ExportMsg::Frames { n, done, total } => {
+            job.current = Some(n);
+            job.frames = (done, total);
+        }
+        ExportMsg::FileDone { n, status, reason, output } => {
+            job.done = n;
+            let id = job.items.get(n - 1).copied();
+            let mark = match status {
+                Status::Exported => ExportMark::Exported(output.unwrap_or_default()),
+                Status::Skipped => ExportMark::Skipped(reason.unwrap_or_default()),
+                Status::Failed => ExportMark::Failed(reason.unwrap_or_default()),
+            };
+            let name = id.and_then(|id| state.files.iter().find(|f| f.id == id)).map(|f| f.name.clone()).unwrap_or_default();
+            job.results.push(JobLine { n, file: id, name, mark: mark.clone() });
+            if let Some(f) = id.and_then(|id| state.files.iter_mut().find(|f| f.id == id)) {
+                f.export = Some(mark);
+            }
+        }
+        ExportMsg::Writing => job.writing = true,
+        ExportMsg::Finished(r) => {
+            job.running = false;
+            job.writing = false;
+            job.current = None;
+            match &r {
+                Ok(summary) => {
+                    let s = summary.clone();
+                    job.finished = Some(r);
+                    state.notify(Level::Info, s);
+                }
+                Err(err) => {
+                    let s = err.clone();
+                    job.finished = Some(r);
+                    // Nothing was written: forget the per-file marks of this run.
+                    let ids = job.items.clone();
+                    for f in state.files.iter_mut().filter(|f| ids.contains(&f.id)) {
+                        f.export = None;
+                    }
+                    state.notify(Level::Error, format!("export failed: {s}"));
+                }
+            }
+            save(state, fx);
+        }
+    }
+}
