@@ -21,16 +21,13 @@ pub fn run(args: &VerifyArgs) -> i32 {
     let mut progress = |done: usize, total: usize| {
         last = (done, total);
     };
-    match verify_stub(&args.archive, &args.against, &mut progress) {
+    match us_dicomizer::core::verify::verify(&args.archive, &args.against, &mut progress) {
         Ok(report) => {
             if args.json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&report).unwrap_or_default()
-                );
+                println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
             } else {
                 for f in &report.findings {
-                    println!("FOUND {f}");
+                    println!("FOUND {} in {} at {} (a {} value)", f.needle, f.entry, f.location, f.needle_kind);
                 }
                 println!(
                     "{} finding(s); {} identifying values searched in {} entries",
@@ -50,18 +47,4 @@ pub fn run(args: &VerifyArgs) -> i32 {
             2
         }
     }
-}
-
-#[derive(serde::Serialize)]
-struct StubReport {
-    findings: Vec<String>,
-    needles: usize,
-    entries_scanned: usize,
-}
-fn verify_stub(
-    _: &std::path::Path,
-    _: &[PathBuf],
-    _: &mut dyn FnMut(usize, usize),
-) -> Result<StubReport, String> {
-    Err("TEMP".into())
 }

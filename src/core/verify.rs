@@ -15,7 +15,9 @@
 //! - **LO, SH, LT, ST, UT, UC, UR**: every value, except the attributes that de-identification
 //!   keeps on purpose because they describe the device model, not a person or a site
 //!   (Manufacturer, Model Name, Transducer Data, Processing Function, Stage/View Name, code
-//!   values and meanings: see `deid::text_kept`). Long texts also give each line.
+//!   values and meanings: see `deid::text_kept`), and De-identification Method (0012,0063).
+//!   Long texts also give each line. A needle equal to a value of a kept attribute (say a
+//!   Station Name equal to the Manufacturer) is dropped: finding it would prove nothing.
 //! - **Private** elements: text values, and printable runs of 6+ characters in UN/OB values.
 //! - **File and folder names**: the stem (6+ characters) of every input path component and ZIP
 //!   member path component, and digit runs of 6+ characters inside them.
@@ -168,6 +170,8 @@ enum Strength {
 struct Needles {
     /// needle text → kind (first kind wins)
     map: HashMap<String, &'static str>,
+    /// values (lowercase) of attributes kept on purpose; a needle equal to one proves nothing
+    kept: std::collections::HashSet<String>,
 }
 
 impl Needles {
@@ -345,7 +349,16 @@ fn gather_dataset(obj: &InMemDicomObject, n: &mut Needles) {
             }
             VR::LO | VR::SH | VR::LT | VR::ST | VR::UT | VR::UC | VR::UR => {
                 if !private && deid::text_kept(t) {
+                    if let Some(s) = elem_text(e) {
+                        for v in s.split('\\') {
+                            n.kept
+                                .insert(v.trim_matches([' ', '\0']).to_ascii_lowercase());
+                        }
+                    }
                     continue;
+                }
+                if t == 0x0012_0063 {
+                    continue; // De-identification Method of an earlier tool: not identifying
                 }
                 if let Some(s) = elem_text(e) {
                     n.add_text(&s, if private { "private" } else { "text" });
@@ -641,6 +654,7 @@ pub fn verify(
 ) -> Result<VerifyReport> {
     let mut n = Needles {
         map: HashMap::new(),
+        kept: Default::default(),
     };
     let mut files: Vec<PathBuf> = Vec::new();
     for (i, p) in inputs.iter().enumerate() {
@@ -684,7 +698,12 @@ pub fn verify(
         progress(done, total);
     }
 
-    let mut needles: Vec<(String, &'static str)> = n.map.into_iter().collect();
+    let kept = std::mem::take(&mut n.kept);
+    let mut needles: Vec<(String, &'static str)> = n
+        .map
+        .into_iter()
+        .filter(|(v, _)| !kept.contains(&v.to_ascii_lowercase()))
+        .collect();
     needles.sort();
     report.needles = needles.len();
     let matcher = Matcher::new(&needles)?;
@@ -774,6 +793,7 @@ mod tests {
     fn needle_filters() {
         let mut n = Needles {
             map: HashMap::new(),
+            kept: Default::default(),
         };
         n.add("YES", "text");
         n.add("none", "text");

@@ -24,7 +24,10 @@ pub fn from_regions(regions: &[UsRegion], columns: u32, rows: u32) -> Option<Cro
     rect.validate(columns, rows).ok().map(|_| rect)
 }
 
-/// From image content: an 8-bit grey or RGB frame.
+/// From image content: an 8-bit grey or RGB frame. Bright cells (4x4 pixels) are grouped
+/// into 8-connected components; components lying wholly within the top `banner_rows` rows
+/// (burned-in text) are ignored; the largest component near the centre wins; its box is then
+/// refined to the exact bright pixels.
 pub fn from_content(f: &Frame, banner_rows: u32, threshold: u8) -> Option<CropRect> {
     const CELL: u32 = 4;
     let (w, h) = (f.width, f.height);
@@ -33,32 +36,27 @@ pub fn from_content(f: &Frame, banner_rows: u32, threshold: u8) -> Option<CropRe
     }
     let gw = w / CELL;
     let gh = h / CELL;
-    let skip = banner_rows.min(h / 2).div_ceil(CELL);
     let spp = f.spp as usize;
+    let bright = |x: u32, y: u32| -> bool {
+        let i = ((y * w + x) as usize) * spp;
+        let v = if spp == 3 { f.data[i].max(f.data[i + 1]).max(f.data[i + 2]) } else { f.data[i] };
+        v > threshold
+    };
     let mut mask = vec![false; (gw * gh) as usize];
-    for gy in skip..gh {
+    for gy in 0..gh {
         for gx in 0..gw {
-            let mut bright = 0;
+            let mut n = 0;
             for y in gy * CELL..gy * CELL + CELL {
-                let row = (y * w) as usize;
                 for x in gx * CELL..gx * CELL + CELL {
-                    let i = (row + x as usize) * spp;
-                    let v = if spp == 3 {
-                        f.data[i].max(f.data[i + 1]).max(f.data[i + 2])
-                    } else {
-                        f.data[i]
-                    };
-                    if v > threshold {
-                        bright += 1;
-                    }
+                    n += bright(x, y) as u32;
                 }
             }
-            mask[(gy * gw + gx) as usize] = bright >= 4;
+            mask[(gy * gw + gx) as usize] = n >= 4;
         }
     }
-    // 8-connected components; keep the largest one touching the central third, else the largest.
+    let banner_cells = banner_rows.div_ceil(CELL);
     let mut label = vec![0u32; mask.len()];
-    let mut best: Option<(u64, bool, (u32, u32, u32, u32))> = None;
+    let mut best: Option<(bool, u64, u32, (u32, u32, u32, u32))> = None;
     let mut next = 0u32;
     let mut stack = Vec::new();
     for start in 0..mask.len() {
@@ -87,27 +85,43 @@ pub fn from_content(f: &Frame, banner_rows: u32, threshold: u8) -> Option<CropRe
                 }
             }
         }
+        if b.3 < banner_cells {
+            continue; // a line of burned-in text
+        }
         let (cx, cy) = (gw / 2, gh / 2);
-        let central =
-            b.0 <= cx + gw / 6 && b.2 + gw / 6 >= cx && b.1 <= cy + gh / 6 && b.3 + gh / 6 >= cy;
+        let central = b.0 <= cx + gw / 6 && b.2 + gw / 6 >= cx && b.1 <= cy + gh / 6 && b.3 + gh / 6 >= cy;
         let better = match &best {
             None => true,
-            Some((ba, bc, _)) => (central, area) > (*bc, *ba),
+            Some((bc, ba, _, _)) => (central, area) > (*bc, *ba),
         };
         if better {
-            best = Some((area, central, b));
+            best = Some((central, area, next, b));
         }
     }
-    let (area, _, b) = best?;
+    let (_, area, id, b) = best?;
     if area < 16 {
         return None;
     }
-    let rect = CropRect::new(
-        b.0 * CELL,
-        b.1 * CELL,
-        ((b.2 + 1) * CELL).min(w),
-        ((b.3 + 1) * CELL).min(h),
-    );
+    // exact bright pixels of the chosen component's cells
+    let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0u32, 0u32);
+    for gy in b.1..=b.3 {
+        for gx in b.0..=b.2 {
+            if label[(gy * gw + gx) as usize] != id {
+                continue;
+            }
+            for y in gy * CELL..gy * CELL + CELL {
+                for x in gx * CELL..gx * CELL + CELL {
+                    if bright(x, y) {
+                        x0 = x0.min(x);
+                        y0 = y0.min(y);
+                        x1 = x1.max(x + 1);
+                        y1 = y1.max(y + 1);
+                    }
+                }
+            }
+        }
+    }
+    let rect = CropRect::new(x0, y0, x1, y1);
     rect.validate(w, h).ok().map(|_| rect)
 }
 
@@ -185,7 +199,7 @@ mod tests {
         };
         assert_eq!(
             from_content(&f, 30, 8),
-            Some(CropRect::new(48, 40, 152, 140))
+            Some(CropRect::new(50, 40, 150, 140))
         );
     }
 }

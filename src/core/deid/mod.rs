@@ -879,6 +879,12 @@ pub fn deidentify(
     }
     if let Some(l) = laterality {
         ds.put(str_elem(T_IMAGE_LATERALITY, VR::CS, &l));
+        // Laterality (0020,0060) is Type 2C: required only when Image Laterality is absent.
+        // An empty one left beside Image Laterality is an IOD error.
+        let series_laterality = tag_of(0x0020_0060);
+        if ds.get(series_laterality).map(|e| e.to_str().map(|s| s.trim().is_empty()).unwrap_or(true)).unwrap_or(false) {
+            ds.remove_element(series_laterality);
+        }
     }
 
     // ---- file meta ----

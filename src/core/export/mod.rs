@@ -340,13 +340,8 @@ fn export_one<W: Write + std::io::Seek>(
 ) -> std::result::Result<FileReport, Outcome> {
     let loaded = load::load(&item.source, &settings.load).map_err(Outcome::Skip)?;
     let uid = loaded.info.sop_instance_uid.clone();
-    if !uid.is_empty() {
-        if let Some(first) = seen.get(&uid) {
-            return Err(Outcome::Skip(format!(
-                "duplicate of input #{first} (same SOP Instance UID)"
-            )));
-        }
-        seen.insert(uid.clone(), n);
+    if let Some(first) = seen.get(&uid) {
+        return Err(Outcome::Skip(format!("duplicate of input #{first} (same SOP Instance UID), exported once")));
     }
     let (crop, crop_source) = resolve_crop(&item.crop, &loaded, settings).map_err(Outcome::Fail)?;
     crop.validate(loaded.info.columns, loaded.info.rows)
@@ -418,6 +413,9 @@ fn export_one<W: Write + std::io::Seek>(
         return Err(Outcome::Fail(reason));
     }
     let entry_bytes = counter.count;
+    if !uid.is_empty() {
+        seen.insert(uid, n);
+    }
     mapping.push(serde_json::json!({
         "input": item.source.display(),
         "entry": name,

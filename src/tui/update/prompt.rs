@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use super::super::action::Action;
 use super::super::effect::Effect;
-use super::super::keymap::Mode;
 use super::super::state::{AppState, Level, Prompt, PromptKind};
 use super::{export, meta};
 

@@ -1,0 +1,62 @@
+//! The attribute tree: tag, VR, keyword and value, sequences folded with enter.
+
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+use ratatui::Frame;
+
+use super::{clip, Theme};
+use super::super::state::AppState;
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
+    let Some(m) = &state.meta else { return };
+    let idx = state.index_of(m.file).map(|i| i + 1).unwrap_or(0);
+    let mut title = format!(" Metadata #{idx} ");
+    if !m.search.is_empty() {
+        title.push_str(&format!("· /{} ", m.search));
+    }
+    let block = Block::bordered().title(title).border_style(t.accent());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if m.loading {
+        frame.render_widget(Paragraph::new(Line::styled("reading…", t.dim())), inner);
+        return;
+    }
+    if let Some(e) = &m.error {
+        frame.render_widget(Paragraph::new(Line::styled(e.clone(), t.error())), inner);
+        return;
+    }
+    let visible = m.visible();
+    let h = inner.height as usize;
+    let w = inner.width as usize;
+    let top = if m.cursor + 1 > h { m.cursor + 1 - h } else { 0 };
+    let needle = m.search.to_lowercase();
+    let lines: Vec<Line> = visible
+        .iter()
+        .enumerate()
+        .skip(top)
+        .take(h)
+        .map(|(vi, &ri)| {
+            let r = &m.rows[ri];
+            let fold = if r.has_children { if m.collapsed.contains(&ri) { "▸ " } else { "▾ " } } else { "  " };
+            let indent = "  ".repeat(r.depth as usize);
+            let head = format!("{indent}{fold}{} {:<2} ", r.tag, r.vr);
+            let name = format!("{} ", r.name);
+            let rest = w.saturating_sub(head.chars().count() + name.chars().count());
+            let value = clip(&r.value, rest);
+            let hit = !needle.is_empty()
+                && (r.name.to_lowercase().contains(&needle) || r.value.to_lowercase().contains(&needle) || r.tag.to_lowercase().contains(&needle));
+            if vi == m.cursor {
+                Line::styled(clip(&format!("{head}{name}{value}"), w), t.selected())
+            } else {
+                Line::from(vec![
+                    Span::styled(head, t.dim()),
+                    Span::styled(name, if hit { t.warn() } else { t.accent() }),
+                    Span::styled(value, Style::default()),
+                ])
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
