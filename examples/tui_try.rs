@@ -16,9 +16,27 @@ fn main() {
             _ => paths.push(PathBuf::from(a)),
         }
     }
-    let settings = match Settings::load(Some(&config_dir), None) { Ok(s) => s, Err(e) => { eprintln!("{e}"); std::process::exit(2) } };
-    if let Err(e) = us_dicomizer::tui::load_keymap(&config_dir) { eprintln!("{e}"); std::process::exit(2) }
+    let settings = match Settings::load(Some(&config_dir), None) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2)
+        }
+    };
+    if let Err(e) = us_dicomizer::tui::load_keymap(&config_dir) {
+        eprintln!("{e}");
+        std::process::exit(2)
+    }
     let key = us_dicomizer::core::key::load_or_create_key(&config_dir, None).expect("key");
-    let code = us_dicomizer::tui::run(us_dicomizer::tui::TuiOptions { paths, config_dir, data_dir: default_data_dir(), settings, protocol, fresh, key }).expect("run");
+    let code = us_dicomizer::tui::run(us_dicomizer::tui::TuiOptions {
+        paths,
+        config_dir,
+        data_dir: default_data_dir(),
+        settings,
+        protocol,
+        fresh,
+        key,
+    })
+    .expect("run");
     std::process::exit(code);
 }

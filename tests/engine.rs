@@ -16,7 +16,11 @@ use us_dicomizer::core::settings::Settings;
 #[test]
 fn mono_native_crop_is_bit_exact() {
     let dir = tempfile::tempdir().unwrap();
-    let src = write_fixture(dir.path(), "m.dcm", &fixture_spec(Kind::Mono, 200, 150, 3, 1));
+    let src = write_fixture(
+        dir.path(),
+        "m.dcm",
+        &fixture_spec(Kind::Mono, 200, 150, 3, 1),
+    );
     let out = dir.path().join("out.zip");
     let r = CropRect::new(13, 21, 181, 140);
     let rep = export_files(&[(src, user_crop(r))], &out, &Settings::defaults());
@@ -33,7 +37,11 @@ fn mono_native_crop_is_bit_exact() {
         let px = decode::decode_full(&o.obj, &o.info, fr).unwrap();
         for y in 0..119 {
             for x in 0..168 {
-                assert_eq!(px.data[(y * 168 + x) as usize], demo::pixel(x + 13, y + 21, fr, 200, 150), "frame {fr} at {x},{y}");
+                assert_eq!(
+                    px.data[(y * 168 + x) as usize],
+                    demo::pixel(x + 13, y + 21, fr, 200, 150),
+                    "frame {fr} at {x},{y}"
+                );
             }
         }
     }
@@ -42,11 +50,23 @@ fn mono_native_crop_is_bit_exact() {
 #[test]
 fn rgb_and_native_ybr422_crop_keep_exact_samples() {
     let dir = tempfile::tempdir().unwrap();
-    let rgb = write_fixture(dir.path(), "rgb.dcm", &fixture_spec(Kind::Rgb, 160, 120, 2, 1));
-    let ybr = write_fixture(dir.path(), "ybr.dcm", &fixture_spec(Kind::Ybr422Native, 160, 120, 1, 2));
+    let rgb = write_fixture(
+        dir.path(),
+        "rgb.dcm",
+        &fixture_spec(Kind::Rgb, 160, 120, 2, 1),
+    );
+    let ybr = write_fixture(
+        dir.path(),
+        "ybr.dcm",
+        &fixture_spec(Kind::Ybr422Native, 160, 120, 1, 2),
+    );
     let out = dir.path().join("out.zip");
     let r = CropRect::new(11, 17, 150, 110); // odd x0 splits a 4:2:2 pair
-    let rep = export_files(&[(rgb.clone(), user_crop(r)), (ybr.clone(), user_crop(r))], &out, &Settings::defaults());
+    let rep = export_files(
+        &[(rgb.clone(), user_crop(r)), (ybr.clone(), user_crop(r))],
+        &out,
+        &Settings::defaults(),
+    );
     assert_eq!(rep.summary.exported, 2, "{:?}", rep.files);
     // RGB: output equals the input's own samples
     let input = read_loaded(&rgb);
@@ -80,10 +100,18 @@ fn read_loaded(p: &std::path::Path) -> us_dicomizer::core::load::LoadedFile {
 #[test]
 fn jpeg_baseline_is_cropped_without_reencoding_on_the_mcu_grid() {
     let dir = tempfile::tempdir().unwrap();
-    let src = write_fixture(dir.path(), "j.dcm", &fixture_spec(Kind::JpegBaseline, 320, 240, 4, 1));
+    let src = write_fixture(
+        dir.path(),
+        "j.dcm",
+        &fixture_spec(Kind::JpegBaseline, 320, 240, 4, 1),
+    );
     let out = dir.path().join("out.zip");
     // x0=21,y0=13 is off the 16x8 grid: snapped inward to 32,16
-    let rep = export_files(&[(src.clone(), user_crop(CropRect::new(21, 13, 300, 230)))], &out, &Settings::defaults());
+    let rep = export_files(
+        &[(src.clone(), user_crop(CropRect::new(21, 13, 300, 230)))],
+        &out,
+        &Settings::defaults(),
+    );
     let f = &rep.files[0];
     assert_eq!(f.status, Status::Exported, "{:?}", f.reason);
     assert_eq!(f.crop, Some([32, 16, 300, 230]));
@@ -109,32 +137,68 @@ fn jpeg_baseline_is_cropped_without_reencoding_on_the_mcu_grid() {
         }
         assert!(worst <= 2, "frame {fr}: interior differs by {worst}");
     }
-    let lossy = o.obj.element(tags::LOSSY_IMAGE_COMPRESSION).unwrap().to_str().unwrap().trim().to_string();
+    let lossy = o
+        .obj
+        .element(tags::LOSSY_IMAGE_COMPRESSION)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .trim()
+        .to_string();
     assert_eq!(lossy, "01");
 }
 
 #[test]
 fn jpeg_output_policy_labels_everything_correctly() {
     let dir = tempfile::tempdir().unwrap();
-    let mono = write_fixture(dir.path(), "m.dcm", &fixture_spec(Kind::Mono, 200, 150, 2, 1));
-    let rgb = write_fixture(dir.path(), "c.dcm", &fixture_spec(Kind::Rgb, 200, 150, 1, 2));
+    let mono = write_fixture(
+        dir.path(),
+        "m.dcm",
+        &fixture_spec(Kind::Mono, 200, 150, 2, 1),
+    );
+    let rgb = write_fixture(
+        dir.path(),
+        "c.dcm",
+        &fixture_spec(Kind::Rgb, 200, 150, 1, 2),
+    );
     let mut s = Settings::defaults();
     s.output.encoding = us_dicomizer::core::settings::Encoding::Jpeg;
     let out = dir.path().join("out.zip");
     let r = CropRect::new(10, 20, 190, 140);
     let rep = export_files(&[(mono, user_crop(r)), (rgb, user_crop(r))], &out, &s);
     assert_eq!(rep.summary.exported, 2);
-    for (f, pi, spp) in [(&rep.files[0], "MONOCHROME2", 1u16), (&rep.files[1], "YBR_FULL_422", 3)] {
+    for (f, pi, spp) in [
+        (&rep.files[0], "MONOCHROME2", 1u16),
+        (&rep.files[1], "YBR_FULL_422", 3),
+    ] {
         let o = read_entry(&out, f.output.as_ref().unwrap());
         assert_eq!(o.info.transfer_syntax, "1.2.840.10008.1.2.4.50");
         assert_eq!(o.info.photometric, pi);
         assert_eq!(o.info.samples_per_pixel, spp);
-        let method = o.obj.element(tags::LOSSY_IMAGE_COMPRESSION_METHOD).unwrap().to_str().unwrap().to_string();
+        let method = o
+            .obj
+            .element(tags::LOSSY_IMAGE_COMPRESSION_METHOD)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
         assert!(method.contains("ISO_10918_1"));
-        let ratio: f64 = o.obj.element(tags::LOSSY_IMAGE_COMPRESSION_RATIO).unwrap().to_str().unwrap().trim().parse().unwrap();
+        let ratio: f64 = o
+            .obj
+            .element(tags::LOSSY_IMAGE_COMPRESSION_RATIO)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
         assert!(ratio > 1.0);
         // pixel values close to the ground truth of the synthetic image
-        let px = render::to_8bit(&decode::decode_full(&o.obj, &o.info, 0).unwrap(), None, None);
+        let px = render::to_8bit(
+            &decode::decode_full(&o.obj, &o.info, 0).unwrap(),
+            None,
+            None,
+        );
         let mut total = 0u64;
         for y in 0..r.height() {
             for x in 0..r.width() {
@@ -155,7 +219,11 @@ fn jpeg_output_policy_labels_everything_correctly() {
 #[test]
 fn regions_are_cropped_and_image_type_is_derived() {
     let dir = tempfile::tempdir().unwrap();
-    let src = write_fixture(dir.path(), "m.dcm", &fixture_spec(Kind::Mono, 320, 240, 1, 1));
+    let src = write_fixture(
+        dir.path(),
+        "m.dcm",
+        &fixture_spec(Kind::Mono, 320, 240, 1, 1),
+    );
     let out = dir.path().join("out.zip");
     let (x0, y0, x1, _) = demo::scan_area(320, 240);
     let r = CropRect::new(60, 30, 300, 200);
@@ -164,14 +232,25 @@ fn regions_are_cropped_and_image_type_is_derived() {
     let reg = &o.info.regions[0];
     assert_eq!((reg.min_x0, reg.min_y0), (0, y0 - 30));
     assert_eq!((reg.max_x1, reg.max_y1), (x1 - 1 - 60, 199 - 30));
-    let rx = o.obj.element(tags::SEQUENCE_OF_ULTRASOUND_REGIONS).unwrap().items().unwrap()[0]
+    let rx = o
+        .obj
+        .element(tags::SEQUENCE_OF_ULTRASOUND_REGIONS)
+        .unwrap()
+        .items()
+        .unwrap()[0]
         .element(tags::REFERENCE_PIXEL_X0)
         .unwrap()
         .to_int::<i32>()
         .unwrap();
     // the region's left edge moved from 40 to 60: the reference pixel moves 20 to the left
     assert_eq!(rx, ((x1 - x0) / 2) as i32 - 20);
-    let it = o.obj.element(tags::IMAGE_TYPE).unwrap().to_str().unwrap().to_string();
+    let it = o
+        .obj
+        .element(tags::IMAGE_TYPE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(it.starts_with("DERIVED"), "{it}");
 }
 
@@ -181,34 +260,70 @@ fn auto_crop_is_deterministic_and_reported() {
     let mut spec = fixture_spec(Kind::Mono, 320, 240, 5, 1);
     spec.regions = false;
     let src = write_fixture(dir.path(), "m.dcm", &spec);
-    let a = export_files(&[(src.clone(), CropChoice::Auto)], &dir.path().join("a.zip"), &Settings::defaults());
-    let b = export_files(&[(src, CropChoice::Auto)], &dir.path().join("b.zip"), &Settings::defaults());
+    let a = export_files(
+        &[(src.clone(), CropChoice::Auto)],
+        &dir.path().join("a.zip"),
+        &Settings::defaults(),
+    );
+    let b = export_files(
+        &[(src, CropChoice::Auto)],
+        &dir.path().join("b.zip"),
+        &Settings::defaults(),
+    );
     assert_eq!(a.files[0].crop, b.files[0].crop);
     assert_eq!(a.files[0].crop_source, Some("auto_content"));
     let [cx0, cy0, cx1, cy1] = a.files[0].crop.unwrap();
     let (x0, y0, x1, y1) = demo::scan_area(320, 240);
     // the crop holds the scan area within a few pixels and excludes the banner rows
-    assert!(cx0 <= x0 && cx0 + 4 >= x0 && cy0 <= y0 && cy0 + 4 >= y0, "{:?}", a.files[0].crop);
-    assert!(cx1 >= x1 && cx1 <= x1 + 4 && cy1 >= y1 && cy1 <= y1 + 4, "{:?}", a.files[0].crop);
+    assert!(
+        cx0 <= x0 && cx0 + 4 >= x0 && cy0 <= y0 && cy0 + 4 >= y0,
+        "{:?}",
+        a.files[0].crop
+    );
+    assert!(
+        cx1 >= x1 && cx1 <= x1 + 4 && cy1 >= y1 && cy1 <= y1 + 4,
+        "{:?}",
+        a.files[0].crop
+    );
 }
 
 #[test]
 fn crop_outside_the_image_fails_with_a_reason() {
     let dir = tempfile::tempdir().unwrap();
-    let src = write_fixture(dir.path(), "m.dcm", &fixture_spec(Kind::Mono, 100, 80, 1, 1));
-    let rep = export_files(&[(src, user_crop(CropRect::new(0, 0, 101, 80)))], &dir.path().join("o.zip"), &Settings::defaults());
+    let src = write_fixture(
+        dir.path(),
+        "m.dcm",
+        &fixture_spec(Kind::Mono, 100, 80, 1, 1),
+    );
+    let rep = export_files(
+        &[(src, user_crop(CropRect::new(0, 0, 101, 80)))],
+        &dir.path().join("o.zip"),
+        &Settings::defaults(),
+    );
     assert_eq!(rep.files[0].status, Status::Failed);
-    assert!(rep.files[0].reason.as_ref().unwrap().contains("outside"), "{:?}", rep.files[0].reason);
+    assert!(
+        rep.files[0].reason.as_ref().unwrap().contains("outside"),
+        "{:?}",
+        rep.files[0].reason
+    );
 }
 
 #[test]
 fn uncropped_burned_in_file_is_refused_and_duplicates_reported_once() {
     let dir = tempfile::tempdir().unwrap();
-    let src = write_fixture(dir.path(), "m.dcm", &fixture_spec(Kind::Mono, 100, 80, 1, 1));
+    let src = write_fixture(
+        dir.path(),
+        "m.dcm",
+        &fixture_spec(Kind::Mono, 100, 80, 1, 1),
+    );
     let copy = dir.path().join("copy.dcm");
     std::fs::copy(&src, &copy).unwrap();
     let rep = export_files(
-        &[(src.clone(), CropChoice::None), (src.clone(), user_crop(CropRect::new(1, 1, 50, 50))), (copy, user_crop(CropRect::new(1, 1, 50, 50)))],
+        &[
+            (src.clone(), CropChoice::None),
+            (src.clone(), user_crop(CropRect::new(1, 1, 50, 50))),
+            (copy, user_crop(CropRect::new(1, 1, 50, 50))),
+        ],
         &dir.path().join("o.zip"),
         &Settings::defaults(),
     );
@@ -222,12 +337,20 @@ fn uncropped_burned_in_file_is_refused_and_duplicates_reported_once() {
 #[test]
 fn existing_archive_is_not_overwritten_and_inputs_are_untouched() {
     let dir = tempfile::tempdir().unwrap();
-    let src = write_fixture(dir.path(), "m.dcm", &fixture_spec(Kind::Mono, 100, 80, 1, 1));
+    let src = write_fixture(
+        dir.path(),
+        "m.dcm",
+        &fixture_spec(Kind::Mono, 100, 80, 1, 1),
+    );
     let before = std::fs::read(&src).unwrap();
     let out = dir.path().join("o.zip");
     std::fs::write(&out, b"precious").unwrap();
     let req = ExportRequest {
-        items: vec![ExportItem { source: file_source(&src), crop: user_crop(CropRect::new(1, 1, 50, 50)), tags: tags() }],
+        items: vec![ExportItem {
+            source: file_source(&src),
+            crop: user_crop(CropRect::new(1, 1, 50, 50)),
+            tags: tags(),
+        }],
         out: out.clone(),
         force: false,
         pseudonym: "P".into(),
@@ -235,10 +358,22 @@ fn existing_archive_is_not_overwritten_and_inputs_are_untouched() {
         allow_uncropped: false,
         write_mapping: false,
     };
-    assert!(export::run(&req, &Settings::defaults(), &|_| {}, &AtomicBool::new(false)).is_err());
+    assert!(export::run(
+        &req,
+        &Settings::defaults(),
+        &|_| {},
+        &AtomicBool::new(false)
+    )
+    .is_err());
     assert_eq!(std::fs::read(&out).unwrap(), b"precious");
     let forced = ExportRequest { force: true, ..req };
-    export::run(&forced, &Settings::defaults(), &|_| {}, &AtomicBool::new(false)).unwrap();
+    export::run(
+        &forced,
+        &Settings::defaults(),
+        &|_| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap();
     assert_ne!(std::fs::read(&out).unwrap(), b"precious");
     assert_eq!(std::fs::read(&src).unwrap(), before, "input modified");
 }
@@ -246,10 +381,18 @@ fn existing_archive_is_not_overwritten_and_inputs_are_untouched() {
 #[test]
 fn cancelled_export_leaves_nothing_behind() {
     let dir = tempfile::tempdir().unwrap();
-    let src = write_fixture(dir.path(), "m.dcm", &fixture_spec(Kind::Mono, 100, 80, 1, 1));
+    let src = write_fixture(
+        dir.path(),
+        "m.dcm",
+        &fixture_spec(Kind::Mono, 100, 80, 1, 1),
+    );
     let out = dir.path().join("o.zip");
     let req = ExportRequest {
-        items: vec![ExportItem { source: file_source(&src), crop: user_crop(CropRect::new(1, 1, 50, 50)), tags: tags() }],
+        items: vec![ExportItem {
+            source: file_source(&src),
+            crop: user_crop(CropRect::new(1, 1, 50, 50)),
+            tags: tags(),
+        }],
         out: out.clone(),
         force: false,
         pseudonym: "P".into(),
@@ -258,8 +401,14 @@ fn cancelled_export_leaves_nothing_behind() {
         write_mapping: false,
     };
     let r = export::run(&req, &Settings::defaults(), &|_| {}, &AtomicBool::new(true));
-    assert!(matches!(r, Err(us_dicomizer::core::error::CoreError::Cancelled)));
-    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(matches!(
+        r,
+        Err(us_dicomizer::core::error::CoreError::Cancelled)
+    ));
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(left.len(), 1, "only the input remains: {left:?}");
 }
 
@@ -267,11 +416,16 @@ fn cancelled_export_leaves_nothing_behind() {
 fn zip_inputs_are_read_without_change_and_limits_apply() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
-    let src = write_fixture(dir.path(), "m.dcm", &fixture_spec(Kind::Mono, 100, 80, 1, 1));
+    let src = write_fixture(
+        dir.path(),
+        "m.dcm",
+        &fixture_spec(Kind::Mono, 100, 80, 1, 1),
+    );
     let zpath = dir.path().join("in.zip");
     {
         let mut z = zip::ZipWriter::new(std::fs::File::create(&zpath).unwrap());
-        let o = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        let o = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
         z.start_file("../../evil/study/IMG0001", o).unwrap();
         z.write_all(&std::fs::read(&src).unwrap()).unwrap();
         z.start_file("bomb.bin", o).unwrap();
@@ -281,9 +435,16 @@ fn zip_inputs_are_read_without_change_and_limits_apply() {
         z.finish().unwrap();
     }
     let before = std::fs::read(&zpath).unwrap();
-    let g = us_dicomizer::core::load::gather(std::slice::from_ref(&zpath), &Settings::defaults().load);
+    let g =
+        us_dicomizer::core::load::gather(std::slice::from_ref(&zpath), &Settings::defaults().load);
     assert_eq!(g.sources.len(), 2, "{:?}", g.skipped);
-    assert!(g.skipped.iter().any(|s| s.input.ends_with("bomb.bin") && s.reason.contains("ratio")), "{:?}", g.skipped);
+    assert!(
+        g.skipped
+            .iter()
+            .any(|s| s.input.ends_with("bomb.bin") && s.reason.contains("ratio")),
+        "{:?}",
+        g.skipped
+    );
     let loaded = us_dicomizer::core::load::load(&g.sources[0], &Settings::defaults().load).unwrap();
     assert_eq!(loaded.info.columns, 100);
     let txt = us_dicomizer::core::load::load(&g.sources[1], &Settings::defaults().load);
@@ -295,11 +456,21 @@ fn zip_inputs_are_read_without_change_and_limits_apply() {
 #[test]
 fn manifest_lists_entries_without_input_paths() {
     let dir = tempfile::tempdir().unwrap();
-    let src = write_fixture(dir.path(), "SECRET-NAME.dcm", &fixture_spec(Kind::Mono, 100, 80, 2, 1));
+    let src = write_fixture(
+        dir.path(),
+        "SECRET-NAME.dcm",
+        &fixture_spec(Kind::Mono, 100, 80, 2, 1),
+    );
     let out = dir.path().join("o.zip");
-    export_files(&[(src, user_crop(CropRect::new(1, 1, 50, 50)))], &out, &Settings::defaults());
+    export_files(
+        &[(src, user_crop(CropRect::new(1, 1, 50, 50)))],
+        &out,
+        &Settings::defaults(),
+    );
     let names = entry_names(&out);
-    assert!(names.contains(&"manifest.csv".to_string()) && names.contains(&"manifest.json".to_string()));
+    assert!(
+        names.contains(&"manifest.csv".to_string()) && names.contains(&"manifest.json".to_string())
+    );
     let mut z = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();
     let mut csv = String::new();
     std::io::Read::read_to_string(&mut z.by_name("manifest.csv").unwrap(), &mut csv).unwrap();

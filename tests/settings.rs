@@ -4,7 +4,10 @@ use us_dicomizer::core::settings::{save_preset, CropPreset, Encoding, Settings};
 
 fn layers(user: &str) -> Result<Settings, us_dicomizer::core::settings::ConfigError> {
     Settings::from_layers(&[
-        ("<built-in>".into(), us_dicomizer::core::settings::DEFAULT_SETTINGS.into()),
+        (
+            "<built-in>".into(),
+            us_dicomizer::core::settings::DEFAULT_SETTINGS.into(),
+        ),
         ("user.toml".into(), user.into()),
     ])
 }
@@ -13,7 +16,10 @@ fn layers(user: &str) -> Result<Settings, us_dicomizer::core::settings::ConfigEr
 fn user_file_overrides_key_by_key() {
     let s = layers("[output]\nencoding = \"jpeg\"\n").unwrap();
     assert_eq!(s.output.encoding, Encoding::Jpeg);
-    assert_eq!(s.output.jpeg_quality, Settings::defaults().output.jpeg_quality);
+    assert_eq!(
+        s.output.jpeg_quality,
+        Settings::defaults().output.jpeg_quality
+    );
     assert_eq!(s.crop.banner_rows, Settings::defaults().crop.banner_rows);
 }
 
@@ -26,14 +32,19 @@ fn errors_name_file_and_line() {
     assert!(e.to_string().starts_with("user.toml:2: "), "{e}");
     let e = layers("[output\n").unwrap_err();
     assert_eq!(e.line, 1);
-    let e = layers("[[crop.preset]]\nname='a'\ncolumns=100\nrows=100\nsingle=[0,0,200,50]\n").unwrap_err();
+    let e = layers("[[crop.preset]]\nname='a'\ncolumns=100\nrows=100\nsingle=[0,0,200,50]\n")
+        .unwrap_err();
     assert_eq!(e.line, 5, "{e}");
 }
 
 #[test]
 fn saving_a_preset_keeps_user_comments() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("settings.toml"), "# my notes\n[output]\njpeg_quality = 80 # keep\n").unwrap();
+    std::fs::write(
+        dir.path().join("settings.toml"),
+        "# my notes\n[output]\njpeg_quality = 80 # keep\n",
+    )
+    .unwrap();
     let p = CropPreset {
         name: "probe".into(),
         manufacturer: "ACME".into(),
@@ -45,7 +56,10 @@ fn saving_a_preset_keeps_user_comments() {
     };
     save_preset(dir.path(), &p).unwrap();
     let text = std::fs::read_to_string(dir.path().join("settings.toml")).unwrap();
-    assert!(text.contains("# my notes") && text.contains("# keep"), "{text}");
+    assert!(
+        text.contains("# my notes") && text.contains("# keep"),
+        "{text}"
+    );
     let s = Settings::load(Some(dir.path()), None).unwrap();
     assert_eq!(s.output.jpeg_quality, 80);
     assert_eq!(s.preset_for("acme", "x", 640, 480), Some(&p));

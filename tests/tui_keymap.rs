@@ -1,10 +1,15 @@
 //! Keymap parsing, merging (key by key, "noop" unbinds), chords and error lines.
 
 use us_dicomizer::tui::action::Action;
-use us_dicomizer::tui::keymap::{load_keymap, parse_seq, Key, KeyCode, Keymap, Mode, Resolved, DEFAULT_KEYMAP};
+use us_dicomizer::tui::keymap::{
+    load_keymap, parse_seq, Key, KeyCode, Keymap, Mode, Resolved, DEFAULT_KEYMAP,
+};
 
 fn layers(user: &str) -> Result<Keymap, us_dicomizer::tui::KeymapError> {
-    Keymap::from_layers(&[("default".into(), DEFAULT_KEYMAP.into()), ("mine.toml".into(), user.into())])
+    Keymap::from_layers(&[
+        ("default".into(), DEFAULT_KEYMAP.into()),
+        ("mine.toml".into(), user.into()),
+    ])
 }
 
 #[test]
@@ -23,7 +28,10 @@ fn default_parses_and_has_the_documented_keys() {
     assert_eq!(r(Mode::Files, "?"), Resolved::Action(Action::Help));
     assert_eq!(r(Mode::Files, "q"), Resolved::Action(Action::Quit));
     assert_eq!(r(Mode::Files, "esc"), Resolved::Action(Action::Back));
-    assert_eq!(r(Mode::Files, "ctrl-d"), Resolved::Action(Action::HalfPageDown));
+    assert_eq!(
+        r(Mode::Files, "ctrl-d"),
+        Resolved::Action(Action::HalfPageDown)
+    );
     assert_eq!(r(Mode::Crop, "H"), Resolved::Action(Action::CropLeftBig));
     assert_eq!(r(Mode::Crop, "tab"), Resolved::Action(Action::CropNextEdge));
     // Text fields take characters, not global keys; ctrl keys still work.
@@ -33,7 +41,8 @@ fn default_parses_and_has_the_documented_keys() {
 
 #[test]
 fn user_file_overrides_key_by_key_and_noop_unbinds() {
-    let km = layers("[files]\nZ = \"quit\"\nj = \"up\"\nspace = \"noop\"\n\"g e\" = \"export\"\n").unwrap();
+    let km = layers("[files]\nZ = \"quit\"\nj = \"up\"\nspace = \"noop\"\n\"g e\" = \"export\"\n")
+        .unwrap();
     let r = |s: &str| km.resolve(Mode::Files, &parse_seq(s).unwrap());
     assert_eq!(r("Z"), Resolved::Action(Action::Quit));
     assert_eq!(r("j"), Resolved::Action(Action::Up));
@@ -79,10 +88,15 @@ fn key_names() {
     assert_eq!(Key::parse("-").unwrap(), Key::char('-'));
     let k = Key::parse("ctrl-d").unwrap();
     assert!(k.ctrl && k.code == KeyCode::Char('d'));
-    assert_eq!(Key::parse("shift-tab").unwrap(), Key::plain(KeyCode::BackTab));
+    assert_eq!(
+        Key::parse("shift-tab").unwrap(),
+        Key::plain(KeyCode::BackTab)
+    );
     assert_eq!(Key::parse("f5").unwrap(), Key::plain(KeyCode::F(5)));
     assert!(Key::parse("hyper-x").is_err());
-    for s in ["ctrl-d", "alt-h", "G", "space", "enter", "backtab", "f12", "?"] {
+    for s in [
+        "ctrl-d", "alt-h", "G", "space", "enter", "backtab", "f12", "?",
+    ] {
         assert_eq!(Key::parse(s).unwrap().to_string(), s);
     }
 }
@@ -106,7 +120,10 @@ fn load_keymap_reads_config_dir_in_name_order() {
     std::fs::write(d.path().join("keymaps/b.toml"), "[files]\nZ = \"quit\"\n").unwrap();
     std::fs::write(d.path().join("keymaps/notes.txt"), "ignored").unwrap();
     let km = load_keymap(d.path()).unwrap();
-    assert_eq!(km.resolve(Mode::Files, &[Key::char('Z')]), Resolved::Action(Action::Quit));
+    assert_eq!(
+        km.resolve(Mode::Files, &[Key::char('Z')]),
+        Resolved::Action(Action::Quit)
+    );
     std::fs::write(d.path().join("keymaps/c.toml"), "[crop]\nx = \"flip\"\n").unwrap();
     let e = load_keymap(d.path()).unwrap_err();
     assert!(e.file.ends_with("c.toml") && e.line == 2, "{e}");

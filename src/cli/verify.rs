@@ -24,10 +24,16 @@ pub fn run(args: &VerifyArgs) -> i32 {
     match us_dicomizer::core::verify::verify(&args.archive, &args.against, &mut progress) {
         Ok(report) => {
             if args.json {
-                println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).unwrap_or_default()
+                );
             } else {
                 for f in &report.findings {
-                    println!("FOUND {} in {} at {} (a {} value)", f.needle, f.entry, f.location, f.needle_kind);
+                    println!(
+                        "FOUND {} in {} at {} (a {} value)",
+                        f.needle, f.entry, f.location, f.needle_kind
+                    );
                 }
                 println!(
                     "{} finding(s); {} identifying values searched in {} entries",

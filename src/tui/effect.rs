@@ -26,16 +26,31 @@ pub struct PreviewRequest {
 #[derive(Debug, Clone)]
 pub enum Effect {
     /// Expand paths into inputs (folders, ZIPs) and validate them in the background.
-    Gather { paths: Vec<PathBuf> },
+    Gather {
+        paths: Vec<PathBuf>,
+    },
     /// Validate these inputs (after `Gather`).
-    Load { items: Vec<(FileId, InputSource)> },
+    Load {
+        items: Vec<(FileId, InputSource)>,
+    },
     Preview(PreviewRequest),
     /// Build the attribute tree of a file.
-    Metadata { file: FileId, source: InputSource },
+    Metadata {
+        file: FileId,
+        source: InputSource,
+    },
     /// Compute the automatic crop of a file.
-    AutoCrop { file: FileId, source: InputSource },
+    AutoCrop {
+        file: FileId,
+        source: InputSource,
+    },
     /// Run the export (the runner adds the key and settings).
-    StartExport { items: Vec<ExportItem>, out: PathBuf, force: bool, pseudonym: String },
+    StartExport {
+        items: Vec<ExportItem>,
+        out: PathBuf,
+        force: bool,
+        pseudonym: String,
+    },
     CancelExport,
     SaveSession(Box<Session>),
     SavePreset(CropPreset),

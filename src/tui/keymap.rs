@@ -103,7 +103,12 @@ pub struct Key {
 
 impl Key {
     pub const fn plain(code: KeyCode) -> Key {
-        Key { code, ctrl: false, alt: false, shift: false }
+        Key {
+            code,
+            ctrl: false,
+            alt: false,
+            shift: false,
+        }
     }
 
     pub const fn char(c: char) -> Key {
@@ -116,8 +121,11 @@ impl Key {
             return None;
         }
         let m = ev.modifiers;
-        let (ctrl, alt, mut shift) =
-            (m.contains(KeyModifiers::CONTROL), m.contains(KeyModifiers::ALT), m.contains(KeyModifiers::SHIFT));
+        let (ctrl, alt, mut shift) = (
+            m.contains(KeyModifiers::CONTROL),
+            m.contains(KeyModifiers::ALT),
+            m.contains(KeyModifiers::SHIFT),
+        );
         let code = match ev.code {
             CtKeyCode::Char(c) => {
                 shift = false;
@@ -153,7 +161,12 @@ impl Key {
             CtKeyCode::F(n) => KeyCode::F(n),
             _ => return None,
         };
-        Some(Key { code, ctrl, alt, shift })
+        Some(Key {
+            code,
+            ctrl,
+            alt,
+            shift,
+        })
     }
 
     /// Parses one key name: `j`, `G`, `?`, `space`, `ctrl-d`, `alt-h`, `shift-up`, `f5`, ...
@@ -227,9 +240,16 @@ impl Key {
             },
         };
         if shift && matches!(code, KeyCode::Char(_)) {
-            return Err(format!("`{s}`: write the shifted character itself (e.g. `G`, `?`)"));
+            return Err(format!(
+                "`{s}`: write the shifted character itself (e.g. `G`, `?`)"
+            ));
         }
-        Ok(Key { code, ctrl, alt, shift })
+        Ok(Key {
+            code,
+            ctrl,
+            alt,
+            shift,
+        })
     }
 }
 
@@ -282,7 +302,10 @@ pub fn parse_seq(s: &str) -> Result<Seq, String> {
 
 /// Formats keys as written in keymap files.
 pub fn seq_to_string(seq: &[Key]) -> String {
-    seq.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(" ")
+    seq.iter()
+        .map(|k| k.to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A keymap problem, located in its file.
@@ -328,8 +351,11 @@ pub enum Resolved {
 impl Keymap {
     /// The embedded default alone.
     pub fn defaults() -> Keymap {
-        Keymap::from_layers(&[("<built-in keymaps/default.toml>".into(), DEFAULT_KEYMAP.into())])
-            .expect("the embedded keymap is valid")
+        Keymap::from_layers(&[(
+            "<built-in keymaps/default.toml>".into(),
+            DEFAULT_KEYMAP.into(),
+        )])
+        .expect("the embedded keymap is valid")
     }
 
     /// Default, then each `(file name, text)` layer overriding key by key.
@@ -344,7 +370,11 @@ impl Keymap {
 
     /// Applies one file's bindings over the current ones.
     fn apply_layer(&mut self, file: &str, text: &str) -> Result<(), KeymapError> {
-        let err = |line: usize, message: String| KeymapError { file: file.to_string(), line, message };
+        let err = |line: usize, message: String| KeymapError {
+            file: file.to_string(),
+            line,
+            message,
+        };
         let table: toml::Table = toml::from_str(text).map_err(|e| {
             let line = e.span().map(|s| line_of_offset(text, s.start)).unwrap_or(1);
             err(line, e.message().trim().to_string())
@@ -356,16 +386,24 @@ impl Keymap {
                     mode_line,
                     format!(
                         "unknown mode table [{mode_name}]; known: {}",
-                        Mode::ALL.iter().map(|m| m.name()).collect::<Vec<_>>().join(", ")
+                        Mode::ALL
+                            .iter()
+                            .map(|m| m.name())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 )
             })?;
             let toml::Value::Table(entries) = value else {
-                return Err(err(find_key_line(text, None, &mode_name).unwrap_or(1), format!("`{mode_name}` must be a table")));
+                return Err(err(
+                    find_key_line(text, None, &mode_name).unwrap_or(1),
+                    format!("`{mode_name}` must be a table"),
+                ));
             };
             for (key_name, action) in entries {
                 let line = find_key_line(text, Some(&mode_name), &key_name).unwrap_or(mode_line);
-                let seq = parse_seq(&key_name).map_err(|m| err(line, format!("[{mode_name}] {m}")))?;
+                let seq =
+                    parse_seq(&key_name).map_err(|m| err(line, format!("[{mode_name}] {m}")))?;
                 let toml::Value::String(action_name) = action else {
                     return Err(err(line, format!("[{mode_name}] `{key_name}`: the value must be an action name in quotes")));
                 };
@@ -376,7 +414,16 @@ impl Keymap {
                 if action == Action::Noop {
                     t.remove(&seq);
                 } else {
-                    t.insert(seq, (action, Origin { file: file.to_string(), line }));
+                    t.insert(
+                        seq,
+                        (
+                            action,
+                            Origin {
+                                file: file.to_string(),
+                                line,
+                            },
+                        ),
+                    );
                 }
             }
         }
@@ -389,7 +436,12 @@ impl Keymap {
             for (seq, (_, origin)) in t {
                 for n in 1..seq.len() {
                     if let Some((_, o2)) = t.get(&seq[..n]) {
-                        let later = if (o2.file.as_str(), o2.line) > (origin.file.as_str(), origin.line) { o2 } else { origin };
+                        let later =
+                            if (o2.file.as_str(), o2.line) > (origin.file.as_str(), origin.line) {
+                                o2
+                            } else {
+                                origin
+                            };
                         return Err(KeymapError {
                             file: later.file.clone(),
                             line: later.line,
@@ -416,11 +468,17 @@ impl Keymap {
         }
         let mut pending = false;
         for m in &tables {
-            let Some(t) = self.tables.get(m) else { continue };
+            let Some(t) = self.tables.get(m) else {
+                continue;
+            };
             if let Some((a, _)) = t.get(seq) {
                 return Resolved::Action(*a);
             }
-            if t.range(seq.to_vec()..).next().map(|(k, _)| k.starts_with(seq)).unwrap_or(false) {
+            if t.range(seq.to_vec()..)
+                .next()
+                .map(|(k, _)| k.starts_with(seq))
+                .unwrap_or(false)
+            {
                 pending = true;
             }
         }
@@ -459,10 +517,19 @@ impl Keymap {
         let mut out: Vec<Seq> = Vec::new();
         for m in [mode, Mode::Global] {
             if let Some(t) = self.tables.get(&m) {
-                out.extend(t.iter().filter(|(_, (a, _))| *a == action).map(|(k, _)| k.clone()));
+                out.extend(
+                    t.iter()
+                        .filter(|(_, (a, _))| *a == action)
+                        .map(|(k, _)| k.clone()),
+                );
             }
         }
-        out.sort_by_key(|k| (k.len(), k.iter().map(|k| k.to_string().len()).sum::<usize>()));
+        out.sort_by_key(|k| {
+            (
+                k.len(),
+                k.iter().map(|k| k.to_string().len()).sum::<usize>(),
+            )
+        });
         out.iter().map(|s| seq_to_string(s)).collect()
     }
 
@@ -474,18 +541,28 @@ impl Keymap {
 
 /// Reads the default keymap and `<config_dir>/keymaps/*.toml` (in name order).
 pub fn load_keymap(config_dir: &Path) -> Result<Keymap, KeymapError> {
-    let mut layers = vec![("<built-in keymaps/default.toml>".to_string(), DEFAULT_KEYMAP.to_string())];
+    let mut layers = vec![(
+        "<built-in keymaps/default.toml>".to_string(),
+        DEFAULT_KEYMAP.to_string(),
+    )];
     let dir = config_dir.join("keymaps");
     if dir.is_dir() {
         let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .map_err(|e| KeymapError { file: dir.display().to_string(), line: 0, message: format!("cannot read: {e}") })?
+            .map_err(|e| KeymapError {
+                file: dir.display().to_string(),
+                line: 0,
+                message: format!("cannot read: {e}"),
+            })?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().map(|x| x == "toml").unwrap_or(false))
             .collect();
         files.sort();
         for p in files {
-            let text = std::fs::read_to_string(&p)
-                .map_err(|e| KeymapError { file: p.display().to_string(), line: 0, message: format!("cannot read: {e}") })?;
+            let text = std::fs::read_to_string(&p).map_err(|e| KeymapError {
+                file: p.display().to_string(),
+                line: 0,
+                message: format!("cannot read: {e}"),
+            })?;
             layers.push((p.display().to_string(), text));
         }
     }
@@ -498,12 +575,17 @@ fn line_of_offset(text: &str, offset: usize) -> usize {
 
 /// The line of `[name]`.
 fn find_table_line(text: &str, name: &str) -> Option<usize> {
-    text.lines().position(|l| {
-        let t = l.trim();
-        t.starts_with('[')
-            && t.trim_start_matches('[').split(']').next().map(|n| unquote(n.trim()) == name).unwrap_or(false)
-    })
-    .map(|i| i + 1)
+    text.lines()
+        .position(|l| {
+            let t = l.trim();
+            t.starts_with('[')
+                && t.trim_start_matches('[')
+                    .split(']')
+                    .next()
+                    .map(|n| unquote(n.trim()) == name)
+                    .unwrap_or(false)
+        })
+        .map(|i| i + 1)
 }
 
 /// The line where `key` is assigned inside `[table]` (or at top level when `table` is None).
@@ -512,13 +594,19 @@ fn find_key_line(text: &str, table: Option<&str>, key: &str) -> Option<usize> {
     for (i, l) in text.lines().enumerate() {
         let t = l.trim();
         if t.starts_with('[') {
-            current = t.trim_start_matches('[').split(']').next().map(|n| unquote(n.trim()).to_string());
+            current = t
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .map(|n| unquote(n.trim()).to_string());
             continue;
         }
         if current.as_deref() != table {
             continue;
         }
-        let Some((lhs, _)) = split_assignment(t) else { continue };
+        let Some((lhs, _)) = split_assignment(t) else {
+            continue;
+        };
         if unquote(lhs.trim()) == key {
             return Some(i + 1);
         }
@@ -543,7 +631,9 @@ fn split_assignment(line: &str) -> Option<(&str, &str)> {
 
 fn unquote(s: &str) -> &str {
     let s = s.trim();
-    if s.len() >= 2 && ((s.starts_with('"') && s.ends_with('"')) || (s.starts_with('\'') && s.ends_with('\''))) {
+    if s.len() >= 2
+        && ((s.starts_with('"') && s.ends_with('"')) || (s.starts_with('\'') && s.ends_with('\'')))
+    {
         &s[1..s.len() - 1]
     } else {
         s

@@ -18,10 +18,30 @@ pub fn build(obj: &DefaultDicomObject) -> Vec<MetaRow> {
     let mut rows = Vec::new();
     let clean = |s: &str| s.trim_end_matches(['\0', ' ']).to_string();
     for (tag, vr, name, value) in [
-        ((0x0002, 0x0002), "UI", "MediaStorageSOPClassUID", clean(meta.media_storage_sop_class_uid())),
-        ((0x0002, 0x0003), "UI", "MediaStorageSOPInstanceUID", clean(meta.media_storage_sop_instance_uid())),
-        ((0x0002, 0x0010), "UI", "TransferSyntaxUID", clean(meta.transfer_syntax())),
-        ((0x0002, 0x0012), "UI", "ImplementationClassUID", clean(meta.implementation_class_uid())),
+        (
+            (0x0002, 0x0002),
+            "UI",
+            "MediaStorageSOPClassUID",
+            clean(meta.media_storage_sop_class_uid()),
+        ),
+        (
+            (0x0002, 0x0003),
+            "UI",
+            "MediaStorageSOPInstanceUID",
+            clean(meta.media_storage_sop_instance_uid()),
+        ),
+        (
+            (0x0002, 0x0010),
+            "UI",
+            "TransferSyntaxUID",
+            clean(meta.transfer_syntax()),
+        ),
+        (
+            (0x0002, 0x0012),
+            "UI",
+            "ImplementationClassUID",
+            clean(meta.implementation_class_uid()),
+        ),
     ] {
         rows.push(MetaRow {
             depth: 0,
@@ -81,7 +101,14 @@ fn walk(obj: &InMemDicomObject, depth: u16, rows: &mut Vec<MetaRow>) {
                 } else {
                     printable(&p.to_str())
                 };
-                rows.push(MetaRow { depth, tag: fmt_tag(tag), vr: vr.to_string().into(), name, value, has_children: false });
+                rows.push(MetaRow {
+                    depth,
+                    tag: fmt_tag(tag),
+                    vr: vr.to_string().into(),
+                    name,
+                    value,
+                    has_children: false,
+                });
             }
         }
     }
@@ -93,13 +120,23 @@ fn fmt_tag(t: Tag) -> String {
 
 fn name_of(t: Tag) -> String {
     if t.group() % 2 == 1 {
-        return if t.element() < 0x0100 && t.element() >= 0x0010 { "PrivateCreator".into() } else { "Private".into() };
+        return if t.element() < 0x0100 && t.element() >= 0x0010 {
+            "PrivateCreator".into()
+        } else {
+            "Private".into()
+        };
     }
-    StandardDataDictionary.by_tag(t).map(|e| e.alias.to_string()).unwrap_or_else(|| "Unknown".into())
+    StandardDataDictionary
+        .by_tag(t)
+        .map(|e| e.alias.to_string())
+        .unwrap_or_else(|| "Unknown".into())
 }
 
 fn is_binary(vr: VR) -> bool {
-    matches!(vr, VR::OB | VR::OW | VR::OF | VR::OD | VR::OL | VR::OV | VR::UN)
+    matches!(
+        vr,
+        VR::OB | VR::OW | VR::OF | VR::OD | VR::OL | VR::OV | VR::UN
+    )
 }
 
 /// One line, no control characters, bounded length.

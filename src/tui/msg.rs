@@ -9,10 +9,23 @@ use super::state::{FileId, MetaRow};
 /// Progress of the running export.
 #[derive(Debug, Clone)]
 pub enum ExportMsg {
-    Started { total: usize },
-    FileStarted { n: usize },
-    Frames { n: usize, done: u32, total: u32 },
-    FileDone { n: usize, status: Status, reason: Option<String>, output: Option<String> },
+    Started {
+        total: usize,
+    },
+    FileStarted {
+        n: usize,
+    },
+    Frames {
+        n: usize,
+        done: u32,
+        total: u32,
+    },
+    FileDone {
+        n: usize,
+        status: Status,
+        reason: Option<String>,
+        output: Option<String>,
+    },
     Writing,
     /// The archive path and a summary line, or why the export failed as a whole.
     Finished(Result<String, String>),
@@ -20,13 +33,34 @@ pub enum ExportMsg {
 
 #[derive(Debug, Clone)]
 pub enum Msg {
-    Gathered { sources: Vec<InputSource>, skipped: Vec<Skipped> },
-    Loaded { file: FileId, result: Result<Box<FileInfo>, String> },
-    PreviewDone { id: u64, file: FileId, frame: u32, result: Result<(), String>, ms: u64 },
-    Metadata { file: FileId, result: Result<Vec<MetaRow>, String> },
-    AutoCrop { file: FileId, result: Option<(CropRect, CropSource)> },
+    Gathered {
+        sources: Vec<InputSource>,
+        skipped: Vec<Skipped>,
+    },
+    Loaded {
+        file: FileId,
+        result: Result<Box<FileInfo>, String>,
+    },
+    PreviewDone {
+        id: u64,
+        file: FileId,
+        frame: u32,
+        result: Result<(), String>,
+        ms: u64,
+    },
+    Metadata {
+        file: FileId,
+        result: Result<Vec<MetaRow>, String>,
+    },
+    AutoCrop {
+        file: FileId,
+        result: Option<(CropRect, CropSource)>,
+    },
     Export(ExportMsg),
-    Completion { text: String, candidates: Vec<String> },
+    Completion {
+        text: String,
+        candidates: Vec<String>,
+    },
     PresetSaved(Result<String, String>),
     SessionError(String),
     /// Cine playback: time for the next frame.

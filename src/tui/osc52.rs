@@ -27,6 +27,9 @@ mod tests {
     #[test]
     fn plain_and_tmux() {
         assert_eq!(super::sequence("hi", false), "\x1b]52;c;aGk=\x07");
-        assert_eq!(super::sequence("hi", true), "\x1bPtmux;\x1b\x1b]52;c;aGk=\x07\x1b\\");
+        assert_eq!(
+            super::sequence("hi", true),
+            "\x1bPtmux;\x1b\x1b]52;c;aGk=\x07\x1b\\"
+        );
     }
 }

@@ -71,42 +71,44 @@ impl PreviewHandle {
 pub fn spawn(picker: Picker, settings: Settings, tx: Sender<AppEvent>) -> PreviewHandle {
     let slot = Arc::new((Mutex::new(Jobs::default()), Condvar::new()));
     let handle = PreviewHandle { slot: slot.clone() };
-    let _ = std::thread::Builder::new().name("usd-preview".into()).spawn(move || {
-        let mut worker = Previewer::new(picker, settings);
-        loop {
-            let job = {
-                let (m, cv) = &*slot;
-                let Ok(mut j) = m.lock() else { return };
-                while j.frame.is_none() && j.meta.is_none() && j.auto.is_none() && !j.closed {
-                    j = match cv.wait(j) {
-                        Ok(j) => j,
-                        Err(_) => return,
-                    };
-                }
-                if j.closed {
+    let _ = std::thread::Builder::new()
+        .name("usd-preview".into())
+        .spawn(move || {
+            let mut worker = Previewer::new(picker, settings);
+            loop {
+                let job = {
+                    let (m, cv) = &*slot;
+                    let Ok(mut j) = m.lock() else { return };
+                    while j.frame.is_none() && j.meta.is_none() && j.auto.is_none() && !j.closed {
+                        j = match cv.wait(j) {
+                            Ok(j) => j,
+                            Err(_) => return,
+                        };
+                    }
+                    if j.closed {
+                        return;
+                    }
+                    if let Some(a) = j.auto.take() {
+                        Job::Auto(a)
+                    } else if let Some(m) = j.meta.take() {
+                        Job::Meta(m)
+                    } else {
+                        Job::Frame(j.frame.take().expect("checked"))
+                    }
+                };
+                let ev = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| worker.run(job)));
+                let ev = match ev {
+                    Ok(ev) => ev,
+                    Err(_) => {
+                        tracing::error!("preview worker: a decoder panicked");
+                        continue;
+                    }
+                };
+                if tx.send(ev).is_err() {
                     return;
                 }
-                if let Some(a) = j.auto.take() {
-                    Job::Auto(a)
-                } else if let Some(m) = j.meta.take() {
-                    Job::Meta(m)
-                } else {
-                    Job::Frame(j.frame.take().expect("checked"))
-                }
-            };
-            let ev = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| worker.run(job)));
-            let ev = match ev {
-                Ok(ev) => ev,
-                Err(_) => {
-                    tracing::error!("preview worker: a decoder panicked");
-                    continue;
-                }
-            };
-            if tx.send(ev).is_err() {
-                return;
             }
-        }
-    });
+        });
     handle
 }
 
@@ -126,7 +128,12 @@ pub struct Previewer {
 
 impl Previewer {
     pub fn new(picker: Picker, settings: Settings) -> Previewer {
-        Previewer { picker, settings, files: VecDeque::new(), frames: VecDeque::new() }
+        Previewer {
+            picker,
+            settings,
+            files: VecDeque::new(),
+            frames: VecDeque::new(),
+        }
     }
 
     fn run(&mut self, job: Job) -> AppEvent {
@@ -142,7 +149,13 @@ impl Previewer {
                 };
                 AppEvent::Preview {
                     protocol,
-                    msg: Msg::PreviewDone { id: r.id, file: r.file, frame: r.frame, result, ms },
+                    msg: Msg::PreviewDone {
+                        id: r.id,
+                        file: r.file,
+                        frame: r.frame,
+                        result,
+                        ms,
+                    },
                 }
             }
             Job::Meta((file, source)) => {
@@ -161,7 +174,11 @@ impl Previewer {
 
     /// The parsed file (cached).
     fn loaded(&mut self, file: FileId, source: &InputSource) -> Result<Arc<LoadedFile>, String> {
-        if let Some(i) = self.files.iter().position(|(id, f)| *id == file && f.source == *source) {
+        if let Some(i) = self
+            .files
+            .iter()
+            .position(|(id, f)| *id == file && f.source == *source)
+        {
             let e = self.files.remove(i).expect("index");
             let f = e.1.clone();
             self.files.push_front(e);
@@ -174,7 +191,12 @@ impl Previewer {
     }
 
     /// The decoded frame as RGB, downscaled to at most MAX_SIDE (cached).
-    fn rgb(&mut self, file: FileId, source: &InputSource, frame: u32) -> Result<(Arc<RgbImage>, (u32, u32)), String> {
+    fn rgb(
+        &mut self,
+        file: FileId,
+        source: &InputSource,
+        frame: u32,
+    ) -> Result<(Arc<RgbImage>, (u32, u32)), String> {
         let f = self.loaded(file, source)?;
         let geom = (f.info.columns, f.info.rows);
         if let Some(i) = self.frames.iter().position(|(k, _)| *k == (file, frame)) {
@@ -190,7 +212,10 @@ impl Previewer {
         let long = img.width().max(img.height());
         if long > MAX_SIDE {
             let s = MAX_SIDE as f64 / long as f64;
-            let (w, h) = (((img.width() as f64 * s).round() as u32).max(1), ((img.height() as f64 * s).round() as u32).max(1));
+            let (w, h) = (
+                ((img.width() as f64 * s).round() as u32).max(1),
+                ((img.height() as f64 * s).round() as u32).max(1),
+            );
             img = imageops::resize(&img, w, h, imageops::FilterType::Triangle);
         }
         let img = Arc::new(img);
@@ -208,7 +233,13 @@ impl Previewer {
 
 /// Fits the picture into `area` cells, dims what the crop removes, outlines the crop, and
 /// encodes it with the picker's protocol.
-pub fn encode(picker: &Picker, img: &RgbImage, geom: (u32, u32), crop: Option<CropRect>, area: (u16, u16)) -> Result<Protocol, String> {
+pub fn encode(
+    picker: &Picker,
+    img: &RgbImage,
+    geom: (u32, u32),
+    crop: Option<CropRect>,
+    area: (u16, u16),
+) -> Result<Protocol, String> {
     let halfblocks = picker.protocol_type() == ProtocolType::Halfblocks;
     let fs = picker.font_size();
     let (fw, fh) = (fs.width.max(1) as u32, fs.height.max(1) as u32);
@@ -219,21 +250,31 @@ pub fn encode(picker: &Picker, img: &RgbImage, geom: (u32, u32), crop: Option<Cr
         (area.0 as u32 * fw, area.1 as u32 * fh)
     };
     // Halfblock "pixels" are square when the font is 1:2; correct other fonts.
-    let aspect = if halfblocks { (fh as f64 / 2.0) / fw as f64 } else { 1.0 };
+    let aspect = if halfblocks {
+        (fh as f64 / 2.0) / fw as f64
+    } else {
+        1.0
+    };
     let s = (gw as f64 / img.width() as f64).min(gh as f64 / (img.height() as f64 * aspect));
     let tw = ((img.width() as f64 * s).floor() as u32).clamp(1, gw.max(1));
     let th = ((img.height() as f64 * s * aspect).floor() as u32).clamp(1, gh.max(1));
     let mut pic = imageops::resize(img, tw, th, imageops::FilterType::Triangle);
     if let Some(c) = crop {
         if !c.is_full(geom.0, geom.1) {
-            outline(&mut pic, c, geom, if halfblocks { 1 } else { (fw / 4).max(2) });
+            outline(
+                &mut pic,
+                c,
+                geom,
+                if halfblocks { 1 } else { (fw / 4).max(2) },
+            );
         }
     }
     if halfblocks {
         let cells = Size::new(tw as u16, th.div_ceil(2) as u16);
         let mut full = RgbImage::new(tw, cells.height as u32 * 2);
         imageops::replace(&mut full, &pic, 0, 0);
-        let hb = Halfblocks::new(DynamicImage::ImageRgb8(full), cells).map_err(|e| e.to_string())?;
+        let hb =
+            Halfblocks::new(DynamicImage::ImageRgb8(full), cells).map_err(|e| e.to_string())?;
         return Ok(Protocol::Halfblocks(hb));
     }
     // Pad to whole cells so the library does not resize again.
@@ -241,7 +282,11 @@ pub fn encode(picker: &Picker, img: &RgbImage, geom: (u32, u32), crop: Option<Cr
     let mut full = RgbImage::new(cw * fw, ch * fh);
     imageops::replace(&mut full, &pic, 0, 0);
     picker
-        .new_protocol(DynamicImage::ImageRgb8(full), Size::new(cw as u16, ch as u16), Resize::Fit(None))
+        .new_protocol(
+            DynamicImage::ImageRgb8(full),
+            Size::new(cw as u16, ch as u16),
+            Resize::Fit(None),
+        )
         .map_err(|e| e.to_string())
 }
 
@@ -250,7 +295,10 @@ fn outline(pic: &mut RgbImage, c: CropRect, (cols, rows): (u32, u32), t: u32) {
     let (w, h) = (pic.width(), pic.height());
     let sx = |x: u32| ((x as u64 * w as u64) / cols.max(1) as u64) as u32;
     let sy = |y: u32| ((y as u64 * h as u64) / rows.max(1) as u64) as u32;
-    let (x0, y0) = (sx(c.x0).min(w.saturating_sub(1)), sy(c.y0).min(h.saturating_sub(1)));
+    let (x0, y0) = (
+        sx(c.x0).min(w.saturating_sub(1)),
+        sy(c.y0).min(h.saturating_sub(1)),
+    );
     let (x1, y1) = (sx(c.x1).clamp(x0 + 1, w), sy(c.y1).clamp(y0 + 1, h));
     let colour = Rgb([255, 200, 0]);
     for (x, y, p) in pic.enumerate_pixels_mut() {

@@ -11,8 +11,14 @@ pub fn complete_path(text: &str) -> (String, Vec<String>) {
         Some(i) => (&expanded[..=i], &expanded[i + 1..]),
         None => ("", expanded.as_str()),
     };
-    let read_dir = if dir.is_empty() { Path::new(".") } else { Path::new(dir) };
-    let Ok(rd) = std::fs::read_dir(read_dir) else { return (text.to_string(), Vec::new()) };
+    let read_dir = if dir.is_empty() {
+        Path::new(".")
+    } else {
+        Path::new(dir)
+    };
+    let Ok(rd) = std::fs::read_dir(read_dir) else {
+        return (text.to_string(), Vec::new());
+    };
     let mut matches: Vec<String> = rd
         .filter_map(|e| e.ok())
         .filter_map(|e| {
@@ -38,7 +44,11 @@ pub fn complete_path(text: &str) -> (String, Vec<String>) {
     } else {
         completed
     };
-    let candidates = if matches.len() > 1 { matches } else { Vec::new() };
+    let candidates = if matches.len() > 1 {
+        matches
+    } else {
+        Vec::new()
+    };
     (completed, candidates)
 }
 
@@ -46,7 +56,13 @@ fn common_prefix(v: &[String]) -> String {
     let first = &v[0];
     let mut end = first.len();
     for s in &v[1..] {
-        end = end.min(first.bytes().zip(s.bytes()).take_while(|(a, b)| a == b).count());
+        end = end.min(
+            first
+                .bytes()
+                .zip(s.bytes())
+                .take_while(|(a, b)| a == b)
+                .count(),
+        );
     }
     while !first.is_char_boundary(end) {
         end -= 1;

@@ -8,7 +8,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossterm::event::Event as CtEvent;
-use crossterm::terminal::{self, BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen};
+use crossterm::terminal::{
+    self, BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen,
+    LeaveAlternateScreen,
+};
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
 use ratatui_image::picker::{cap_parser::QueryStdioOptions, Picker, ProtocolType};
@@ -47,7 +50,12 @@ impl Drop for ScreenGuard {
 
 fn restore_terminal() {
     let _ = terminal::disable_raw_mode();
-    let _ = crossterm::execute!(io::stdout(), EndSynchronizedUpdate, LeaveAlternateScreen, crossterm::cursor::Show);
+    let _ = crossterm::execute!(
+        io::stdout(),
+        EndSynchronizedUpdate,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
 }
 
 type Hook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>;
@@ -58,8 +66,14 @@ fn install_panic_hook() -> Arc<Hook> {
     let prev: Arc<Hook> = Arc::new(std::panic::take_hook());
     let p2 = prev.clone();
     std::panic::set_hook(Box::new(move |info| {
-        let name = std::thread::current().name().map(str::to_string).unwrap_or_default();
-        let loc = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        let name = std::thread::current()
+            .name()
+            .map(str::to_string)
+            .unwrap_or_default();
+        let loc = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
         if name.starts_with("usd-") {
             tracing::error!(thread = %name, location = %loc, "worker panic");
             return;
@@ -84,7 +98,10 @@ fn make_picker(protocol: &str) -> Picker {
     }
     let timeout = Duration::from_millis(800);
     let started = Instant::now();
-    let opts = QueryStdioOptions { timeout, ..Default::default() };
+    let opts = QueryStdioOptions {
+        timeout,
+        ..Default::default()
+    };
     let mut picker = Picker::from_query_stdio_with_options(opts).unwrap_or_else(|e| {
         tracing::warn!(error = %e, "terminal graphics query failed; halfblocks");
         Picker::halfblocks()
@@ -154,9 +171,24 @@ impl Ctx {
             Effect::Preview(r) => self.preview.request(r),
             Effect::Metadata { file, source } => self.preview.metadata(file, source),
             Effect::AutoCrop { file, source } => self.preview.auto_crop(file, source),
-            Effect::StartExport { items, out, force, pseudonym } => {
-                if self.export.as_ref().map(|h| !h.thread.is_finished()).unwrap_or(false) {
-                    return update::on_msg(state, Msg::Export(ExportMsg::Finished(Err("an export is already running".into()))));
+            Effect::StartExport {
+                items,
+                out,
+                force,
+                pseudonym,
+            } => {
+                if self
+                    .export
+                    .as_ref()
+                    .map(|h| !h.thread.is_finished())
+                    .unwrap_or(false)
+                {
+                    return update::on_msg(
+                        state,
+                        Msg::Export(ExportMsg::Finished(Err(
+                            "an export is already running".into()
+                        ))),
+                    );
                 }
                 let req = ExportRequest {
                     items,
@@ -169,7 +201,12 @@ impl Ctx {
                 };
                 match worker::spawn_export(req, self.settings.clone(), self.tx.clone()) {
                     Ok(h) => self.export = Some(h),
-                    Err(e) => return update::on_msg(state, Msg::Export(ExportMsg::Finished(Err(e.to_string())))),
+                    Err(e) => {
+                        return update::on_msg(
+                            state,
+                            Msg::Export(ExportMsg::Finished(Err(e.to_string()))),
+                        )
+                    }
                 }
             }
             Effect::CancelExport => {
@@ -209,16 +246,28 @@ pub fn run(opts: TuiOptions) -> io::Result<i32> {
             return Ok(2);
         }
     };
-    let protocol = opts.protocol.clone().unwrap_or_else(|| opts.settings.preview.protocol.clone());
+    let protocol = opts
+        .protocol
+        .clone()
+        .unwrap_or_else(|| opts.settings.preview.protocol.clone());
     if !PROTOCOLS.contains(&protocol.as_str()) {
-        eprintln!("--protocol: `{protocol}` is not one of {}", PROTOCOLS.join(", "));
+        eprintln!(
+            "--protocol: `{protocol}` is not one of {}",
+            PROTOCOLS.join(", ")
+        );
         return Ok(2);
     }
     let session_path = session::session_path(&opts.data_dir, &opts.paths);
-    let restore = if opts.fresh { None } else { session::load(&session_path) };
+    let restore = if opts.fresh {
+        None
+    } else {
+        session::load(&session_path)
+    };
 
     let mut state = AppState::new(opts.settings.clone(), keymap);
-    state.no_color = std::env::var_os("NO_COLOR").map(|v| !v.is_empty()).unwrap_or(false);
+    state.no_color = std::env::var_os("NO_COLOR")
+        .map(|v| !v.is_empty())
+        .unwrap_or(false);
     state.inputs = opts.paths.clone();
     if let Some(r) = &restore {
         state.extra_inputs = r.extra_inputs.clone();
@@ -283,11 +332,20 @@ pub fn run(opts: TuiOptions) -> io::Result<i32> {
 fn play_interval(state: &AppState) -> Duration {
     let fps_cap = state.settings.preview.max_fps.max(1) as f64;
     let min_ms = 1000.0 / fps_cap;
-    let ft = state.current().and_then(|f| f.info()).and_then(|i| i.frame_time_ms).unwrap_or(min_ms);
+    let ft = state
+        .current()
+        .and_then(|f| f.info())
+        .and_then(|i| i.frame_time_ms)
+        .unwrap_or(min_ms);
     Duration::from_micros((ft.max(min_ms) * 1000.0) as u64)
 }
 
-fn event_loop(term: &mut Term, state: &mut AppState, ctx: &mut Ctx, rx: &std::sync::mpsc::Receiver<AppEvent>) -> io::Result<()> {
+fn event_loop(
+    term: &mut Term,
+    state: &mut AppState,
+    ctx: &mut Ctx,
+    rx: &std::sync::mpsc::Receiver<AppEvent>,
+) -> io::Result<()> {
     let mut image = ui::PreviewImage::default();
     let mut dirty = true;
     let mut had_image = false;
@@ -295,8 +353,14 @@ fn event_loop(term: &mut Term, state: &mut AppState, ctx: &mut Ctx, rx: &std::sy
     loop {
         if dirty {
             let size = term.size()?;
-            let panes = ui::layout(ratatui::layout::Rect::new(0, 0, size.width, size.height), state);
-            state.list_height = panes.files.map(|r| r.height.saturating_sub(2)).unwrap_or(10);
+            let panes = ui::layout(
+                ratatui::layout::Rect::new(0, 0, size.width, size.height),
+                state,
+            );
+            state.list_height = panes
+                .files
+                .map(|r| r.height.saturating_sub(2))
+                .unwrap_or(10);
             let fx = update::set_preview_area(state, panes.image.map(|r| (r.width, r.height)));
             ctx.perform(state, fx);
             let has_image = panes.image.is_some();
@@ -314,7 +378,9 @@ fn event_loop(term: &mut Term, state: &mut AppState, ctx: &mut Ctx, rx: &std::sy
             return Ok(());
         }
         let timeout = if state.playing {
-            next_play.saturating_duration_since(Instant::now()).max(Duration::from_millis(1))
+            next_play
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1))
         } else {
             Duration::from_millis(500)
         };
@@ -333,7 +399,11 @@ fn event_loop(term: &mut Term, state: &mut AppState, ctx: &mut Ctx, rx: &std::sy
         }
         if state.playing && Instant::now() >= next_play {
             // Advance only when the previous frame is on screen: playback never queues work.
-            let caught_up = state.preview.shown.map(|(id, _, _)| id >= state.preview.requested).unwrap_or(true);
+            let caught_up = state
+                .preview
+                .shown
+                .map(|(id, _, _)| id >= state.preview.requested)
+                .unwrap_or(true);
             if caught_up {
                 let fx = update::on_msg(state, Msg::PlayTick);
                 ctx.perform(state, fx);
@@ -350,7 +420,9 @@ fn event_loop(term: &mut Term, state: &mut AppState, ctx: &mut Ctx, rx: &std::sy
 fn handle(ev: AppEvent, state: &mut AppState, ctx: &mut Ctx, image: &mut ui::PreviewImage) -> bool {
     match ev {
         AppEvent::Input(CtEvent::Key(k)) => {
-            let Some(key) = Key::from_event(&k) else { return false };
+            let Some(key) = Key::from_event(&k) else {
+                return false;
+            };
             let fx = update::handle_key(state, key);
             ctx.perform(state, fx);
             true
@@ -366,10 +438,18 @@ fn handle(ev: AppEvent, state: &mut AppState, ctx: &mut Ctx, image: &mut ui::Pre
             true
         }
         AppEvent::Preview { protocol, msg } => {
-            if let Msg::PreviewDone { id, file, frame, .. } = &msg {
+            if let Msg::PreviewDone {
+                id, file, frame, ..
+            } = &msg
+            {
                 if let Some(p) = protocol {
                     if *id >= image.id {
-                        *image = ui::PreviewImage { protocol: Some(p), id: *id, file: *file, frame: *frame };
+                        *image = ui::PreviewImage {
+                            protocol: Some(p),
+                            id: *id,
+                            file: *file,
+                            frame: *frame,
+                        };
                     }
                 }
             }
@@ -390,17 +470,34 @@ pub struct FrameLatency {
 
 /// Steps through `steps` frames of the file at `path` with `]` and times each step (the frames
 /// are new each time: the decoded-frame cache does not help). `area` is the terminal size.
-pub fn measure_key_to_frame(path: &Path, settings: &Settings, area: (u16, u16), steps: usize) -> Result<FrameLatency, String> {
+pub fn measure_key_to_frame(
+    path: &Path,
+    settings: &Settings,
+    area: (u16, u16),
+    steps: usize,
+) -> Result<FrameLatency, String> {
     use ratatui::backend::TestBackend;
     let g = crate::core::load::gather(&[path.to_path_buf()], &settings.load);
     let source = g.sources.into_iter().next().ok_or("no input found")?;
     let loaded = crate::core::load::load(&source, &settings.load)?;
     let frames = loaded.info.frames;
     let mut state = AppState::new(settings.clone(), super::keymap::Keymap::defaults());
-    let fx = update::on_msg(&mut state, Msg::Gathered { sources: vec![source], skipped: vec![] });
+    let fx = update::on_msg(
+        &mut state,
+        Msg::Gathered {
+            sources: vec![source],
+            skipped: vec![],
+        },
+    );
     drop(fx);
     let id = state.files[0].id;
-    update::on_msg(&mut state, Msg::Loaded { file: id, result: Ok(Box::new(loaded.info)) });
+    update::on_msg(
+        &mut state,
+        Msg::Loaded {
+            file: id,
+            result: Ok(Box::new(loaded.info)),
+        },
+    );
     let mut term = Terminal::new(TestBackend::new(area.0, area.1)).map_err(|e| e.to_string())?;
     let panes = ui::layout(ratatui::layout::Rect::new(0, 0, area.0, area.1), &state);
     let mut previewer = preview::Previewer::new(Picker::halfblocks(), settings.clone());
@@ -415,14 +512,32 @@ pub fn measure_key_to_frame(path: &Path, settings: &Settings, area: (u16, u16), 
         for e in fx.drain(..) {
             if let Effect::Preview(r) = e {
                 let p = previewer.frame_protocol(&r)?;
-                image = ui::PreviewImage { protocol: Some(p), id: r.id, file: r.file, frame: r.frame };
-                update::on_msg(&mut state, Msg::PreviewDone { id: r.id, file: r.file, frame: r.frame, result: Ok(()), ms: 0 });
+                image = ui::PreviewImage {
+                    protocol: Some(p),
+                    id: r.id,
+                    file: r.file,
+                    frame: r.frame,
+                };
+                update::on_msg(
+                    &mut state,
+                    Msg::PreviewDone {
+                        id: r.id,
+                        file: r.file,
+                        frame: r.frame,
+                        result: Ok(()),
+                        ms: 0,
+                    },
+                );
             }
         }
-        term.draw(|f| ui::draw(f, &state, &image)).map_err(|e| e.to_string())?;
+        term.draw(|f| ui::draw(f, &state, &image))
+            .map_err(|e| e.to_string())?;
         if step > 0 {
             samples.push(t0.elapsed().as_secs_f64() * 1000.0);
         }
     }
-    Ok(FrameLatency { frames, samples_ms: samples })
+    Ok(FrameLatency {
+        frames,
+        samples_ms: samples,
+    })
 }

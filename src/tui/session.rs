@@ -49,7 +49,12 @@ pub struct Session {
 impl Session {
     /// The saved state of a file, as a crop and tags.
     pub fn crop_of(f: &SessionFile) -> Option<(CropRect, CropSource)> {
-        f.crop.map(|b| (CropRect::new(b[0], b[1], b[2], b[3]), f.crop_source.unwrap_or(CropSource::User)))
+        f.crop.map(|b| {
+            (
+                CropRect::new(b[0], b[1], b[2], b[3]),
+                f.crop_source.unwrap_or(CropSource::User),
+            )
+        })
     }
 
     /// A snapshot of the state.
@@ -72,7 +77,11 @@ impl Session {
                 files.insert(f.key.clone(), sf);
             }
         }
-        let mut removed = state.restore.as_ref().map(|r| r.removed.clone()).unwrap_or_default();
+        let mut removed = state
+            .restore
+            .as_ref()
+            .map(|r| r.removed.clone())
+            .unwrap_or_default();
         removed.extend(state.removed_keys.iter().cloned());
         removed.sort();
         removed.dedup();
@@ -92,7 +101,12 @@ impl Session {
 pub fn session_path(data_dir: &Path, inputs: &[PathBuf]) -> PathBuf {
     let mut names: Vec<String> = inputs
         .iter()
-        .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()).display().to_string())
+        .map(|p| {
+            std::fs::canonicalize(p)
+                .unwrap_or_else(|_| p.clone())
+                .display()
+                .to_string()
+        })
         .collect();
     names.sort();
     names.dedup();

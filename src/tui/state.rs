@@ -90,8 +90,14 @@ impl FileEntry {
             LoadState::Invalid(r) => return Some(format!("invalid: {r}")),
             LoadState::Loaded(i) => i,
         };
-        let cropped = self.crop.map(|(r, _)| !r.is_full(info.columns, info.rows)).unwrap_or(false);
-        if !cropped && info.may_have_burned_in_text() && !settings.output.allow_burned_in_without_crop {
+        let cropped = self
+            .crop
+            .map(|(r, _)| !r.is_full(info.columns, info.rows))
+            .unwrap_or(false);
+        if !cropped
+            && info.may_have_burned_in_text()
+            && !settings.output.allow_burned_in_without_crop
+        {
             return Some("no crop (may contain burned-in text)".into());
         }
         if let Some((r, _)) = self.crop {
@@ -275,8 +281,16 @@ pub struct Prompt {
 /// What a yes/no question will do on yes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfirmKind {
-    ApplySameGeometry { rect: CropRect, source: CropSource, files: Vec<FileId> },
-    Export { items: Vec<FileId>, out: PathBuf, force: bool },
+    ApplySameGeometry {
+        rect: CropRect,
+        source: CropSource,
+        files: Vec<FileId>,
+    },
+    Export {
+        items: Vec<FileId>,
+        out: PathBuf,
+        force: bool,
+    },
     QuitDuringExport,
     Nothing,
 }

@@ -24,7 +24,10 @@ pub enum AppEvent {
     Input(crossterm::event::Event),
     Msg(Msg),
     /// An encoded frame (or an error in `msg`).
-    Preview { protocol: Option<Protocol>, msg: Msg },
+    Preview {
+        protocol: Option<Protocol>,
+        msg: Msg,
+    },
 }
 
 pub fn channel() -> (Sender<AppEvent>, Receiver<AppEvent>) {
@@ -68,32 +71,50 @@ pub enum LoadJob {
 /// Gathers inputs and validates files one after the other (FIFO).
 pub fn spawn_loader(settings: Settings, tx: Sender<AppEvent>) -> Sender<LoadJob> {
     let (jtx, jrx) = mpsc::channel::<LoadJob>();
-    let _ = std::thread::Builder::new().name("usd-loader".into()).spawn(move || {
-        for job in jrx {
-            match job {
-                LoadJob::Gather(paths) => {
-                    let g = load::gather(&paths, &settings.load);
-                    tracing::info!(inputs = g.sources.len(), skipped = g.skipped.len(), "gathered");
-                    if tx.send(AppEvent::Msg(Msg::Gathered { sources: g.sources, skipped: g.skipped })).is_err() {
-                        return;
-                    }
-                }
-                LoadJob::Load(items) => {
-                    for (file, source) in items {
-                        let r = std::panic::catch_unwind(|| load::load(&source, &settings.load))
-                            .unwrap_or_else(|_| Err("the reader crashed on this file".into()));
-                        if let Err(reason) = &r {
-                            tracing::info!(file, reason = %reason, "input invalid");
-                        }
-                        let result = r.map(|f| Box::new(f.info));
-                        if tx.send(AppEvent::Msg(Msg::Loaded { file, result })).is_err() {
+    let _ = std::thread::Builder::new()
+        .name("usd-loader".into())
+        .spawn(move || {
+            for job in jrx {
+                match job {
+                    LoadJob::Gather(paths) => {
+                        let g = load::gather(&paths, &settings.load);
+                        tracing::info!(
+                            inputs = g.sources.len(),
+                            skipped = g.skipped.len(),
+                            "gathered"
+                        );
+                        if tx
+                            .send(AppEvent::Msg(Msg::Gathered {
+                                sources: g.sources,
+                                skipped: g.skipped,
+                            }))
+                            .is_err()
+                        {
                             return;
+                        }
+                    }
+                    LoadJob::Load(items) => {
+                        for (file, source) in items {
+                            let r =
+                                std::panic::catch_unwind(|| load::load(&source, &settings.load))
+                                    .unwrap_or_else(|_| {
+                                        Err("the reader crashed on this file".into())
+                                    });
+                            if let Err(reason) = &r {
+                                tracing::info!(file, reason = %reason, "input invalid");
+                            }
+                            let result = r.map(|f| Box::new(f.info));
+                            if tx
+                                .send(AppEvent::Msg(Msg::Loaded { file, result }))
+                                .is_err()
+                            {
+                                return;
+                            }
                         }
                     }
                 }
             }
-        }
-    });
+        });
     jtx
 }
 
@@ -104,67 +125,83 @@ pub struct ExportHandle {
 }
 
 /// Runs the core export in a thread; progress is throttled (frames at most every 50 ms).
-pub fn spawn_export(req: ExportRequest, settings: Settings, tx: Sender<AppEvent>) -> std::io::Result<ExportHandle> {
+pub fn spawn_export(
+    req: ExportRequest,
+    settings: Settings,
+    tx: Sender<AppEvent>,
+) -> std::io::Result<ExportHandle> {
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = cancel.clone();
-    let thread = std::thread::Builder::new().name("usd-export".into()).spawn(move || {
-        let last = Mutex::new(Instant::now() - Duration::from_secs(1));
-        let send = |m: ExportMsg| {
-            let _ = tx.send(AppEvent::Msg(Msg::Export(m)));
-        };
-        let progress = |e: Event| match e {
-            Event::Started { total } => send(ExportMsg::Started { total }),
-            Event::FileStarted { n, .. } => send(ExportMsg::FileStarted { n }),
-            Event::Frames { n, done, total } => {
-                let now = Instant::now();
-                let mut l = last.lock().unwrap_or_else(|p| p.into_inner());
-                if done == total || now.duration_since(*l) >= Duration::from_millis(50) {
-                    *l = now;
-                    send(ExportMsg::Frames { n, done, total });
+    let thread = std::thread::Builder::new()
+        .name("usd-export".into())
+        .spawn(move || {
+            let last = Mutex::new(Instant::now() - Duration::from_secs(1));
+            let send = |m: ExportMsg| {
+                let _ = tx.send(AppEvent::Msg(Msg::Export(m)));
+            };
+            let progress = |e: Event| match e {
+                Event::Started { total } => send(ExportMsg::Started { total }),
+                Event::FileStarted { n, .. } => send(ExportMsg::FileStarted { n }),
+                Event::Frames { n, done, total } => {
+                    let now = Instant::now();
+                    let mut l = last.lock().unwrap_or_else(|p| p.into_inner());
+                    if done == total || now.duration_since(*l) >= Duration::from_millis(50) {
+                        *l = now;
+                        send(ExportMsg::Frames { n, done, total });
+                    }
                 }
-            }
-            Event::FileDone { n, report } => send(ExportMsg::FileDone {
-                n,
-                status: report.status,
-                reason: report.reason.clone(),
-                output: report.output.clone(),
-            }),
-            Event::Writing => send(ExportMsg::Writing),
-        };
-        tracing::info!(files = req.items.len(), "export started");
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| export::run(&req, &settings, &progress, &flag)));
-        let msg = match r {
-            Ok(Ok(rep)) => {
-                let s = &rep.summary;
-                tracing::info!(exported = s.exported, skipped = s.skipped, failed = s.failed, "export finished");
-                Ok(format!(
+                Event::FileDone { n, report } => send(ExportMsg::FileDone {
+                    n,
+                    status: report.status,
+                    reason: report.reason.clone(),
+                    output: report.output.clone(),
+                }),
+                Event::Writing => send(ExportMsg::Writing),
+            };
+            tracing::info!(files = req.items.len(), "export started");
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                export::run(&req, &settings, &progress, &flag)
+            }));
+            let msg = match r {
+                Ok(Ok(rep)) => {
+                    let s = &rep.summary;
+                    tracing::info!(
+                        exported = s.exported,
+                        skipped = s.skipped,
+                        failed = s.failed,
+                        "export finished"
+                    );
+                    Ok(format!(
                     "exported {}/{} file(s), {} frame(s) to {} in {:.1} s; {} skipped, {} failed",
                     s.exported, s.total, s.frames, s.archive, s.seconds, s.skipped, s.failed
                 ))
-            }
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "export stopped");
-                Err(e.to_string())
-            }
-            Err(_) => {
-                tracing::error!("export panicked");
-                Err("internal error during the export (see the log)".into())
-            }
-        };
-        send(ExportMsg::Finished(msg));
-    })?;
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "export stopped");
+                    Err(e.to_string())
+                }
+                Err(_) => {
+                    tracing::error!("export panicked");
+                    Err("internal error during the export (see the log)".into())
+                }
+            };
+            send(ExportMsg::Finished(msg));
+        })?;
     Ok(ExportHandle { cancel, thread })
 }
 
+/// The pending snapshot and the "stop" flag, with its condition variable.
+type SessionSlot = Arc<(Mutex<(Option<Session>, bool)>, Condvar)>;
+
 /// Writes session snapshots in the background; only the newest pending one is written.
 pub struct SessionWriter {
-    slot: Arc<(Mutex<(Option<Session>, bool)>, Condvar)>,
+    slot: SessionSlot,
     thread: Option<JoinHandle<()>>,
 }
 
 impl SessionWriter {
     pub fn spawn(path: PathBuf, tx: Sender<AppEvent>) -> SessionWriter {
-        let slot: Arc<(Mutex<(Option<Session>, bool)>, Condvar)> = Arc::new((Mutex::new((None, false)), Condvar::new()));
+        let slot: SessionSlot = Arc::new((Mutex::new((None, false)), Condvar::new()));
         let s2 = slot.clone();
         let thread = std::thread::Builder::new()
             .name("usd-session".into())

@@ -27,20 +27,44 @@ pub fn write_fixture(dir: &Path, name: &str, spec: &Spec) -> PathBuf {
 }
 
 pub fn fixture_spec(kind: Kind, w: u32, h: u32, frames: u32, instance: u32) -> Spec {
-    Spec { instance, ..Spec::new(kind, w, h, frames) }
+    Spec {
+        instance,
+        ..Spec::new(kind, w, h, frames)
+    }
 }
 
 pub fn tags() -> BTreeMap<String, String> {
-    [("position", "CFV"), ("side", "L"), ("purpose", "diagnostic")].iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    [
+        ("position", "CFV"),
+        ("side", "L"),
+        ("purpose", "diagnostic"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect()
 }
 
 pub fn file_source(p: &Path) -> InputSource {
-    InputSource { kind: SourceKind::File(p.to_path_buf()), size: std::fs::metadata(p).map(|m| m.len()).unwrap_or(0) }
+    InputSource {
+        kind: SourceKind::File(p.to_path_buf()),
+        size: std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
+    }
 }
 
-pub fn export_files(files: &[(PathBuf, CropChoice)], out: &Path, settings: &Settings) -> ExportReport {
+pub fn export_files(
+    files: &[(PathBuf, CropChoice)],
+    out: &Path,
+    settings: &Settings,
+) -> ExportReport {
     let req = ExportRequest {
-        items: files.iter().map(|(p, c)| ExportItem { source: file_source(p), crop: c.clone(), tags: tags() }).collect(),
+        items: files
+            .iter()
+            .map(|(p, c)| ExportItem {
+                source: file_source(p),
+                crop: c.clone(),
+                tags: tags(),
+            })
+            .collect(),
         out: out.to_path_buf(),
         force: false,
         pseudonym: "TEST01".into(),
@@ -63,10 +87,20 @@ pub fn read_entry(zip: &Path, name: &str) -> load::LoadedFile {
     e.read_to_end(&mut bytes).unwrap();
     let parsed = load::parse_dicom(&bytes).expect("output parses");
     let info = load::probe(&parsed.obj).expect("output validates");
-    load::LoadedFile { source: file_source(zip), obj: parsed.obj, info }
+    load::LoadedFile {
+        source: file_source(zip),
+        obj: parsed.obj,
+        info,
+    }
 }
 
 pub fn entry_names(zip: &Path) -> Vec<String> {
     let z = zip::ZipArchive::new(std::fs::File::open(zip).unwrap()).unwrap();
-    (0..z.len()).filter_map(|i| z.name_for_index(i).and_then(|n| n.ok()).map(|n| n.to_string())).collect()
+    (0..z.len())
+        .filter_map(|i| {
+            z.name_for_index(i)
+                .and_then(|n| n.ok())
+                .map(|n| n.to_string())
+        })
+        .collect()
 }

@@ -39,7 +39,10 @@ pub fn info(columns: u32, rows: u32, frames: u32) -> FileInfo {
 }
 
 pub fn source(name: &str) -> InputSource {
-    InputSource { kind: SourceKind::File(PathBuf::from(format!("/exam/{name}"))), size: 1000 }
+    InputSource {
+        kind: SourceKind::File(PathBuf::from(format!("/exam/{name}"))),
+        size: 1000,
+    }
 }
 
 /// A state with files `(name, columns, rows, frames)`, all loaded, and a preview area.
@@ -50,10 +53,22 @@ pub fn state_with(files: &[(&str, u32, u32, u32)]) -> AppState {
 pub fn state_with_keymap(files: &[(&str, u32, u32, u32)], keymap: Keymap) -> AppState {
     let mut s = AppState::new(Settings::defaults(), keymap);
     let sources: Vec<InputSource> = files.iter().map(|f| source(f.0)).collect();
-    update::on_msg(&mut s, Msg::Gathered { sources, skipped: vec![] });
+    update::on_msg(
+        &mut s,
+        Msg::Gathered {
+            sources,
+            skipped: vec![],
+        },
+    );
     let ids: Vec<u64> = s.files.iter().map(|f| f.id).collect();
     for (id, f) in ids.iter().zip(files) {
-        update::on_msg(&mut s, Msg::Loaded { file: *id, result: Ok(Box::new(info(f.1, f.2, f.3))) });
+        update::on_msg(
+            &mut s,
+            Msg::Loaded {
+                file: *id,
+                result: Ok(Box::new(info(f.1, f.2, f.3))),
+            },
+        );
     }
     s
 }

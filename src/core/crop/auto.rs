@@ -39,7 +39,11 @@ pub fn from_content(f: &Frame, banner_rows: u32, threshold: u8) -> Option<CropRe
     let spp = f.spp as usize;
     let bright = |x: u32, y: u32| -> bool {
         let i = ((y * w + x) as usize) * spp;
-        let v = if spp == 3 { f.data[i].max(f.data[i + 1]).max(f.data[i + 2]) } else { f.data[i] };
+        let v = if spp == 3 {
+            f.data[i].max(f.data[i + 1]).max(f.data[i + 2])
+        } else {
+            f.data[i]
+        };
         v > threshold
     };
     let mut mask = vec![false; (gw * gh) as usize];
@@ -89,7 +93,8 @@ pub fn from_content(f: &Frame, banner_rows: u32, threshold: u8) -> Option<CropRe
             continue; // a line of burned-in text
         }
         let (cx, cy) = (gw / 2, gh / 2);
-        let central = b.0 <= cx + gw / 6 && b.2 + gw / 6 >= cx && b.1 <= cy + gh / 6 && b.3 + gh / 6 >= cy;
+        let central =
+            b.0 <= cx + gw / 6 && b.2 + gw / 6 >= cx && b.1 <= cy + gh / 6 && b.3 + gh / 6 >= cy;
         let better = match &best {
             None => true,
             Some((bc, ba, _, _)) => (central, area) > (*bc, *ba),

@@ -882,7 +882,11 @@ pub fn deidentify(
         // Laterality (0020,0060) is Type 2C: required only when Image Laterality is absent.
         // An empty one left beside Image Laterality is an IOD error.
         let series_laterality = tag_of(0x0020_0060);
-        if ds.get(series_laterality).map(|e| e.to_str().map(|s| s.trim().is_empty()).unwrap_or(true)).unwrap_or(false) {
+        if ds
+            .get(series_laterality)
+            .map(|e| e.to_str().map(|s| s.trim().is_empty()).unwrap_or(true))
+            .unwrap_or(false)
+        {
             ds.remove_element(series_laterality);
         }
     }

@@ -341,7 +341,9 @@ fn export_one<W: Write + std::io::Seek>(
     let loaded = load::load(&item.source, &settings.load).map_err(Outcome::Skip)?;
     let uid = loaded.info.sop_instance_uid.clone();
     if let Some(first) = seen.get(&uid) {
-        return Err(Outcome::Skip(format!("duplicate of input #{first} (same SOP Instance UID), exported once")));
+        return Err(Outcome::Skip(format!(
+            "duplicate of input #{first} (same SOP Instance UID), exported once"
+        )));
     }
     let (crop, crop_source) = resolve_crop(&item.crop, &loaded, settings).map_err(Outcome::Fail)?;
     crop.validate(loaded.info.columns, loaded.info.rows)

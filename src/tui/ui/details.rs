@@ -15,11 +15,18 @@ use super::{clip, Theme};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
     let Some(f) = state.current() else {
-        frame.render_widget(Block::bordered().title(" Details ").border_style(t.dim()), area);
+        frame.render_widget(
+            Block::bordered().title(" Details ").border_style(t.dim()),
+            area,
+        );
         return;
     };
     let block = Block::bordered()
-        .title(format!(" #{} {} ", state.cursor + 1, clip(&f.name, area.width.saturating_sub(8) as usize)))
+        .title(format!(
+            " #{} {} ",
+            state.cursor + 1,
+            clip(&f.name, area.width.saturating_sub(8) as usize)
+        ))
         .border_style(t.border(false));
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -27,9 +34,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
     let mut lines: Vec<Line> = Vec::new();
     match &f.load {
         LoadState::Pending => lines.push(Line::styled("loading…", t.dim())),
-        LoadState::Invalid(r) => lines.push(Line::styled(clip(&format!("invalid: {r}"), w), t.error())),
+        LoadState::Invalid(r) => {
+            lines.push(Line::styled(clip(&format!("invalid: {r}"), w), t.error()))
+        }
         LoadState::Loaded(info) => {
-            let mut facts = format!("{}×{} · {} frame(s) · {} · {}", info.columns, info.rows, info.frames, info.ts_kind.name(), info.photometric);
+            let mut facts = format!(
+                "{}×{} · {} frame(s) · {} · {}",
+                info.columns,
+                info.rows,
+                info.frames,
+                info.ts_kind.name(),
+                info.photometric
+            );
             if let Some(ft) = info.frame_time_ms {
                 facts.push_str(&format!(" · {:.0} fps", 1000.0 / ft));
             }
@@ -38,7 +54,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
             lines.push(tags_line(state, t, w));
             let (text, style) = match (&f.export, f.blocker(&state.settings)) {
                 (Some(ExportMark::Exported(e)), _) => (format!("exported as {e}"), t.ok()),
-                (Some(ExportMark::Skipped(r)), _) => (format!("last export skipped it: {r}"), t.warn()),
+                (Some(ExportMark::Skipped(r)), _) => {
+                    (format!("last export skipped it: {r}"), t.warn())
+                }
                 (Some(ExportMark::Failed(r)), _) => (format!("last export failed: {r}"), t.error()),
                 (None, None) => ("ready to export".to_string(), t.ok()),
                 (None, Some(b)) => (format!("blocked: {b}"), t.warn()),
@@ -56,7 +74,14 @@ fn crop_line<'a>(state: &'a AppState, cols: u32, rows: u32, t: &Theme) -> Line<'
     let f = state.current().expect("caller checked");
     let draft = state.draft.as_ref().filter(|d| d.file == f.id);
     let (rect, label): (CropRect, String) = match (draft, f.crop) {
-        (Some(d), _) => (d.rect, if d.edited { "editing".into() } else { format!("{} (not applied)", d.origin.as_str()) }),
+        (Some(d), _) => (
+            d.rect,
+            if d.edited {
+                "editing".into()
+            } else {
+                format!("{} (not applied)", d.origin.as_str())
+            },
+        ),
         (None, Some((r, s))) => (r, s.as_str().into()),
         (None, None) => (CropRect::full(cols, rows), "none".into()),
     };
@@ -67,8 +92,19 @@ fn crop_line<'a>(state: &'a AppState, cols: u32, rows: u32, t: &Theme) -> Line<'
         let (text, style) = match draft {
             Some(d) if d.fields.is_some() && state.mode == Mode::CropInput => {
                 let (fields, active) = d.fields.as_ref().expect("checked");
-                let s = if *active == i { format!("{}▏", fields[i]) } else { fields[i].clone() };
-                (s, if *active == i { t.active_field() } else { Style::default() })
+                let s = if *active == i {
+                    format!("{}▏", fields[i])
+                } else {
+                    fields[i].clone()
+                };
+                (
+                    s,
+                    if *active == i {
+                        t.active_field()
+                    } else {
+                        Style::default()
+                    },
+                )
             }
             Some(d) if d.edge.index() == i => (values[i].to_string(), t.active_field()),
             _ => (values[i].to_string(), Style::default()),
@@ -77,7 +113,10 @@ fn crop_line<'a>(state: &'a AppState, cols: u32, rows: u32, t: &Theme) -> Line<'
         spans.push(Span::styled(format!("{text:>4}"), style));
         spans.push(Span::raw(" "));
     }
-    spans.push(Span::styled(format!("{}×{} ", rect.width(), rect.height()), t.dim()));
+    spans.push(Span::styled(
+        format!("{}×{} ", rect.width(), rect.height()),
+        t.dim(),
+    ));
     spans.push(Span::styled(label, t.dim()));
     Line::from(spans)
 }
@@ -96,7 +135,13 @@ fn tags_line<'a>(state: &'a AppState, t: &Theme, w: usize) -> Line<'a> {
         if used > w {
             break;
         }
-        let style = if f.tags.contains_key(&l.key) { Style::default() } else if l.required { t.warn() } else { t.dim() };
+        let style = if f.tags.contains_key(&l.key) {
+            Style::default()
+        } else if l.required {
+            t.warn()
+        } else {
+            t.dim()
+        };
         spans.push(Span::styled(s, style));
     }
     Line::from(spans)
@@ -104,7 +149,9 @@ fn tags_line<'a>(state: &'a AppState, t: &Theme, w: usize) -> Line<'a> {
 
 /// The tag menus side by side: the active list highlighted, one key per value.
 pub fn tag_menu(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
-    let block = Block::bordered().title(" Tags: press a value key (tab: next list, esc: done) ").border_style(t.accent());
+    let block = Block::bordered()
+        .title(" Tags: press a value key (tab: next list, esc: done) ")
+        .border_style(t.accent());
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(f) = state.current() else { return };
@@ -112,19 +159,36 @@ pub fn tag_menu(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
     if lists.is_empty() {
         return;
     }
-    let cols = Layout::horizontal(lists.iter().map(|_| Constraint::Ratio(1, lists.len() as u32))).split(inner);
+    let cols = Layout::horizontal(
+        lists
+            .iter()
+            .map(|_| Constraint::Ratio(1, lists.len() as u32)),
+    )
+    .split(inner);
     for (i, (l, col)) in lists.iter().zip(cols.iter()).enumerate() {
         let active = i == state.tag_list;
         let keys = state.tag_value_keys(l.values.len());
         let w = col.width.saturating_sub(1) as usize;
-        let mut lines = vec![Line::styled(clip(&format!("{}{}", l.key, if l.required { "*" } else { "" }), w), if active { t.active_field() } else { t.accent() })];
+        let mut lines = vec![Line::styled(
+            clip(
+                &format!("{}{}", l.key, if l.required { "*" } else { "" }),
+                w,
+            ),
+            if active { t.active_field() } else { t.accent() },
+        )];
         for (v, k) in l.values.iter().zip(keys.iter()) {
             let chosen = f.tags.get(&l.key).map(|x| x == v.value()).unwrap_or(false);
             let text = match v.label() {
                 Some(lb) => format!("{k} {} {lb}", v.value()),
                 None => format!("{k} {}", v.value()),
             };
-            let style = if chosen { t.selected() } else if active { Style::default() } else { t.dim() };
+            let style = if chosen {
+                t.selected()
+            } else if active {
+                Style::default()
+            } else {
+                t.dim()
+            };
             lines.push(Line::styled(clip(&text, w), style));
         }
         frame.render_widget(Paragraph::new(lines), *col);

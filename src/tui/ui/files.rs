@@ -19,11 +19,17 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
     if state.loading > 0 {
         title.push_str(&format!("· loading {} ", state.loading));
     }
-    let block = Block::bordered().title(title).border_style(t.border(focused));
+    let block = Block::bordered()
+        .title(title)
+        .border_style(t.border(focused));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if state.files.is_empty() {
-        let msg = if state.loading > 0 { "loading…" } else { "no files (o adds a path)" };
+        let msg = if state.loading > 0 {
+            "loading…"
+        } else {
+            "no files (o adds a path)"
+        };
         frame.render_widget(Paragraph::new(Line::styled(msg, t.dim())), inner);
         return;
     }
@@ -47,14 +53,23 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
             0 => String::new(),
             n => format!("{n}f"),
         };
-        let label = if w >= 44 { format!(" {:<8}", status.label()) } else { String::new() };
+        let label = if w >= 44 {
+            format!(" {:<8}", status.label())
+        } else {
+            String::new()
+        };
         let mark = if f.marked { "*" } else { " " };
         let num = format!("{:>2} ", i + 1);
-        let fixed = 1 + 2 + num.chars().count() + frames.chars().count() + 1 + label.chars().count();
+        let fixed =
+            1 + 2 + num.chars().count() + frames.chars().count() + 1 + label.chars().count();
         let name_w = w.saturating_sub(fixed).max(4);
         let name = format!("{:<name_w$}", clip(&f.name, name_w));
         let selected = i == state.cursor;
-        let base = if selected { t.selected() } else { ratatui::style::Style::default() };
+        let base = if selected {
+            t.selected()
+        } else {
+            ratatui::style::Style::default()
+        };
         if selected {
             cursor_line = lines.len();
         }
@@ -68,10 +83,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
         ]);
         lines.push((i, line));
         if let LoadState::Invalid(reason) = &f.load {
-            lines.push((i, Line::styled(format!("    ↳ {}", clip(reason, w.saturating_sub(6))), t.error())));
+            lines.push((
+                i,
+                Line::styled(
+                    format!("    ↳ {}", clip(reason, w.saturating_sub(6))),
+                    t.error(),
+                ),
+            ));
         }
     }
-    let top = if cursor_line + 1 > h { cursor_line + 1 - h } else { 0 };
-    let visible: Vec<Line> = lines.into_iter().skip(top).take(h).map(|(_, l)| l).collect();
+    let top = (cursor_line + 1).saturating_sub(h);
+    let visible: Vec<Line> = lines
+        .into_iter()
+        .skip(top)
+        .take(h)
+        .map(|(_, l)| l)
+        .collect();
     frame.render_widget(Paragraph::new(visible), inner);
 }

@@ -13,7 +13,12 @@ use super::Theme;
 /// Help text: the mode we came from first, then global, then the other modes.
 pub fn help_lines(km: &Keymap, from: Mode) -> Vec<(bool, String)> {
     let mut order = vec![from, Mode::Global];
-    order.extend(Mode::ALL.iter().copied().filter(|m| *m != from && *m != Mode::Global && *m != Mode::Help));
+    order.extend(
+        Mode::ALL
+            .iter()
+            .copied()
+            .filter(|m| *m != from && *m != Mode::Global && *m != Mode::Help),
+    );
     let mut out = Vec::new();
     for m in order {
         let b = km.bindings(m);
@@ -26,11 +31,26 @@ pub fn help_lines(km: &Keymap, from: Mode) -> Vec<(bool, String)> {
         actions.sort_by_key(|a| Action::ALL.iter().position(|x| x == a));
         actions.dedup();
         for a in actions {
-            let keys: Vec<String> = b.iter().filter(|(_, x)| *x == a).map(|(k, _)| seq_to_string(k)).collect();
-            out.push((false, format!("  {:<18} {:<26} {}", keys.join(" "), a.name(), a.description())));
+            let keys: Vec<String> = b
+                .iter()
+                .filter(|(_, x)| *x == a)
+                .map(|(k, _)| seq_to_string(k))
+                .collect();
+            out.push((
+                false,
+                format!(
+                    "  {:<18} {:<26} {}",
+                    keys.join(" "),
+                    a.name(),
+                    a.description()
+                ),
+            ));
         }
         if m == Mode::Tags {
-            out.push((false, "  (other keys)        pick a value (keys shown in the menu)".into()));
+            out.push((
+                false,
+                "  (other keys)        pick a value (keys shown in the menu)".into(),
+            ));
         }
         out.push((false, String::new()));
     }
@@ -52,7 +72,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
         .into_iter()
         .skip(scroll)
         .take(h)
-        .map(|(head, s)| if head { Line::from(Span::styled(s, t.accent())) } else { Line::raw(s) })
+        .map(|(head, s)| {
+            if head {
+                Line::from(Span::styled(s, t.accent()))
+            } else {
+                Line::raw(s)
+            }
+        })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
 }

@@ -9,18 +9,36 @@ use super::super::state::{AppState, ExportMark, Level};
 use super::{clip, Theme};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
-    let block = Block::bordered().title(" Jobs & log ").border_style(t.accent());
+    let block = Block::bordered()
+        .title(" Jobs & log ")
+        .border_style(t.accent());
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let w = inner.width as usize;
     let mut lines: Vec<Line> = Vec::new();
     let mut rest = inner;
     if let Some(job) = &state.export {
-        let [g1, g2, below] = Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Min(0)]).areas(inner);
-        let files_ratio = if job.total == 0 { 0.0 } else { job.done as f64 / job.total as f64 };
-        let gstyle = if state.no_color { ratatui::style::Style::default() } else { t.ok() };
+        let [g1, g2, below] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Min(0),
+        ])
+        .areas(inner);
+        let files_ratio = if job.total == 0 {
+            0.0
+        } else {
+            job.done as f64 / job.total as f64
+        };
+        let gstyle = if state.no_color {
+            ratatui::style::Style::default()
+        } else {
+            t.ok()
+        };
         frame.render_widget(
-            Gauge::default().gauge_style(gstyle).ratio(files_ratio.clamp(0.0, 1.0)).label(format!("files {}/{}", job.done, job.total)),
+            Gauge::default()
+                .gauge_style(gstyle)
+                .ratio(files_ratio.clamp(0.0, 1.0))
+                .label(format!("files {}/{}", job.done, job.total)),
             g1,
         );
         let (d, tot) = job.frames;
@@ -29,7 +47,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
             Some(n) if job.running => format!("file {n}: frames {d}/{tot}"),
             _ => "frames".to_string(),
         };
-        frame.render_widget(Gauge::default().gauge_style(gstyle).ratio(fr.clamp(0.0, 1.0)).label(label), g2);
+        frame.render_widget(
+            Gauge::default()
+                .gauge_style(gstyle)
+                .ratio(fr.clamp(0.0, 1.0))
+                .label(label),
+            g2,
+        );
         rest = below;
         let state_line = if job.running {
             if job.cancel_requested {
@@ -50,8 +74,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
         for r in &job.results {
             let (text, style) = match &r.mark {
                 ExportMark::Exported(e) => (format!("#{} ✓ {} → {e}", r.n, r.name), t.ok()),
-                ExportMark::Skipped(why) => (format!("#{} skipped {}: {why}", r.n, r.name), t.warn()),
-                ExportMark::Failed(why) => (format!("#{} failed {}: {why}", r.n, r.name), t.error()),
+                ExportMark::Skipped(why) => {
+                    (format!("#{} skipped {}: {why}", r.n, r.name), t.warn())
+                }
+                ExportMark::Failed(why) => {
+                    (format!("#{} failed {}: {why}", r.n, r.name), t.error())
+                }
             };
             lines.push(Line::styled(clip(&text, w), style));
         }

@@ -6,8 +6,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
-use super::{clip, Theme};
 use super::super::state::AppState;
+use super::{clip, Theme};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
     let Some(m) = &state.meta else { return };
@@ -30,7 +30,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
     let visible = m.visible();
     let h = inner.height as usize;
     let w = inner.width as usize;
-    let top = if m.cursor + 1 > h { m.cursor + 1 - h } else { 0 };
+    let top = (m.cursor + 1).saturating_sub(h);
     let needle = m.search.to_lowercase();
     let lines: Vec<Line> = visible
         .iter()
@@ -39,14 +39,24 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
         .take(h)
         .map(|(vi, &ri)| {
             let r = &m.rows[ri];
-            let fold = if r.has_children { if m.collapsed.contains(&ri) { "▸ " } else { "▾ " } } else { "  " };
+            let fold = if r.has_children {
+                if m.collapsed.contains(&ri) {
+                    "▸ "
+                } else {
+                    "▾ "
+                }
+            } else {
+                "  "
+            };
             let indent = "  ".repeat(r.depth as usize);
             let head = format!("{indent}{fold}{} {:<2} ", r.tag, r.vr);
             let name = format!("{} ", r.name);
             let rest = w.saturating_sub(head.chars().count() + name.chars().count());
             let value = clip(&r.value, rest);
             let hit = !needle.is_empty()
-                && (r.name.to_lowercase().contains(&needle) || r.value.to_lowercase().contains(&needle) || r.tag.to_lowercase().contains(&needle));
+                && (r.name.to_lowercase().contains(&needle)
+                    || r.value.to_lowercase().contains(&needle)
+                    || r.tag.to_lowercase().contains(&needle));
             if vi == m.cursor {
                 Line::styled(clip(&format!("{head}{name}{value}"), w), t.selected())
             } else {

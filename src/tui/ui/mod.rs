@@ -47,7 +47,14 @@ fn bottom_height(state: &AppState) -> u16 {
     match state.mode {
         Mode::Prompt => 5,
         Mode::Tags => {
-            let most = state.settings.tags.lists.iter().map(|l| l.values.len()).max().unwrap_or(0) as u16;
+            let most = state
+                .settings
+                .tags
+                .lists
+                .iter()
+                .map(|l| l.values.len())
+                .max()
+                .unwrap_or(0) as u16;
             (most + 3).clamp(7, 14)
         }
         _ => 8,
@@ -57,12 +64,17 @@ fn bottom_height(state: &AppState) -> u16 {
 /// The layout for the whole screen.
 pub fn layout(area: Rect, state: &AppState) -> Panes {
     let [main, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
-    let mut p = Panes { main, status, ..Default::default() };
+    let mut p = Panes {
+        main,
+        status,
+        ..Default::default()
+    };
     if state.mode == Mode::Help {
         return p;
     }
     let left_w = (main.width * 38 / 100).clamp(24.min(main.width), 56);
-    let [left, right] = Layout::horizontal([Constraint::Length(left_w), Constraint::Min(1)]).areas(main);
+    let [left, right] =
+        Layout::horizontal([Constraint::Length(left_w), Constraint::Min(1)]).areas(main);
     p.files = Some(left);
     p.right = Some(right);
     if state.mode == Mode::Confirm || state.view != View::Preview {
@@ -72,7 +84,12 @@ pub fn layout(area: Rect, state: &AppState) -> Panes {
     let [top, bottom] = Layout::vertical([Constraint::Min(3), Constraint::Length(bh)]).areas(right);
     p.preview = Some(top);
     p.bottom = Some(bottom);
-    let inner = Rect { x: top.x + 1, y: top.y + 1, width: top.width.saturating_sub(2), height: top.height.saturating_sub(2) };
+    let inner = Rect {
+        x: top.x + 1,
+        y: top.y + 1,
+        width: top.width.saturating_sub(2),
+        height: top.height.saturating_sub(2),
+    };
     if inner.width >= 2 && inner.height >= 2 {
         p.image = Some(inner);
     }
@@ -156,14 +173,20 @@ impl Theme {
         if self.no_color {
             Style::default().add_modifier(Modifier::REVERSED)
         } else {
-            Style::default().bg(Color::Blue).fg(Color::White).add_modifier(Modifier::BOLD)
+            Style::default()
+                .bg(Color::Blue)
+                .fg(Color::White)
+                .add_modifier(Modifier::BOLD)
         }
     }
     pub fn active_field(&self) -> Style {
         if self.no_color {
             Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
         } else {
-            Style::default().bg(Color::Yellow).fg(Color::Black).add_modifier(Modifier::BOLD)
+            Style::default()
+                .bg(Color::Yellow)
+                .fg(Color::Black)
+                .add_modifier(Modifier::BOLD)
         }
     }
     pub fn border(&self, focused: bool) -> Style {
@@ -177,7 +200,10 @@ impl Theme {
         if self.no_color {
             Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
         } else {
-            Style::default().bg(Color::Cyan).fg(Color::Black).add_modifier(Modifier::BOLD)
+            Style::default()
+                .bg(Color::Cyan)
+                .fg(Color::Black)
+                .add_modifier(Modifier::BOLD)
         }
     }
 }

@@ -39,13 +39,31 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, image: &PreviewImag
         LoadState::Loaded(_) => None,
     };
     if let Some(m) = msg {
-        let style = if m.starts_with("invalid") { t.error() } else { t.dim() };
-        frame.render_widget(Paragraph::new(Line::styled(clip(&m, inner.width as usize), style)), inner);
+        let style = if m.starts_with("invalid") {
+            t.error()
+        } else {
+            t.dim()
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(clip(&m, inner.width as usize), style)),
+            inner,
+        );
         return;
     }
     if let Some(e) = &state.preview.error {
-        if state.preview.shown.map(|(_, id, _)| id == f.id).unwrap_or(false) {
-            frame.render_widget(Paragraph::new(Line::styled(clip(&format!("cannot show: {e}"), inner.width as usize), t.error())), inner);
+        if state
+            .preview
+            .shown
+            .map(|(_, id, _)| id == f.id)
+            .unwrap_or(false)
+        {
+            frame.render_widget(
+                Paragraph::new(Line::styled(
+                    clip(&format!("cannot show: {e}"), inner.width as usize),
+                    t.error(),
+                )),
+                inner,
+            );
             return;
         }
     }
@@ -57,7 +75,15 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, image: &PreviewImag
             let h = size.height.min(inner.height);
             let x = inner.x + (inner.width - w) / 2;
             let y = inner.y + (inner.height - h) / 2;
-            frame.render_widget(Image::new(p), Rect { x, y, width: w, height: h });
+            frame.render_widget(
+                Image::new(p),
+                Rect {
+                    x,
+                    y,
+                    width: w,
+                    height: h,
+                },
+            );
         }
         _ => frame.render_widget(Paragraph::new(Line::styled("decoding…", t.dim())), inner),
     }

@@ -13,11 +13,35 @@ use super::{clip, Theme};
 
 fn hints_for(mode: Mode) -> &'static [Action] {
     match mode {
-        Mode::Files | Mode::Global => &[Action::CropMode, Action::TagMenu, Action::Export, Action::Metadata, Action::Help, Action::Quit],
-        Mode::Crop => &[Action::CropNextEdge, Action::CropAuto, Action::CropApply, Action::CropApplySameGeometry, Action::CropEdit, Action::Back],
+        Mode::Files | Mode::Global => &[
+            Action::CropMode,
+            Action::TagMenu,
+            Action::Export,
+            Action::Metadata,
+            Action::Help,
+            Action::Quit,
+        ],
+        Mode::Crop => &[
+            Action::CropNextEdge,
+            Action::CropAuto,
+            Action::CropApply,
+            Action::CropApplySameGeometry,
+            Action::CropEdit,
+            Action::Back,
+        ],
         Mode::CropInput => &[Action::FieldNext, Action::FieldCommit, Action::Back],
-        Mode::Tags => &[Action::TagNextList, Action::TagClear, Action::CopyTagsToMarked, Action::Back],
-        Mode::Metadata => &[Action::Search, Action::CopyValue, Action::ToggleExpand, Action::Back],
+        Mode::Tags => &[
+            Action::TagNextList,
+            Action::TagClear,
+            Action::CopyTagsToMarked,
+            Action::Back,
+        ],
+        Mode::Metadata => &[
+            Action::Search,
+            Action::CopyValue,
+            Action::ToggleExpand,
+            Action::Back,
+        ],
         Mode::Jobs => &[Action::CancelExport, Action::Back],
         Mode::Help => &[Action::Back],
         Mode::Confirm => &[Action::ConfirmYes, Action::ConfirmNo],
@@ -37,7 +61,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
     if state.playing {
         right.push_str(" ▶ ");
     }
-    let avail = (area.width as usize).saturating_sub(badge.chars().count() + 1 + right.chars().count());
+    let avail =
+        (area.width as usize).saturating_sub(badge.chars().count() + 1 + right.chars().count());
     if !state.pending.is_empty() {
         let keys = seq_to_string(&state.pending);
         let mut text = format!("{keys} … ");

@@ -6,7 +6,7 @@ use crate::core::settings::CropPreset;
 use super::super::action::Action;
 use super::super::effect::Effect;
 use super::super::keymap::Mode;
-use super::super::state::{AppState, ConfirmKind, Confirm, CropDraft, Edge, Level};
+use super::super::state::{AppState, Confirm, ConfirmKind, CropDraft, Edge, Level};
 use super::{files, save};
 
 const BIG: i64 = 10;
@@ -15,22 +15,40 @@ const BIG: i64 = 10;
 pub(super) fn enter(state: &mut AppState) {
     let Some(f) = state.current() else { return };
     let Some(info) = f.info() else {
-        state.notify(Level::Warn, "this file cannot be cropped (not loaded or invalid)");
+        state.notify(
+            Level::Warn,
+            "this file cannot be cropped (not loaded or invalid)",
+        );
         return;
     };
     let (rect, origin) = match f.crop {
         Some(c) => c,
-        None => match state.settings.preset_for(&info.manufacturer, &info.model, info.columns, info.rows) {
+        None => match state.settings.preset_for(
+            &info.manufacturer,
+            &info.model,
+            info.columns,
+            info.rows,
+        ) {
             Some(p) => (p.rect(info.is_multi_frame()), CropSource::Preset),
             None => (CropRect::full(info.columns, info.rows), CropSource::None),
         },
     };
     let from_preset = origin == CropSource::Preset && f.crop.is_none();
-    state.draft = Some(CropDraft { file: f.id, rect, origin, edge: Edge::Left, edited: false, fields: None });
+    state.draft = Some(CropDraft {
+        file: f.id,
+        rect,
+        origin,
+        edge: Edge::Left,
+        edited: false,
+        fields: None,
+    });
     state.playing = false;
     state.push_mode(Mode::Crop);
     if from_preset {
-        state.notify(Level::Info, "crop mode: the device preset is loaded (enter applies)");
+        state.notify(
+            Level::Info,
+            "crop mode: the device preset is loaded (enter applies)",
+        );
     }
 }
 
@@ -38,13 +56,21 @@ pub(super) fn update(state: &mut AppState, action: Action, fx: &mut Vec<Effect>)
     if state.mode == Mode::CropInput {
         return input_update(state, action);
     }
-    let Some(geom) = state.current().and_then(|f| f.info().map(|i| (i.columns, i.rows))) else {
+    let Some(geom) = state
+        .current()
+        .and_then(|f| f.info().map(|i| (i.columns, i.rows)))
+    else {
         state.draft = None;
         state.pop_mode();
         return;
     };
     let cur_id = state.current().map(|f| f.id);
-    if state.draft.as_ref().map(|d| Some(d.file) != cur_id).unwrap_or(true) {
+    if state
+        .draft
+        .as_ref()
+        .map(|d| Some(d.file) != cur_id)
+        .unwrap_or(true)
+    {
         state.draft = None;
         state.pop_mode();
         return;
@@ -52,7 +78,12 @@ pub(super) fn update(state: &mut AppState, action: Action, fx: &mut Vec<Effect>)
     match action {
         Action::CropNextEdge | Action::CropPrevEdge => {
             let d = state.draft.as_mut().expect("checked");
-            let i = d.edge.index() as i64 + if action == Action::CropNextEdge { 1 } else { -1 };
+            let i = d.edge.index() as i64
+                + if action == Action::CropNextEdge {
+                    1
+                } else {
+                    -1
+                };
             d.edge = Edge::ALL[i.rem_euclid(4) as usize];
         }
         Action::CropLeft => nudge(state, -1, 0, geom),
@@ -75,7 +106,9 @@ pub(super) fn update(state: &mut AppState, action: Action, fx: &mut Vec<Effect>)
         Action::CropPreset => preset(state),
         Action::CropReset => {
             let f = state.current().expect("checked");
-            let (rect, origin) = f.crop.unwrap_or((CropRect::full(geom.0, geom.1), CropSource::None));
+            let (rect, origin) = f
+                .crop
+                .unwrap_or((CropRect::full(geom.0, geom.1), CropSource::None));
             let d = state.draft.as_mut().expect("checked");
             d.rect = rect;
             d.origin = origin;
@@ -92,11 +125,9 @@ pub(super) fn update(state: &mut AppState, action: Action, fx: &mut Vec<Effect>)
             state.notify(Level::Info, "crop removed from this file");
             save(state, fx);
         }
-        Action::CropApply => {
-            if apply_draft(state, fx) {
-                state.draft = None;
-                state.pop_mode();
-            }
+        Action::CropApply if apply_draft(state, fx) => {
+            state.draft = None;
+            state.pop_mode();
         }
         Action::CropApplySameGeometry => ask_same_geometry(state, geom),
         Action::CropSavePreset => save_preset(state, fx),
@@ -147,8 +178,15 @@ fn nudge(state: &mut AppState, dx: i64, dy: i64, (cols, rows): (u32, u32)) {
         d.edited = true;
     } else {
         let edge = d.edge;
-        let hint = if matches!(edge, Edge::Left | Edge::Right) { "left/right" } else { "up/down" };
-        state.notify(Level::Info, format!("the {} edge moves {hint} (tab picks the edge)", edge.name()));
+        let hint = if matches!(edge, Edge::Left | Edge::Right) {
+            "left/right"
+        } else {
+            "up/down"
+        };
+        state.notify(
+            Level::Info,
+            format!("the {} edge moves {hint} (tab picks the edge)", edge.name()),
+        );
     }
 }
 
@@ -164,7 +202,9 @@ fn start_input(state: &mut AppState, first: Option<char>) {
 }
 
 fn input_update(state: &mut AppState, action: Action) {
-    let geom = state.current().and_then(|f| f.info().map(|i| (i.columns, i.rows)));
+    let geom = state
+        .current()
+        .and_then(|f| f.info().map(|i| (i.columns, i.rows)));
     let Some(d) = state.draft.as_mut() else {
         state.pop_mode();
         return;
@@ -174,10 +214,8 @@ fn input_update(state: &mut AppState, action: Action) {
         return;
     };
     match action {
-        Action::Char(c) if c.is_ascii_digit() => {
-            if fields[*active].len() < 6 {
-                fields[*active].push(c);
-            }
+        Action::Char(c) if c.is_ascii_digit() && fields[*active].len() < 6 => {
+            fields[*active].push(c)
         }
         Action::Char(',' | ' ') | Action::FieldNext => *active = (*active + 1) % 4,
         Action::FieldPrev => *active = (*active + 3) % 4,
@@ -213,7 +251,10 @@ fn input_update(state: &mut AppState, action: Action) {
 fn preset(state: &mut AppState) {
     let f = state.current().expect("checked");
     let info = f.info().expect("checked");
-    match state.settings.preset_for(&info.manufacturer, &info.model, info.columns, info.rows) {
+    match state
+        .settings
+        .preset_for(&info.manufacturer, &info.model, info.columns, info.rows)
+    {
         Some(p) => {
             let rect = p.rect(info.is_multi_frame());
             let name = p.name.clone();
@@ -221,10 +262,16 @@ fn preset(state: &mut AppState) {
             d.rect = rect;
             d.origin = CropSource::Preset;
             d.edited = false;
-            state.notify(Level::Info, format!("preset `{name}` loaded (enter applies)"));
+            state.notify(
+                Level::Info,
+                format!("preset `{name}` loaded (enter applies)"),
+            );
         }
         None => {
-            let msg = format!("no preset for this device and {}x{} images (S saves one)", info.columns, info.rows);
+            let msg = format!(
+                "no preset for this device and {}x{} images (S saves one)",
+                info.columns, info.rows
+            );
             state.notify(Level::Warn, msg);
         }
     }
@@ -272,20 +319,36 @@ fn ask_same_geometry(state: &mut AppState, (cols, rows): (u32, u32)) {
     let files: Vec<_> = state
         .files
         .iter()
-        .filter(|f| f.info().map(|i| (i.columns, i.rows) == (cols, rows)).unwrap_or(false))
+        .filter(|f| {
+            f.info()
+                .map(|i| (i.columns, i.rows) == (cols, rows))
+                .unwrap_or(false)
+        })
         .map(|f| f.id)
         .collect();
     let already = state
         .files
         .iter()
-        .filter(|f| files.contains(&f.id) && f.crop.is_some() && f.crop.map(|(r, _)| r) != Some(d.rect))
+        .filter(|f| {
+            files.contains(&f.id) && f.crop.is_some() && f.crop.map(|(r, _)| r) != Some(d.rect)
+        })
         .count();
-    let mut lines = vec![format!("Apply crop {} to {} file(s) of {cols}x{rows}?", d.rect, files.len())];
+    let mut lines = vec![format!(
+        "Apply crop {} to {} file(s) of {cols}x{rows}?",
+        d.rect,
+        files.len()
+    )];
     if already > 0 {
-        lines.push(format!("{already} of them have another crop, which will be replaced."));
+        lines.push(format!(
+            "{already} of them have another crop, which will be replaced."
+        ));
     }
     state.confirm = Some(Confirm {
-        kind: ConfirmKind::ApplySameGeometry { rect: d.rect, source: applied_source(&d), files },
+        kind: ConfirmKind::ApplySameGeometry {
+            rect: d.rect,
+            source: applied_source(&d),
+            files,
+        },
         title: "Apply to same geometry".into(),
         lines,
     });
@@ -293,7 +356,13 @@ fn ask_same_geometry(state: &mut AppState, (cols, rows): (u32, u32)) {
 }
 
 /// Confirmed: apply to every listed file, then leave crop mode.
-pub(super) fn apply_same_geometry(state: &mut AppState, rect: CropRect, source: crate::core::crop::CropSource, files: &[u64], fx: &mut Vec<Effect>) {
+pub(super) fn apply_same_geometry(
+    state: &mut AppState,
+    rect: CropRect,
+    source: crate::core::crop::CropSource,
+    files: &[u64],
+    fx: &mut Vec<Effect>,
+) {
     let mut n = 0;
     for f in state.files.iter_mut().filter(|f| files.contains(&f.id)) {
         f.crop = Some((rect, source));
@@ -320,7 +389,12 @@ fn save_preset(state: &mut AppState, fx: &mut Vec<Effect>) {
         state.notify(Level::Warn, "the crop is the whole image: nothing to save");
         return;
     }
-    let device = [info.manufacturer.trim(), info.model.trim()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(" ");
+    let device = [info.manufacturer.trim(), info.model.trim()]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ");
     let name = if device.is_empty() {
         format!("{}x{}", info.columns, info.rows)
     } else {

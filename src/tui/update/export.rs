@@ -8,7 +8,9 @@ use crate::core::export::{CropChoice, ExportItem};
 use super::super::action::Action;
 use super::super::effect::Effect;
 use super::super::keymap::Mode;
-use super::super::state::{AppState, Confirm, ConfirmKind, ExportJob, Level, Prompt, PromptKind, View};
+use super::super::state::{
+    AppState, Confirm, ConfirmKind, ExportJob, Level, Prompt, PromptKind, View,
+};
 use super::crop;
 
 /// `e`: asks for the pseudonym (then the destination).
@@ -22,13 +24,23 @@ pub(super) fn start(state: &mut AppState) {
         return;
     }
     let text = state.pseudonym.clone();
-    state.prompt = Some(Prompt { kind: PromptKind::Pseudonym, text, candidates: Vec::new(), error: None });
+    state.prompt = Some(Prompt {
+        kind: PromptKind::Pseudonym,
+        text,
+        candidates: Vec::new(),
+        error: None,
+    });
     state.push_mode(Mode::Prompt);
 }
 
 /// The files an export takes: the marked ones, or all when none is marked.
 pub fn candidates(state: &AppState) -> Vec<u64> {
-    let marked: Vec<u64> = state.files.iter().filter(|f| f.marked).map(|f| f.id).collect();
+    let marked: Vec<u64> = state
+        .files
+        .iter()
+        .filter(|f| f.marked)
+        .map(|f| f.id)
+        .collect();
     if marked.is_empty() {
         state.files.iter().map(|f| f.id).collect()
     } else {
@@ -39,7 +51,11 @@ pub fn candidates(state: &AppState) -> Vec<u64> {
 /// Runs the gate and asks for confirmation.
 pub(super) fn ask(state: &mut AppState, out: PathBuf) {
     let ids = candidates(state);
-    let scope = if state.marked_count() > 0 { "marked" } else { "listed" };
+    let scope = if state.marked_count() > 0 {
+        "marked"
+    } else {
+        "listed"
+    };
     let mut ready = Vec::new();
     let mut blocked = Vec::new();
     for id in &ids {
@@ -54,20 +70,37 @@ pub(super) fn ask(state: &mut AppState, out: PathBuf) {
     let exists = out.exists();
     let mut lines = Vec::new();
     let kind = if ready.is_empty() {
-        lines.push(format!("Nothing to export: all {} {scope} file(s) are blocked.", ids.len()));
+        lines.push(format!(
+            "Nothing to export: all {} {scope} file(s) are blocked.",
+            ids.len()
+        ));
         ConfirmKind::Nothing
     } else {
-        lines.push(format!("Export {} of {} {scope} file(s) as `{}` to {}?", ready.len(), ids.len(), state.pseudonym, out.display()));
+        lines.push(format!(
+            "Export {} of {} {scope} file(s) as `{}` to {}?",
+            ready.len(),
+            ids.len(),
+            state.pseudonym,
+            out.display()
+        ));
         if exists {
             lines.push(format!("{} exists and will be replaced.", out.display()));
         }
-        ConfirmKind::Export { items: ready, out, force: exists }
+        ConfirmKind::Export {
+            items: ready,
+            out,
+            force: exists,
+        }
     };
     if !blocked.is_empty() {
         lines.push(format!("{} blocked (not exported):", blocked.len()));
         lines.extend(blocked);
     }
-    state.confirm = Some(Confirm { kind, title: "Export".into(), lines });
+    state.confirm = Some(Confirm {
+        kind,
+        title: "Export".into(),
+        lines,
+    });
     state.push_mode(Mode::Confirm);
 }
 
@@ -93,7 +126,11 @@ pub(super) fn confirm_update(state: &mut AppState, action: Action, fx: &mut Vec<
             state.pop_mode();
             match c.kind {
                 ConfirmKind::Nothing => {}
-                ConfirmKind::ApplySameGeometry { rect, source, files } => crop::apply_same_geometry(state, rect, source, &files, fx),
+                ConfirmKind::ApplySameGeometry {
+                    rect,
+                    source,
+                    files,
+                } => crop::apply_same_geometry(state, rect, source, &files, fx),
                 ConfirmKind::Export { items, out, force } => run(state, items, out, force, fx),
                 ConfirmKind::QuitDuringExport => {
                     if let Some(j) = state.export.as_mut() {
@@ -117,12 +154,18 @@ fn run(state: &mut AppState, ids: Vec<u64>, out: PathBuf, force: bool, fx: &mut 
     let mut items = Vec::with_capacity(ids.len());
     for id in &ids {
         let Some(f) = state.file(*id) else { continue };
-        let Some(source) = f.source.clone() else { continue };
+        let Some(source) = f.source.clone() else {
+            continue;
+        };
         let crop = match f.crop {
             Some((r, s)) => CropChoice::Fixed(r, s),
             None => CropChoice::None,
         };
-        items.push(ExportItem { source, crop, tags: f.tags.clone() });
+        items.push(ExportItem {
+            source,
+            crop,
+            tags: f.tags.clone(),
+        });
     }
     for f in state.files.iter_mut().filter(|f| ids.contains(&f.id)) {
         f.export = None;
@@ -134,8 +177,16 @@ fn run(state: &mut AppState, ids: Vec<u64>, out: PathBuf, force: bool, fx: &mut 
         running: true,
         ..Default::default()
     });
-    state.notify(Level::Info, format!("export started: {} file(s)", items.len()));
-    fx.push(Effect::StartExport { items, out, force, pseudonym: state.pseudonym.clone() });
+    state.notify(
+        Level::Info,
+        format!("export started: {} file(s)", items.len()),
+    );
+    fx.push(Effect::StartExport {
+        items,
+        out,
+        force,
+        pseudonym: state.pseudonym.clone(),
+    });
     state.view = View::Jobs;
     state.jobs_scroll = 0;
     state.push_mode(Mode::Jobs);

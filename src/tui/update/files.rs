@@ -40,24 +40,44 @@ pub(super) fn update(state: &mut AppState, action: Action, fx: &mut Vec<Effect>)
         Action::MarkAll => {
             let all = state.files.iter().all(|f| f.marked);
             state.files.iter_mut().for_each(|f| f.marked = !all);
-            state.notify(Level::Info, if all { "all files unmarked".to_string() } else { format!("{n} files marked") });
+            state.notify(
+                Level::Info,
+                if all {
+                    "all files unmarked".to_string()
+                } else {
+                    format!("{n} files marked")
+                },
+            );
             save(state, fx);
         }
         Action::RemoveFile => {
             if state.cursor < n {
                 let f = state.files.remove(state.cursor);
                 state.removed_keys.push(f.key);
-                if state.draft.as_ref().map(|d| d.file == f.id).unwrap_or(false) {
+                if state
+                    .draft
+                    .as_ref()
+                    .map(|d| d.file == f.id)
+                    .unwrap_or(false)
+                {
                     state.draft = None;
                 }
                 state.cursor = state.cursor.min(state.files.len().saturating_sub(1));
                 state.playing = false;
-                state.notify(Level::Info, format!("removed #{} from the list", state.cursor + 1));
+                state.notify(
+                    Level::Info,
+                    format!("removed #{} from the list", state.cursor + 1),
+                );
                 save(state, fx);
             }
         }
         Action::AddInputs => {
-            state.prompt = Some(Prompt { kind: PromptKind::AddPath, text: String::new(), candidates: Vec::new(), error: None });
+            state.prompt = Some(Prompt {
+                kind: PromptKind::AddPath,
+                text: String::new(),
+                candidates: Vec::new(),
+                error: None,
+            });
             state.push_mode(Mode::Prompt);
         }
         Action::CopyTagsToMarked => copy_tags_to_marked(state, fx),
@@ -130,9 +150,15 @@ fn copy_tags_to_marked(state: &mut AppState, fx: &mut Vec<Effect>) {
         count += 1;
     }
     if count == 0 {
-        state.notify(Level::Warn, "no other file is marked (space marks, V marks all)");
+        state.notify(
+            Level::Warn,
+            "no other file is marked (space marks, V marks all)",
+        );
     } else {
-        state.notify(Level::Info, format!("tags copied to {count} marked file(s)"));
+        state.notify(
+            Level::Info,
+            format!("tags copied to {count} marked file(s)"),
+        );
         save(state, fx);
     }
 }
@@ -145,8 +171,17 @@ fn open_metadata(state: &mut AppState, fx: &mut Vec<Effect>) {
     };
     let id = cur.id;
     state.playing = false;
-    if state.meta.as_ref().map(|m| m.file != id || m.error.is_some()).unwrap_or(true) {
-        state.meta = Some(MetaView { file: id, loading: true, ..Default::default() });
+    if state
+        .meta
+        .as_ref()
+        .map(|m| m.file != id || m.error.is_some())
+        .unwrap_or(true)
+    {
+        state.meta = Some(MetaView {
+            file: id,
+            loading: true,
+            ..Default::default()
+        });
         fx.push(Effect::Metadata { file: id, source });
     }
     state.view = View::Metadata;

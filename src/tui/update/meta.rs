@@ -35,7 +35,12 @@ pub(super) fn update(state: &mut AppState, action: Action, fx: &mut Vec<Effect>)
         }
         Action::Search => {
             let text = m.search.clone();
-            state.prompt = Some(Prompt { kind: PromptKind::Search, text, candidates: Vec::new(), error: None });
+            state.prompt = Some(Prompt {
+                kind: PromptKind::Search,
+                text,
+                candidates: Vec::new(),
+                error: None,
+            });
             state.push_mode(Mode::Prompt);
         }
         Action::SearchNext => find(state, true, false),
@@ -45,7 +50,10 @@ pub(super) fn update(state: &mut AppState, action: Action, fx: &mut Vec<Effect>)
                 let v = m.rows[row].value.clone();
                 let n = v.chars().count();
                 fx.push(Effect::Clipboard(v));
-                state.notify(Level::Info, format!("copied {n} characters to the clipboard (OSC 52)"));
+                state.notify(
+                    Level::Info,
+                    format!("copied {n} characters to the clipboard (OSC 52)"),
+                );
             }
         }
         _ => {}
@@ -68,13 +76,19 @@ pub(super) fn find(state: &mut AppState, forward: bool, here: bool) {
     }
     let hit = |i: usize| {
         let r = &m.rows[i];
-        r.tag.to_lowercase().contains(&needle) || r.name.to_lowercase().contains(&needle) || r.value.to_lowercase().contains(&needle)
+        r.tag.to_lowercase().contains(&needle)
+            || r.name.to_lowercase().contains(&needle)
+            || r.value.to_lowercase().contains(&needle)
     };
     let start = m.cursor.min(n - 1);
     let found = (0..n)
         .map(|k| {
             let off = if here { k } else { k + 1 };
-            if forward { (start + off) % n } else { (start + n * 2 - off) % n }
+            if forward {
+                (start + off) % n
+            } else {
+                (start + n * 2 - off) % n
+            }
         })
         .find(|&i| hit(i));
     match found {

@@ -133,7 +133,12 @@ pub fn wanted_preview(state: &AppState) -> Option<PreviewKey> {
     }
     let f = state.current()?;
     f.info()?;
-    Some(PreviewKey { file: f.id, frame: f.frame, crop: state.shown_crop(), area })
+    Some(PreviewKey {
+        file: f.id,
+        frame: f.frame,
+        crop: state.shown_crop(),
+        area,
+    })
 }
 
 /// Sends a preview request when what should be on screen changed.
@@ -144,7 +149,9 @@ pub fn finish(state: &mut AppState, fx: &mut Vec<Effect>) {
     }
     state.preview.requested_key = want.clone();
     let Some(key) = want else { return };
-    let Some(source) = state.file(key.file).and_then(|f| f.source.clone()) else { return };
+    let Some(source) = state.file(key.file).and_then(|f| f.source.clone()) else {
+        return;
+    };
     state.preview.requested += 1;
     fx.push(Effect::Preview(PreviewRequest {
         id: state.preview.requested,

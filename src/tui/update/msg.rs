@@ -24,12 +24,25 @@ pub fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 };
             }
             if state.loading == 0 {
-                let invalid = state.files.iter().filter(|f| matches!(f.load, LoadState::Invalid(_))).count();
+                let invalid = state
+                    .files
+                    .iter()
+                    .filter(|f| matches!(f.load, LoadState::Invalid(_)))
+                    .count();
                 let n = state.files.len();
-                state.notify(Level::Info, format!("{n} file(s) listed, {invalid} invalid"));
+                state.notify(
+                    Level::Info,
+                    format!("{n} file(s) listed, {invalid} invalid"),
+                );
             }
         }
-        Msg::PreviewDone { id, file, frame, result, ms } => {
+        Msg::PreviewDone {
+            id,
+            file,
+            frame,
+            result,
+            ms,
+        } => {
             let newer = state.preview.shown.map(|(s, _, _)| id >= s).unwrap_or(true);
             if newer {
                 match result {
@@ -54,18 +67,21 @@ pub fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 }
             }
         }
-        Msg::AutoCrop { file, result } => match state.draft.as_mut().filter(|d| d.file == file) {
-            Some(d) => match result {
-                Some((rect, source)) => {
-                    d.rect = rect;
-                    d.origin = source;
-                    d.edited = false;
-                    state.notify(Level::Info, format!("automatic crop {rect} ({}); enter applies", source.as_str()));
+        Msg::AutoCrop { file, result } => {
+            if let Some(d) = state.draft.as_mut().filter(|d| d.file == file) {
+                match result {
+                    Some((rect, source)) => {
+                        d.rect = rect;
+                        d.origin = source;
+                        d.edited = false;
+                        let msg =
+                            format!("automatic crop {rect} ({}); enter applies", source.as_str());
+                        state.notify(Level::Info, msg);
+                    }
+                    None => state.notify(Level::Warn, "automatic crop found no scan area"),
                 }
-                None => state.notify(Level::Warn, "automatic crop found no scan area"),
-            },
-            None => {}
-        },
+            }
+        }
         Msg::Export(e) => export_msg(state, e, &mut fx),
         Msg::Completion { text, candidates } => {
             if let Some(p) = state.prompt.as_mut() {
@@ -91,9 +107,17 @@ pub fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
     fx
 }
 
-fn gathered(state: &mut AppState, sources: Vec<crate::core::load::InputSource>, skipped: Vec<crate::core::load::Skipped>, fx: &mut Vec<Effect>) {
+fn gathered(
+    state: &mut AppState,
+    sources: Vec<crate::core::load::InputSource>,
+    skipped: Vec<crate::core::load::Skipped>,
+    fx: &mut Vec<Effect>,
+) {
     let restore = state.restore.clone();
-    let removed: Vec<String> = restore.as_ref().map(|r| r.removed.clone()).unwrap_or_default();
+    let removed: Vec<String> = restore
+        .as_ref()
+        .map(|r| r.removed.clone())
+        .unwrap_or_default();
     let mut items = Vec::new();
     let mut added = 0usize;
     for s in sources {
@@ -114,7 +138,9 @@ fn gathered(state: &mut AppState, sources: Vec<crate::core::load::InputSource>, 
             tags: saved.map(|f| f.tags.clone()).unwrap_or_default(),
             marked: saved.map(|f| f.marked).unwrap_or(false),
             frame: 0,
-            export: saved.and_then(|f| f.exported.clone()).map(ExportMark::Exported),
+            export: saved
+                .and_then(|f| f.exported.clone())
+                .map(ExportMark::Exported),
         };
         state.files.push(entry);
         items.push((id, s));
@@ -126,7 +152,12 @@ fn gathered(state: &mut AppState, sources: Vec<crate::core::load::InputSource>, 
         }
         let id = state.next_id;
         state.next_id += 1;
-        let name = s.input.rsplit(['/', '!']).next().unwrap_or(&s.input).to_string();
+        let name = s
+            .input
+            .rsplit(['/', '!'])
+            .next()
+            .unwrap_or(&s.input)
+            .to_string();
         state.files.push(FileEntry {
             id,
             name,
@@ -160,7 +191,9 @@ fn gathered(state: &mut AppState, sources: Vec<crate::core::load::InputSource>, 
 }
 
 fn export_msg(state: &mut AppState, e: ExportMsg, fx: &mut Vec<Effect>) {
-    let Some(job) = state.export.as_mut() else { return };
+    let Some(job) = state.export.as_mut() else {
+        return;
+    };
     match e {
         ExportMsg::Started { total } => job.total = total,
         ExportMsg::FileStarted { n } => {
@@ -171,7 +204,12 @@ fn export_msg(state: &mut AppState, e: ExportMsg, fx: &mut Vec<Effect>) {
             job.current = Some(n);
             job.frames = (done, total);
         }
-        ExportMsg::FileDone { n, status, reason, output } => {
+        ExportMsg::FileDone {
+            n,
+            status,
+            reason,
+            output,
+        } => {
             job.done = n;
             let id = job.items.get(n - 1).copied();
             let mark = match status {
@@ -179,8 +217,16 @@ fn export_msg(state: &mut AppState, e: ExportMsg, fx: &mut Vec<Effect>) {
                 Status::Skipped => ExportMark::Skipped(reason.unwrap_or_default()),
                 Status::Failed => ExportMark::Failed(reason.unwrap_or_default()),
             };
-            let name = id.and_then(|id| state.files.iter().find(|f| f.id == id)).map(|f| f.name.clone()).unwrap_or_default();
-            job.results.push(JobLine { n, file: id, name, mark: mark.clone() });
+            let name = id
+                .and_then(|id| state.files.iter().find(|f| f.id == id))
+                .map(|f| f.name.clone())
+                .unwrap_or_default();
+            job.results.push(JobLine {
+                n,
+                file: id,
+                name,
+                mark: mark.clone(),
+            });
             if let Some(f) = id.and_then(|id| state.files.iter_mut().find(|f| f.id == id)) {
                 f.export = Some(mark);
             }

@@ -60,8 +60,17 @@ fn submit(state: &mut AppState, fx: &mut Vec<Effect>) {
                 return fail(state, "1-64 characters of A-Z, a-z, 0-9, '_' or '-'".into());
             }
             state.pseudonym = text.clone();
-            let dest = if state.destination.is_empty() { format!("{text}.zip") } else { state.destination.clone() };
-            state.prompt = Some(Prompt { kind: PromptKind::Destination, text: dest, candidates: Vec::new(), error: None });
+            let dest = if state.destination.is_empty() {
+                format!("{text}.zip")
+            } else {
+                state.destination.clone()
+            };
+            state.prompt = Some(Prompt {
+                kind: PromptKind::Destination,
+                text: dest,
+                candidates: Vec::new(),
+                error: None,
+            });
         }
         PromptKind::Destination => {
             let path = expand_home(&text);
@@ -75,7 +84,10 @@ fn submit(state: &mut AppState, fx: &mut Vec<Effect>) {
         }
         PromptKind::AddPath => {
             if text.is_empty() {
-                return fail(state, "type a file, folder or ZIP path (tab completes)".into());
+                return fail(
+                    state,
+                    "type a file, folder or ZIP path (tab completes)".into(),
+                );
             }
             let path = expand_home(&text);
             state.prompt = None;

@@ -13,12 +13,18 @@ pub(super) fn open(state: &mut AppState) {
     }
     let Some(f) = state.current() else { return };
     if f.info().is_none() {
-        state.notify(Level::Warn, "this file cannot be tagged (not loaded or invalid)");
+        state.notify(
+            Level::Warn,
+            "this file cannot be tagged (not loaded or invalid)",
+        );
         return;
     }
     // Start at the first list without a value.
     let lists = &state.settings.tags.lists;
-    state.tag_list = lists.iter().position(|l| !f.tags.contains_key(&l.key)).unwrap_or(0);
+    state.tag_list = lists
+        .iter()
+        .position(|l| !f.tags.contains_key(&l.key))
+        .unwrap_or(0);
     state.playing = false;
     state.push_mode(Mode::Tags);
 }
@@ -74,13 +80,21 @@ fn pick(state: &mut AppState, c: char, fx: &mut Vec<Effect>) {
 }
 
 fn summary(state: &AppState) -> String {
-    let Some(f) = state.current() else { return String::new() };
+    let Some(f) = state.current() else {
+        return String::new();
+    };
     state
         .settings
         .tags
         .lists
         .iter()
-        .map(|l| format!("{}={}", l.key, f.tags.get(&l.key).map(String::as_str).unwrap_or("-")))
+        .map(|l| {
+            format!(
+                "{}={}",
+                l.key,
+                f.tags.get(&l.key).map(String::as_str).unwrap_or("-")
+            )
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }

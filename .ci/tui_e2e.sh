@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# End-to-end test of the terminal UI: the real binary in a private, detached tmux server on
+# the demo exam. Navigates, steps frames, opens help, crops (auto + apply to same geometry),
+# tags (menu + copy to marked), exports through a user keymap override, quits, checks the
+# ZIP and its manifest, then starts again to check the session was restored.
+#
+# Usage: .ci/tui_e2e.sh BIN SCRATCH     (exit status non-zero on failure)
+# E2E_TIMEOUT_SCALE=N multiplies every wait (slow CI machines).
+set -euo pipefail
+
+BIN=$(realpath "${1:?usage: tui_e2e.sh BIN SCRATCH}")
+S=$(mkdir -p "${2:?usage: tui_e2e.sh BIN SCRATCH}" && realpath "$2")
+SCALE=${E2E_TIMEOUT_SCALE:-1}
+command -v tmux >/dev/null || { echo "tui_e2e: tmux is not installed"; exit 1; }
+command -v python3 >/dev/null || { echo "tui_e2e: python3 is not installed"; exit 1; }
+
+rm -rf "$S/exam" "$S/cfg" "$S/home" "$S/out.zip" "$S/status"
+mkdir -p "$S/cfg/keymaps" "$S/home"
+RUN=0
+T=(tmux -L "usd-e2e-$$-$RUN" -f /dev/null)
+cleanup() { "${T[@]}" kill-server 2>/dev/null || true; }
+trap cleanup EXIT
+
+step() { echo "tui_e2e: $*"; }
+screen() { "${T[@]}" capture-pane -p -t app 2>/dev/null || true; }
+fail() {
+  echo "tui_e2e: FAIL: $*"
+  echo "----- screen -----"
+  screen
+  echo "------------------"
+  exit 1
+}
+# wait_for REGEX [SECONDS]: polls the screen, never a fixed sleep.
+wait_for() {
+  local deadline=$((SECONDS + ${2:-10} * SCALE))
+  until screen | grep -Eq -- "$1"; do
+    ((SECONDS < deadline)) || fail "timed out waiting for /$1/"
+    sleep 0.1
+  done
+}
+keys() { "${T[@]}" send-keys -t app "$@"; }
+text() { "${T[@]}" send-keys -t app -l -- "$1"; }
+
+# start ARGS...: runs the UI in a 120x40 tmux pane; its exit status lands in $S/status.
+start() {
+  rm -f "$S/status"
+  local cmd
+  cmd=$(printf '%q ' "$BIN" --config-dir "$S/cfg" --protocol halfblocks "$@")
+  # A fresh tmux server (private socket) per run.
+  "${T[@]}" kill-server 2>/dev/null || true
+  RUN=$((RUN + 1))
+  T=(tmux -L "usd-e2e-$$-$RUN" -f /dev/null)
+  "${T[@]}" new-session -d -s app -x 120 -y 40 \
+    -e HOME="$S/home" -e XDG_DATA_HOME="$S/home/data" -e XDG_CONFIG_HOME="$S/home/config" -e TERM=xterm-256color \
+    "sh -c '$cmd; echo \$? > $S/status; sleep 30'"
+}
+wait_exit() {
+  local deadline=$((SECONDS + 15 * SCALE))
+  until [ -s "$S/status" ]; do
+    ((SECONDS < deadline)) || fail "the program did not exit"
+    sleep 0.1
+  done
+  local st
+  st=$(cat "$S/status")
+  [ "$st" = 0 ] || fail "exit status $st (expected 0)"
+}
+
+step "demo exam"
+"$BIN" demo "$S/exam" >/dev/null
+
+# A user keymap override: `g e` exports (checked below by using it).
+cat >"$S/cfg/keymaps/e2e.toml" <<'EOF'
+[files]
+"g e" = "export"
+EOF
+
+step "start on the demo exam"
+start "$S/exam"
+wait_for 'Files 5' 20
+wait_for '5 file\(s\) listed, 0 invalid' 30
+for f in demo_01 demo_02 demo_03 demo_04 demo_05; do screen | grep -q "$f" || fail "$f not listed"; done
+wait_for 'frame 1/1 ' 20
+step "files listed (5), first frame shown"
+
+keys j
+wait_for '#2 demo_02_rgb_cine' 5
+wait_for 'frame 1/12' 5
+keys ']' ']' ']' '['
+wait_for 'frame 3/12' 5
+keys '}'
+wait_for 'frame 12/12' 5
+step "navigation and frame stepping (1/12 -> 3/12 -> 12/12)"
+
+keys '?'
+wait_for 'Help: the live keymap' 5
+screen | grep -Eq 'g e +export' || fail "help does not show the user's g e binding"
+keys Escape
+wait_for 'FILES' 5
+step "help lists the live keymap (user override g e shown)"
+
+keys c
+wait_for 'CROP' 5
+keys a
+wait_for 'automatic crop [0-9]+,[0-9]+,[0-9]+,[0-9]+' 20
+keys A
+wait_for 'Apply crop .* to 4 file\(s\) of 640x480' 5
+keys n
+wait_for 'cancelled' 5
+screen | grep -q 'applied to 4' && fail "apply-to-all happened after answering no"
+keys A
+wait_for 'Apply crop' 5
+keys y
+wait_for 'applied to 4 file\(s\)' 5
+keys G c a
+wait_for 'automatic crop [0-9]+,[0-9]+,[0-9]+,[0-9]+' 20
+keys Enter
+wait_for 'applied \(user\)' 5
+step "crop: auto crop, apply to same geometry (no honoured, then yes), second geometry"
+
+keys g g t 1 1 1
+wait_for 'tagged: position=CFV side=L purpose=diagnostic' 5
+keys V
+wait_for '5 files marked' 5
+keys Y
+wait_for 'tags copied to 4 marked' 5
+step "tags: menu keys 1 1 1, copied to the marked files"
+
+keys g e
+wait_for 'Pseudonym' 5
+text P01
+keys Enter
+wait_for 'Destination ZIP' 5
+keys C-u
+text "$S/out.zip"
+keys Enter
+wait_for 'Export 5 of 5 marked file\(s\)' 5
+keys y
+wait_for 'exported 5/5 file\(s\)' 120
+step "export through the UI finished"
+
+keys Escape
+wait_for '^ FILES ' 5
+keys q
+wait_exit
+step "quit with status 0"
+
+[ -f "$S/out.zip" ] || fail "no $S/out.zip"
+python3 - "$S/out.zip" <<'EOF' || fail "ZIP check"
+import json, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+names = z.namelist()
+dcm = [n for n in names if n.endswith(".dcm")]
+assert len(dcm) == 5, f"expected 5 .dcm entries, got {len(dcm)}: {names}"
+assert "manifest.json" in names, names
+m = json.loads(z.read("manifest.json"))
+entries = m["entries"]
+assert len(entries) == 5, entries
+for e in entries:
+    assert e["entry"] in dcm, e
+    assert e["crop_source"] == "user", e
+    x0, y0, _, _ = e["crop"]
+    assert x0 > 0 or y0 > 0, e
+    assert e["tags"].get("position") == "CFV" and e["tags"].get("side") == "L", e
+for n in dcm:
+    assert n.startswith("P01_") and "CFV-L" in n, n
+    data = z.read(n)
+    assert data[128:132] == b"DICM", n
+print(f"tui_e2e: ZIP has {len(dcm)} .dcm entries + manifest.json, all cropped (user) and tagged CFV-L")
+EOF
+
+step "restart on the same inputs: the session is restored"
+start "$S/exam"
+wait_for '5 file\(s\) listed' 30
+wait_for 'tags position=CFV side=L purpose=diagnostic' 5
+wait_for 'crop X0 +[1-9][0-9]* Y0' 5
+keys q
+wait_exit
+step "session restored (crop and tags of file 1)"
+
+step "start with --fresh: nothing restored"
+start --fresh "$S/exam"
+wait_for '5 file\(s\) listed' 30
+wait_for 'tags position=- side=- purpose=-' 5
+keys q
+wait_exit
+
+echo "tui_e2e: all checks passed"
