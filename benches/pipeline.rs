@@ -1,1 +1,213 @@
-fn main() {}
+//! `cargo bench`: the paper's Table 1 on generated 1200x800 inputs, header-only throughput and
+//! peak memory. Prints tables; nothing is asserted (speed is measured here, not tested).
+//!
+//! Environment: BENCH_QUICK=1 runs one repetition and skips the 100-frame JPEG-output rows.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use us_dicomizer::core::crop::{CropRect, CropSource};
+use us_dicomizer::core::demo::{self, Kind, Spec};
+use us_dicomizer::core::export::{self, CropChoice, ExportItem, ExportRequest};
+use us_dicomizer::core::load::{InputSource, SourceKind};
+use us_dicomizer::core::settings::{Encoding, Settings};
+
+const W: u32 = 1200;
+const H: u32 = 800;
+
+fn write(dir: &Path, name: &str, spec: &Spec) -> PathBuf {
+    let p = dir.join(name);
+    let obj = demo::build(spec).unwrap();
+    let mut bytes = Vec::new();
+    obj.write_all(&mut bytes).unwrap();
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn tags() -> std::collections::BTreeMap<String, String> {
+    [
+        ("position", "CFV"),
+        ("side", "L"),
+        ("purpose", "diagnostic"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect()
+}
+
+fn source(p: &Path) -> InputSource {
+    InputSource {
+        kind: SourceKind::File(p.to_path_buf()),
+        size: std::fs::metadata(p).unwrap().len(),
+    }
+}
+
+fn export(
+    files: &[PathBuf],
+    crop: CropChoice,
+    out: &Path,
+    settings: &Settings,
+    allow_uncropped: bool,
+) -> f64 {
+    let _ = std::fs::remove_file(out);
+    let req = ExportRequest {
+        items: files
+            .iter()
+            .map(|p| ExportItem {
+                source: source(p),
+                crop: crop.clone(),
+                tags: tags(),
+            })
+            .collect(),
+        out: out.to_path_buf(),
+        force: true,
+        pseudonym: "BENCH".into(),
+        key: vec![42; 32],
+        allow_uncropped,
+        write_mapping: false,
+    };
+    let t = Instant::now();
+    let rep = export::run(&req, settings, &|_| {}, &AtomicBool::new(false)).unwrap();
+    let s = t.elapsed().as_secs_f64();
+    assert_eq!(
+        rep.summary.exported,
+        files.len(),
+        "{:?}",
+        rep.files.iter().map(|f| &f.reason).collect::<Vec<_>>()
+    );
+    s
+}
+
+fn centred(w: u32, h: u32) -> CropRect {
+    let (x0, y0) = ((W - w) / 2, (H - h) / 2);
+    CropRect::new(x0, y0, x0 + w, y0 + h)
+}
+
+fn main() {
+    // cargo passes --bench; ignore arguments
+    let quick = std::env::var("BENCH_QUICK").is_ok();
+    let reps = if quick { 1 } else { 3 };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.zip");
+    let kinds = [
+        ("MONOCHROME2", Kind::Mono),
+        ("RGB", Kind::Rgb),
+        ("YBR_FULL_422 native", Kind::Ybr422Native),
+        ("JPEG Baseline", Kind::JpegBaseline),
+    ];
+    let crops = [(576, 432), (768, 576), (1024, 768)];
+    println!(
+        "us-dicomizer pipeline benchmark: {} threads, {W}x{H} inputs",
+        rayon::current_num_threads()
+    );
+    println!();
+    println!("| input | frames | crop | preserve ms/frame | jpeg ms/frame |");
+    println!("|---|---:|---|---:|---:|");
+    let mut largest_input = (0u64, PathBuf::new());
+    for (label, kind) in kinds {
+        for frames in [1u32, 100] {
+            let spec = Spec {
+                regions: true,
+                ..Spec::new(kind, W, H, frames)
+            };
+            let path = write(
+                dir.path(),
+                &format!("{label}_{frames}.dcm").replace(' ', "_"),
+                &spec,
+            );
+            let size = std::fs::metadata(&path).unwrap().len();
+            if size > largest_input.0 {
+                largest_input = (size, path.clone());
+            }
+            for (cw, ch) in crops {
+                let crop = CropChoice::Fixed(centred(cw, ch), CropSource::User);
+                let mut row = Vec::new();
+                for enc in [Encoding::Preserve, Encoding::Jpeg] {
+                    if quick && enc == Encoding::Jpeg && frames > 1 {
+                        row.push("-".to_string());
+                        continue;
+                    }
+                    let mut s = Settings::defaults();
+                    s.output.encoding = enc;
+                    let best = (0..reps)
+                        .map(|_| export(std::slice::from_ref(&path), crop.clone(), &out, &s, false))
+                        .fold(f64::MAX, f64::min);
+                    row.push(format!("{:.2}", best * 1000.0 / frames as f64));
+                }
+                println!(
+                    "| {label} | {frames} | {cw}x{ch} | {} | {} |",
+                    row[0], row[1]
+                );
+            }
+            let _ = std::fs::remove_file(&path)
+                .ok()
+                .filter(|_| frames > 1 && path != largest_input.1);
+        }
+    }
+
+    // header-only batch: 200 single-frame ~0.7 MB files, no crop (de-identification + copy)
+    println!();
+    let hdir = dir.path().join("headers");
+    std::fs::create_dir_all(&hdir).unwrap();
+    let files: Vec<PathBuf> = (0..200)
+        .map(|i| {
+            let mut spec = Spec::new(Kind::Mono, 1000, 700, 1);
+            spec.instance = i + 1;
+            spec.patient_id = format!("PID{:05}", i % 20);
+            write(&hdir, &format!("h{i:03}.dcm"), &spec)
+        })
+        .collect();
+    let s = Settings::defaults();
+    let best = (0..reps)
+        .map(|_| export(&files, CropChoice::None, &out, &s, true))
+        .fold(f64::MAX, f64::min);
+    println!("| header-only batch | files | seconds | files/s |");
+    println!("|---|---:|---:|---:|");
+    println!(
+        "| 200 x {:.2} MB, no crop | 200 | {best:.3} | {:.0} |",
+        std::fs::metadata(&files[0]).unwrap().len() as f64 / 1e6,
+        200.0 / best
+    );
+
+    // peak memory of the real binary exporting the largest input
+    let exe = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/us-dicomizer");
+    if exe.exists() && largest_input.1.exists() {
+        let out2 = dir.path().join("rss.zip");
+        let cfg = dir.path().join("cfg");
+        let crop = centred(1024, 768).to_string();
+        let st = std::process::Command::new(&exe)
+            .arg("--config-dir")
+            .arg(&cfg)
+            .arg("batch")
+            .arg(&largest_input.1)
+            .args([
+                "-o",
+                out2.to_str().unwrap(),
+                "--crop",
+                &crop,
+                "--tag",
+                "position=CFV",
+                "--tag",
+                "side=L",
+                "--tag",
+                "purpose=diagnostic",
+            ])
+            .status()
+            .unwrap();
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) };
+        println!();
+        println!("| peak RSS | input MB | peak MB | input + 64 MB |");
+        println!("|---|---:|---:|---:|");
+        println!(
+            "| batch, largest input, crop 1024x768 (exit {}) | {:.0} | {:.0} | {:.0} |",
+            st.code().unwrap_or(-1),
+            largest_input.0 as f64 / 1e6,
+            ru.ru_maxrss as f64 / 1024.0 * 1.048576,
+            largest_input.0 as f64 / 1e6 + 64.0
+        );
+    } else {
+        println!("(build the release binary first for the peak-RSS row: cargo build --release)");
+    }
+}

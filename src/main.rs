@@ -2,6 +2,7 @@
 
 mod cli;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -60,13 +61,49 @@ fn main() -> ExitCode {
     ExitCode::from(code.clamp(0, 255) as u8)
 }
 
-fn run_tui(
-    args: &Cli,
-    settings: Settings,
-    config_dir: std::path::PathBuf,
-    data_dir: std::path::PathBuf,
-) -> i32 {
-    let _ = (args, settings, config_dir, data_dir);
-    eprintln!("the terminal UI is not built yet");
-    2
+fn run_tui(args: &Cli, settings: Settings, config_dir: PathBuf, data_dir: PathBuf) -> i32 {
+    // configuration problems are reported before the screen is taken over
+    if let Err(e) = us_dicomizer::tui::load_keymap(&config_dir) {
+        eprintln!("{e}");
+        return 2;
+    }
+    let key_file = args.global.key_file.clone().or(settings
+        .deid
+        .key_file
+        .as_ref()
+        .map(PathBuf::from));
+    let key = match us_dicomizer::core::key::load_or_create_key(&config_dir, key_file.as_deref()) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("error: key: {e}");
+            return 2;
+        }
+    };
+    let mut paths = args.paths.clone();
+    if args.demo {
+        let exam = data_dir.join("demo-exam");
+        if !exam.exists() {
+            if let Err(e) = us_dicomizer::core::demo::write_exam(&exam) {
+                eprintln!("error: demo exam: {e}");
+                return 2;
+            }
+        }
+        paths.push(exam);
+    }
+    let opts = us_dicomizer::tui::TuiOptions {
+        paths,
+        config_dir,
+        data_dir,
+        settings,
+        protocol: args.protocol.clone(),
+        fresh: args.fresh,
+        key,
+    };
+    match us_dicomizer::tui::run(opts) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: terminal: {e}");
+            1
+        }
+    }
 }

@@ -511,3 +511,67 @@ fn user_override_changes_behaviour() {
     keys(&mut s, "Z");
     assert_eq!(s.quit, Some(0));
 }
+
+#[test]
+fn add_inputs_prompt_gathers_and_completes() {
+    let mut s = state_with(EXAM);
+    keys(&mut s, "o");
+    assert_eq!(s.mode, Mode::Prompt);
+    type_text(&mut s, "/data/more");
+    let fx = keys(&mut s, "tab");
+    assert!(fx
+        .iter()
+        .any(|e| matches!(e, Effect::CompletePath(t) if t == "/data/more")));
+    update::on_msg(
+        &mut s,
+        Msg::Completion {
+            text: "/data/more_exam/".into(),
+            candidates: vec![],
+        },
+    );
+    let fx = keys(&mut s, "enter");
+    assert!(fx.iter().any(
+        |e| matches!(e, Effect::Gather { paths } if paths[0].to_str() == Some("/data/more_exam/"))
+    ));
+    assert_eq!(
+        s.extra_inputs.len(),
+        1,
+        "added inputs are remembered in the session"
+    );
+    assert_eq!(s.mode, Mode::Files);
+    // The new files are appended; known ones are not listed twice.
+    update::on_msg(
+        &mut s,
+        Msg::Gathered {
+            sources: vec![source("a.dcm"), source("e.dcm")],
+            skipped: vec![],
+        },
+    );
+    assert_eq!(names(&s), ["a.dcm", "b.dcm", "c.dcm", "d.dcm", "e.dcm"]);
+}
+
+#[test]
+fn jobs_pane_cancels_a_running_export() {
+    let mut s = state_with(EXAM);
+    keys(&mut s, "w");
+    assert_eq!((s.mode, s.view), (Mode::Jobs, View::Jobs));
+    keys(&mut s, "x");
+    assert!(s.notice.as_ref().unwrap().1.contains("no export"));
+    s.export = Some(us_dicomizer::tui::state::ExportJob {
+        running: true,
+        ..Default::default()
+    });
+    let fx = keys(&mut s, "x");
+    assert!(fx.iter().any(|e| matches!(e, Effect::CancelExport)));
+    assert!(s.export.as_ref().unwrap().cancel_requested);
+    keys(&mut s, "esc");
+    assert_eq!((s.mode, s.view), (Mode::Files, View::Preview));
+}
+
+#[test]
+fn unbound_alt_key_is_esc_then_key() {
+    let mut s = state_with(EXAM);
+    keys(&mut s, "c alt-j");
+    assert_eq!(s.mode, Mode::Files, "esc left crop mode");
+    assert_eq!(s.cursor, 1, "then j moved down");
+}

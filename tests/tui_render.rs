@@ -216,3 +216,14 @@ fn real_frame_is_drawn_with_the_crop_outline() {
         "crop outline drawn into the pixels ({outline})"
     );
 }
+
+#[test]
+fn key_to_frame_measurement_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = us_dicomizer::core::demo::write_exam(&dir.path().join("exam")).unwrap();
+    let r = us_dicomizer::tui::measure_key_to_frame(&files[2], &Settings::defaults(), (100, 30), 3)
+        .unwrap();
+    assert_eq!(r.frames, 24);
+    assert_eq!(r.samples_ms.len(), 3);
+    assert!(r.samples_ms.iter().all(|ms| *ms > 0.0));
+}

@@ -30,6 +30,9 @@ pub struct Cli {
     /// Start without restoring the saved session of these inputs.
     #[arg(long)]
     pub fresh: bool,
+    /// Open the built-in demo exam (written once into the data folder).
+    #[arg(long)]
+    pub demo: bool,
 }
 
 #[derive(Debug, Args, Clone)]

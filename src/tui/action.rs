@@ -10,7 +10,7 @@ macro_rules! actions {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
         pub enum Action {
-            $($variant,)*
+            $(#[serde(rename = $name)] $variant,)*
             #[serde(skip)]
             Char(char),
         }
@@ -134,8 +134,10 @@ mod tests {
     #[test]
     fn names_match_serde() {
         for a in Action::ALL {
-            let v = toml::Value::try_from(a).unwrap();
+            let v = serde_json::to_value(a).unwrap();
             assert_eq!(v.as_str(), Some(a.name()), "{a:?}");
+            let back: Action = serde_json::from_value(v).unwrap();
+            assert_eq!(back, *a);
             assert_eq!(Action::from_name(a.name()), Some(*a));
         }
     }

@@ -237,6 +237,10 @@ pub fn run(
     }
 }
 
+/// Files up to this size are processed several at a time, their output held in memory;
+/// larger ones one at a time, streamed into the archive frame chunk by frame chunk.
+const IN_MEMORY_LIMIT: u64 = 24 << 20;
+
 fn run_into(
     req: &ExportRequest,
     settings: &Settings,
@@ -244,47 +248,72 @@ fn run_into(
     cancel: &AtomicBool,
     tmp: &Path,
 ) -> Result<ExportReport> {
+    use rayon::prelude::*;
     let total = req.items.len();
     progress(Event::Started { total });
     let file = std::fs::File::create(tmp)?;
-    let mut zip = zip::ZipWriter::new(std::io::BufWriter::with_capacity(1 << 20, file));
+    let mut w = Writer {
+        zip: zip::ZipWriter::new(std::io::BufWriter::with_capacity(1 << 20, file)),
+        seen: HashMap::new(),
+        used_names: HashSet::new(),
+        mapping: Vec::new(),
+        exported_index: 0,
+    };
     let mut reports = Vec::with_capacity(total);
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut used_names = HashSet::new();
-    let mut mapping = Vec::new();
-    let mut exported_index = 0usize;
-    for (i, item) in req.items.iter().enumerate() {
+    let window = (rayon::current_num_threads() * 4).max(4);
+    let mut i = 0;
+    while i < total {
         if cancel.load(Ordering::Relaxed) {
             return Err(CoreError::Cancelled);
         }
-        let n = i + 1;
-        progress(Event::FileStarted { n, total });
-        let input = item.source.display();
-        let report = match export_one(
-            req,
-            settings,
-            item,
-            n,
-            &mut exported_index,
-            &mut seen,
-            &mut used_names,
-            &mut zip,
-            progress,
-            &mut mapping,
-        ) {
-            Ok(r) => r,
-            Err(Outcome::Skip(reason)) => FileReport::new(input, Status::Skipped, reason),
-            Err(Outcome::Fail(reason)) => FileReport::new(input, Status::Failed, reason),
-            Err(Outcome::Fatal(e)) => return Err(e),
-        };
-        tracing::info!(file = n, status = ?report.status, "file done");
-        progress(Event::FileDone {
-            n,
-            report: report.clone(),
-        });
-        reports.push(report);
+        // a window of small files in parallel, or one large file alone
+        let mut end = i;
+        while end < total
+            && end - i < window
+            && (end == i || req.items[end].source.size <= IN_MEMORY_LIMIT)
+        {
+            if req.items[end].source.size > IN_MEMORY_LIMIT {
+                if end == i {
+                    end += 1;
+                }
+                break;
+            }
+            end += 1;
+        }
+        let streamed = end == i + 1 && req.items[i].source.size > IN_MEMORY_LIMIT;
+        let processed: Vec<std::result::Result<Processed, Outcome>> = (i..end)
+            .into_par_iter()
+            .map(|k| {
+                progress(Event::FileStarted { n: k + 1, total });
+                process(req, settings, &req.items[k], k + 1, progress, !streamed)
+            })
+            .collect();
+        for (k, result) in (i..end).zip(processed) {
+            let n = k + 1;
+            let item = &req.items[k];
+            let report = match result.and_then(|p| w.add(req, settings, item, n, p, progress)) {
+                Ok(r) => r,
+                Err(Outcome::Skip(reason)) => {
+                    FileReport::new(item.source.display(), Status::Skipped, reason)
+                }
+                Err(Outcome::Fail(reason)) => {
+                    FileReport::new(item.source.display(), Status::Failed, reason)
+                }
+                Err(Outcome::Fatal(e)) => return Err(e),
+            };
+            tracing::info!(file = n, status = ?report.status, "file done");
+            progress(Event::FileDone {
+                n,
+                report: report.clone(),
+            });
+            reports.push(report);
+        }
+        i = end;
     }
     progress(Event::Writing);
+    let Writer {
+        mut zip, mapping, ..
+    } = w;
     manifest::write(&mut zip, &reports)?;
     let buf = zip
         .finish()
@@ -325,36 +354,46 @@ enum Outcome {
     Fatal(CoreError),
 }
 
-#[allow(clippy::too_many_arguments)]
-fn export_one<W: Write + std::io::Seek>(
+/// A file processed up to the archive: everything but its name and place.
+struct Processed {
+    uid: String,
+    crop_source: CropSource,
+    written: file::Written,
+    outcome: crate::core::deid::DeidOutcome,
+    body: Body,
+}
+
+enum Body {
+    /// The whole DICOM file, already serialised.
+    Bytes(Vec<u8>),
+    /// Still to be written (large files stream their frames into the archive).
+    Stream(Box<file::Prepared>),
+}
+
+/// Load, validate, gate, crop, encode and de-identify one file (parallel-safe).
+fn process(
     req: &ExportRequest,
     settings: &Settings,
     item: &ExportItem,
     n: usize,
-    exported_index: &mut usize,
-    seen: &mut HashMap<String, usize>,
-    used_names: &mut HashSet<String>,
-    zip: &mut zip::ZipWriter<W>,
     progress: &(dyn Fn(Event) + Sync),
-    mapping: &mut Vec<serde_json::Value>,
-) -> std::result::Result<FileReport, Outcome> {
+    in_memory: bool,
+) -> std::result::Result<Processed, Outcome> {
     let loaded = load::load(&item.source, &settings.load).map_err(Outcome::Skip)?;
     let uid = loaded.info.sop_instance_uid.clone();
-    if let Some(first) = seen.get(&uid) {
-        return Err(Outcome::Skip(format!(
-            "duplicate of input #{first} (same SOP Instance UID), exported once"
-        )));
-    }
     let (crop, crop_source) = resolve_crop(&item.crop, &loaded, settings).map_err(Outcome::Fail)?;
     crop.validate(loaded.info.columns, loaded.info.rows)
         .map_err(Outcome::Fail)?;
     let uncropped = crop.is_full(loaded.info.columns, loaded.info.rows);
-    if uncropped
-        && loaded.info.may_have_burned_in_text()
-        && !(req.allow_uncropped || settings.output.allow_burned_in_without_crop)
-    {
+    let allow = req.allow_uncropped || settings.output.allow_burned_in_without_crop;
+    if uncropped && loaded.info.may_have_burned_in_text() && !allow {
         return Err(Outcome::Skip(
             "may contain burned-in text and has no crop (set a crop, or allow uncropped export explicitly)".into(),
+        ));
+    }
+    if uncropped && !settings.tags.is_empty() && !allow {
+        return Err(Outcome::Skip(
+            "no crop: with a tag vocabulary every file needs a crop".into(),
         ));
     }
     let tag_values = settings
@@ -365,7 +404,6 @@ fn export_one<W: Write + std::io::Seek>(
         .tags
         .check_required(&tag_values)
         .map_err(Outcome::Skip)?;
-    let frames_total = loaded.info.frames;
     let frame_progress = |done: u32, total: u32| progress(Event::Frames { n, done, total });
     let mut prepared =
         file::prepare(loaded, crop, settings, &frame_progress).map_err(Outcome::Fail)?;
@@ -380,65 +418,117 @@ fn export_one<W: Write + std::io::Seek>(
         &tag_values,
     )
     .map_err(|e| Outcome::Fail(format!("de-identification failed: {e}")))?;
-    *exported_index += 1;
-    let mut fields = item.tags.clone();
-    fields.insert("pseudonym".into(), req.pseudonym.clone());
-    fields.insert("frames".into(), frames_total.to_string());
-    let name = names::unique(
-        names::render(&settings.output.entry_template, &fields, *exported_index),
-        used_names,
-    );
     let written = prepared.written.clone();
-    let (rows, cols) = (written.crop.height(), written.crop.width());
-    let method =
-        if written.transfer_syntax == "1.2.840.10008.1.2.1" && settings.output.deflate_native {
+    let body = if in_memory {
+        let mut bytes = Vec::new();
+        file::write(prepared, &mut bytes, &frame_progress).map_err(Outcome::Fail)?;
+        Body::Bytes(bytes)
+    } else {
+        Body::Stream(Box::new(prepared))
+    };
+    Ok(Processed {
+        uid,
+        crop_source,
+        written,
+        outcome,
+        body,
+    })
+}
+
+/// The archive side: names, duplicates, entries, the private mapping (sequential, in order).
+struct Writer<W: Write + std::io::Seek> {
+    zip: zip::ZipWriter<W>,
+    seen: HashMap<String, usize>,
+    used_names: HashSet<String>,
+    mapping: Vec<serde_json::Value>,
+    exported_index: usize,
+}
+
+impl<W: Write + std::io::Seek> Writer<W> {
+    fn add(
+        &mut self,
+        req: &ExportRequest,
+        settings: &Settings,
+        item: &ExportItem,
+        n: usize,
+        p: Processed,
+        progress: &(dyn Fn(Event) + Sync),
+    ) -> std::result::Result<FileReport, Outcome> {
+        if let Some(first) = self.seen.get(&p.uid) {
+            return Err(Outcome::Skip(format!(
+                "duplicate of input #{first} (same SOP Instance UID), exported once"
+            )));
+        }
+        let index = self.exported_index + 1;
+        let mut fields = item.tags.clone();
+        fields.insert("pseudonym".into(), req.pseudonym.clone());
+        fields.insert("frames".into(), p.written.frames.to_string());
+        let name = names::unique(
+            names::render(&settings.output.entry_template, &fields, index),
+            &mut self.used_names,
+        );
+        let native = p.written.transfer_syntax == "1.2.840.10008.1.2.1";
+        let method = if native && settings.output.deflate_native {
             zip::CompressionMethod::Deflated
         } else {
             zip::CompressionMethod::Stored
         };
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(method)
-        .large_file(true);
-    zip.start_file(name.as_str(), opts)
-        .map_err(|e| Outcome::Fatal(CoreError::Io(std::io::Error::other(e.to_string()))))?;
-    let mut counter = CountingWriter {
-        inner: &mut *zip,
-        count: 0,
-    };
-    if let Err(reason) = file::write(prepared, &mut counter, &frame_progress) {
-        let bytes = counter.count;
-        let _ = bytes;
-        zip.abort_file()
-            .map_err(|e| Outcome::Fatal(CoreError::Io(std::io::Error::other(e.to_string()))))?;
-        used_names.remove(&name);
-        *exported_index -= 1;
-        return Err(Outcome::Fail(reason));
+        let fatal = |e: zip::result::ZipError| {
+            Outcome::Fatal(CoreError::Io(std::io::Error::other(e.to_string())))
+        };
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(method)
+            .large_file(true);
+        self.zip.start_file(name.as_str(), opts).map_err(fatal)?;
+        let entry_bytes = match p.body {
+            Body::Bytes(bytes) => {
+                self.zip
+                    .write_all(&bytes)
+                    .map_err(|e| Outcome::Fatal(e.into()))?;
+                bytes.len() as u64
+            }
+            Body::Stream(prepared) => {
+                let frame_progress =
+                    |done: u32, total: u32| progress(Event::Frames { n, done, total });
+                let mut counter = CountingWriter {
+                    inner: &mut self.zip,
+                    count: 0,
+                };
+                if let Err(reason) = file::write(*prepared, &mut counter, &frame_progress) {
+                    self.zip.abort_file().map_err(fatal)?;
+                    self.used_names.remove(&name);
+                    return Err(Outcome::Fail(reason));
+                }
+                counter.count
+            }
+        };
+        self.exported_index = index;
+        if !p.uid.is_empty() {
+            self.seen.insert(p.uid, n);
+        }
+        self.mapping.push(serde_json::json!({
+            "input": item.source.display(),
+            "entry": name,
+            "pseudonym": req.pseudonym,
+            "uids": p.outcome.uid_map,
+        }));
+        let w = &p.written;
+        Ok(FileReport {
+            input: item.source.display(),
+            status: Status::Exported,
+            reason: None,
+            output: Some(name),
+            crop: Some(w.crop.as_array()),
+            crop_source: Some(p.crop_source.as_str()),
+            frames: Some(w.frames),
+            pixel_encoding: Some(if w.lossy { "lossy" } else { "lossless" }),
+            transfer_syntax: Some(w.transfer_syntax.clone()),
+            photometric: Some(w.photometric.clone()),
+            tags: item.tags.clone(),
+            entry_bytes,
+            rows_cols: Some((w.crop.height(), w.crop.width())),
+        })
     }
-    let entry_bytes = counter.count;
-    if !uid.is_empty() {
-        seen.insert(uid, n);
-    }
-    mapping.push(serde_json::json!({
-        "input": item.source.display(),
-        "entry": name,
-        "pseudonym": req.pseudonym,
-        "uids": outcome.uid_map,
-    }));
-    Ok(FileReport {
-        input: item.source.display(),
-        status: Status::Exported,
-        reason: None,
-        output: Some(name),
-        crop: Some(written.crop.as_array()),
-        crop_source: Some(crop_source.as_str()),
-        frames: Some(written.frames),
-        pixel_encoding: Some(if written.lossy { "lossy" } else { "lossless" }),
-        transfer_syntax: Some(written.transfer_syntax.clone()),
-        photometric: Some(written.photometric.clone()),
-        tags: item.tags.clone(),
-        entry_bytes,
-        rows_cols: Some((rows, cols)),
-    })
 }
 
 struct CountingWriter<W> {

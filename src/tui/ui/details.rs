@@ -50,7 +50,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
                 facts.push_str(&format!(" · {:.0} fps", 1000.0 / ft));
             }
             lines.push(Line::styled(clip(&facts, w), t.dim()));
-            lines.push(crop_line(state, info.columns, info.rows, t));
+            lines.push(crop_line(state, info.columns, info.rows, t, w));
             lines.push(tags_line(state, t, w));
             let (text, style) = match (&f.export, f.blocker(&state.settings)) {
                 (Some(ExportMark::Exported(e)), _) => (format!("exported as {e}"), t.ok()),
@@ -70,7 +70,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-fn crop_line<'a>(state: &'a AppState, cols: u32, rows: u32, t: &Theme) -> Line<'a> {
+fn crop_line<'a>(state: &'a AppState, cols: u32, rows: u32, t: &Theme, w: usize) -> Line<'a> {
     let f = state.current().expect("caller checked");
     let draft = state.draft.as_ref().filter(|d| d.file == f.id);
     let (rect, label): (CropRect, String) = match (draft, f.crop) {
@@ -113,10 +113,10 @@ fn crop_line<'a>(state: &'a AppState, cols: u32, rows: u32, t: &Theme) -> Line<'
         spans.push(Span::styled(format!("{text:>4}"), style));
         spans.push(Span::raw(" "));
     }
-    spans.push(Span::styled(
-        format!("{}×{} ", rect.width(), rect.height()),
-        t.dim(),
-    ));
+    if w >= 60 {
+        let size = format!("{}×{} ", rect.width(), rect.height());
+        spans.push(Span::styled(size, t.dim()));
+    }
     spans.push(Span::styled(label, t.dim()));
     Line::from(spans)
 }

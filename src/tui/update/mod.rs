@@ -37,6 +37,13 @@ pub fn handle_key(state: &mut AppState, key: Key) -> Vec<Effect> {
             if was_pending {
                 return Vec::new();
             }
+            // Esc quickly followed by a key arrives as alt-key (tmux, slow links): when alt-key
+            // means nothing, treat it as the two keys.
+            if key.alt && !key.ctrl && matches!(key.code, KeyCode::Char(_)) {
+                let mut fx = handle_key(state, Key::plain(KeyCode::Esc));
+                fx.extend(handle_key(state, Key { alt: false, ..key }));
+                return fx;
+            }
             match key.code {
                 KeyCode::Char(c) if !key.ctrl && !key.alt => update(state, Action::Char(c)),
                 _ => Vec::new(),

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Exports every ultrasound file of the shared corpus on its own (the corpus holds several
+# encodings of the same image, which one batch would treat as duplicates), with an inner crop
+# that is off every codec grid, then checks each output with pydicom, dciodvfy and dcmdump
+# (.ci/validate.py). Usage: validate_corpus.sh BIN WORKDIR [extra batch args...]
+set -u
+BIN=$1; WORK=$2; shift 2
+CORPUS=${CORPUS:-$(cd "$(dirname "$0")/../.." && pwd)/shared/testdata/dicom}
+HERE=$(cd "$(dirname "$0")" && pwd)
+rm -rf "$WORK"; mkdir -p "$WORK"
+fail=0; n=0
+for f in "$CORPUS"/us_*; do
+  name=$(basename "$f" .dcm)
+  dims=$(python3 -c "import pydicom,sys;d=pydicom.dcmread(sys.argv[1],stop_before_pixels=True);print(d.Columns,d.Rows)" "$f")
+  read -r c r <<<"$dims"
+  crop="$((c/8+1)),$((r/8+3)),$((c-c/8)),$((r-r/10))"
+  if ! "$BIN" --config-dir "$WORK/cfg" batch "$f" -o "$WORK/$name.zip" --crop "$crop" --pseudonym P1 \
+      --tag position=CFV --tag side=L --tag purpose=diagnostic --report "$WORK/$name.json" "$@" >"$WORK/$name.log" 2>&1; then
+    echo "FAIL $name: batch failed: $(tail -2 "$WORK/$name.log")"; fail=1; continue
+  fi
+  if ! python3 "$HERE/validate.py" "$WORK/$name.json" "$WORK/$name.zip" "$WORK/w_$name" >"$WORK/$name.val" 2>&1; then
+    echo "FAIL $name:"; sed 's/^/  /' "$WORK/$name.val"; fail=1
+  fi
+  if ! "$BIN" verify "$WORK/$name.zip" --against "$f" >"$WORK/$name.verify" 2>&1; then
+    echo "FAIL $name: verify found identifying values:"; sed 's/^/  /' "$WORK/$name.verify"; fail=1
+  fi
+  n=$((n+1))
+done
+echo "corpus validation ($*): $n files, $([ $fail = 0 ] && echo ok || echo FAILED)"
+exit $fail
