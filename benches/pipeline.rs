@@ -86,6 +86,7 @@ fn centred(w: u32, h: u32) -> CropRect {
 
 fn main() {
     // cargo passes --bench; ignore arguments
+    us_dicomizer::tune_allocator();
     let quick = std::env::var("BENCH_QUICK").is_ok();
     let reps = if quick { 1 } else { 3 };
     let dir = tempfile::tempdir().unwrap();

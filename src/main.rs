@@ -11,6 +11,7 @@ use cli::{Cli, Command};
 use us_dicomizer::core::settings::{default_config_dir, default_data_dir, Settings};
 
 fn main() -> ExitCode {
+    us_dicomizer::tune_allocator();
     let args = Cli::parse();
     let config_dir = args
         .global

@@ -4,7 +4,7 @@ pub mod parse;
 pub mod probe;
 pub mod sources;
 
-pub use parse::{parse_dicom, ParsedFile};
+pub use parse::{parse_dicom, parse_file, ParsedFile};
 pub use probe::{probe, FileInfo, UsRegion};
 pub use sources::{gather, Gathered, InputSource, Skipped, SourceKind};
 
@@ -20,9 +20,16 @@ pub fn load(
     source: &InputSource,
     limits: &crate::core::settings::LoadSettings,
 ) -> Result<LoadedFile, String> {
-    let bytes = source.read(limits)?;
-    let parsed = parse_dicom(&bytes)?;
-    drop(bytes);
+    let parsed = match &source.kind {
+        SourceKind::File(path) => {
+            let size = std::fs::metadata(path).map(|m| m.len()).map_err(|e| format!("cannot open: {}", e.kind()))?;
+            if size > limits.max_file_mb.saturating_mul(1 << 20) {
+                return Err(format!("larger than load.max_file_mb ({} MB)", limits.max_file_mb));
+            }
+            parse::parse_file(path)?
+        }
+        SourceKind::ZipMember { .. } => parse_dicom(&source.read(limits)?)?,
+    };
     let info = probe(&parsed.obj)?;
     Ok(LoadedFile {
         source: source.clone(),

@@ -11,28 +11,44 @@ pub struct ParsedFile {
 
 /// Parses a whole DICOM file held in memory.
 pub fn parse_dicom(bytes: &[u8]) -> Result<ParsedFile, String> {
-    let (body, had_preamble) = if bytes.len() >= 132 && &bytes[128..132] == b"DICM" {
-        (&bytes[132..], true)
+    let (skip, had_preamble) = locate_magic(bytes)?;
+    parse_reader(&bytes[skip..], had_preamble)
+}
+
+/// Parses a file from disk without holding a second copy of it: the head is inspected for
+/// the DICM marker, then the parser reads straight from the file.
+pub fn parse_file(path: &std::path::Path) -> Result<ParsedFile, String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).map_err(|e| format!("cannot open: {}", e.kind()))?;
+    let mut head = Vec::with_capacity(512);
+    (&mut f).take(512).read_to_end(&mut head).map_err(|e| format!("cannot read: {}", e.kind()))?;
+    let (skip, had_preamble) = locate_magic(&head)?;
+    f.seek(SeekFrom::Start(skip as u64)).map_err(|e| format!("cannot read: {}", e.kind()))?;
+    parse_reader(std::io::BufReader::with_capacity(1 << 16, f), had_preamble)
+}
+
+/// Where the data after "DICM" starts, and whether a preamble came before it.
+fn locate_magic(bytes: &[u8]) -> Result<(usize, bool), String> {
+    if bytes.len() >= 132 && &bytes[128..132] == b"DICM" {
+        Ok((132, true))
     } else if bytes.len() >= 4 && &bytes[..4] == b"DICM" {
-        (&bytes[4..], false)
+        Ok((4, false))
     } else {
-        return Err(not_dicom_reason(bytes));
-    };
-    let result = std::panic::catch_unwind(|| {
+        Err(not_dicom_reason(bytes))
+    }
+}
+
+fn parse_reader(body: impl std::io::Read, had_preamble: bool) -> Result<ParsedFile, String> {
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         OpenFileOptions::new()
             .read_preamble(ReadPreamble::Never)
-            .from_reader(prefixed(body))
-    });
+            .from_reader(std::io::Read::chain(&b"DICM"[..], body))
+    }));
     match result {
         Ok(Ok(obj)) => Ok(ParsedFile { obj, had_preamble }),
         Ok(Err(e)) => Err(format!("broken DICOM file: {}", first_line(&e.to_string()))),
         Err(_) => Err("broken DICOM file: the parser gave up on malformed data".into()),
     }
-}
-
-/// `from_reader` expects the "DICM" magic code first.
-fn prefixed(body: &[u8]) -> impl std::io::Read + '_ {
-    std::io::Read::chain(&b"DICM"[..], body)
 }
 
 fn first_line(s: &str) -> String {
