@@ -68,7 +68,7 @@ pub fn pixel(x: u32, y: u32, f: u32, columns: u32, rows: u32) -> u8 {
         // blocky glyphs: 6 px wide letters with 2 px gaps
         let col = (x / 2) % 4;
         let row = (y - banner_top) / 2;
-        return if col != 3 && (row + x / 8) % 3 != 0 {
+        return if col != 3 && !(row + x / 8).is_multiple_of(3) {
             235
         } else {
             0
@@ -506,7 +506,7 @@ fn pad(mut v: Vec<u8>) -> Vec<u8> {
 }
 
 fn avg(a: u8, b: u8) -> u8 {
-    ((a as u16 + b as u16 + 1) / 2) as u8
+    (a as u16 + b as u16).div_ceil(2) as u8
 }
 
 fn rgb_to_ycc(p: &[u8]) -> (u8, u8, u8) {

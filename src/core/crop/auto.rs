@@ -60,7 +60,9 @@ pub fn from_content(f: &Frame, banner_rows: u32, threshold: u8) -> Option<CropRe
     }
     let banner_cells = banner_rows.div_ceil(CELL);
     let mut label = vec![0u32; mask.len()];
-    let mut best: Option<(bool, u64, u32, (u32, u32, u32, u32))> = None;
+    // (near the centre, area, label, cell bounding box)
+    type Candidate = (bool, u64, u32, (u32, u32, u32, u32));
+    let mut best: Option<Candidate> = None;
     let mut next = 0u32;
     let mut stack = Vec::new();
     for start in 0..mask.len() {

@@ -64,7 +64,7 @@ pub fn plan_for(
     let Ok(mcu) = mcu else {
         return PixelPlan::JpegEncode;
     };
-    if crop.x0 % mcu.0 == 0 && crop.y0 % mcu.1 == 0 {
+    if crop.x0.is_multiple_of(mcu.0) && crop.y0.is_multiple_of(mcu.1) {
         return PixelPlan::JpegLossless(*crop);
     }
     match settings.output.jpeg_crop {

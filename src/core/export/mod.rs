@@ -123,7 +123,7 @@ pub enum Event {
     Started { total: usize },
     FileStarted { n: usize, total: usize },
     Frames { n: usize, done: u32, total: u32 },
-    FileDone { n: usize, report: FileReport },
+    FileDone { n: usize, report: Box<FileReport> },
     Writing,
 }
 
@@ -304,7 +304,7 @@ fn run_into(
             tracing::info!(file = n, status = ?report.status, "file done");
             progress(Event::FileDone {
                 n,
-                report: report.clone(),
+                report: Box::new(report.clone()),
             });
             reports.push(report);
         }

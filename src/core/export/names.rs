@@ -15,7 +15,8 @@ pub fn check_template(t: &str) -> Result<(), String> {
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err(format!("bad field name `{{{field}}}`"));
         }
-        if !fmt.is_empty() && !(fmt.starts_with('0') && fmt[1..].parse::<u8>().is_ok()) {
+        let padding = fmt.starts_with('0') && fmt[1..].parse::<u8>().is_ok();
+        if !fmt.is_empty() && !padding {
             return Err(format!(
                 "bad format `{fmt}` in `{{{field}}}` (only zero padding like :04)"
             ));

@@ -22,9 +22,14 @@ pub fn load(
 ) -> Result<LoadedFile, String> {
     let parsed = match &source.kind {
         SourceKind::File(path) => {
-            let size = std::fs::metadata(path).map(|m| m.len()).map_err(|e| format!("cannot open: {}", e.kind()))?;
+            let size = std::fs::metadata(path)
+                .map(|m| m.len())
+                .map_err(|e| format!("cannot open: {}", e.kind()))?;
             if size > limits.max_file_mb.saturating_mul(1 << 20) {
-                return Err(format!("larger than load.max_file_mb ({} MB)", limits.max_file_mb));
+                return Err(format!(
+                    "larger than load.max_file_mb ({} MB)",
+                    limits.max_file_mb
+                ));
             }
             parse::parse_file(path)?
         }

@@ -21,9 +21,13 @@ pub fn parse_file(path: &std::path::Path) -> Result<ParsedFile, String> {
     use std::io::{Read, Seek, SeekFrom};
     let mut f = std::fs::File::open(path).map_err(|e| format!("cannot open: {}", e.kind()))?;
     let mut head = Vec::with_capacity(512);
-    (&mut f).take(512).read_to_end(&mut head).map_err(|e| format!("cannot read: {}", e.kind()))?;
+    (&mut f)
+        .take(512)
+        .read_to_end(&mut head)
+        .map_err(|e| format!("cannot read: {}", e.kind()))?;
     let (skip, had_preamble) = locate_magic(&head)?;
-    f.seek(SeekFrom::Start(skip as u64)).map_err(|e| format!("cannot read: {}", e.kind()))?;
+    f.seek(SeekFrom::Start(skip as u64))
+        .map_err(|e| format!("cannot read: {}", e.kind()))?;
     parse_reader(std::io::BufReader::with_capacity(1 << 16, f), had_preamble)
 }
 

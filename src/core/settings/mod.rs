@@ -239,7 +239,7 @@ impl Settings {
         columns: u32,
         rows: u32,
     ) -> Option<&CropPreset> {
-        self.crop.preset.iter().find(|p| {
+        self.crop.preset.iter().rev().find(|p| {
             p.columns == columns
                 && p.rows == rows
                 && (p.manufacturer.is_empty()
