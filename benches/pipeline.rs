@@ -141,9 +141,9 @@ fn main() {
                     row[0], row[1]
                 );
             }
-            let _ = std::fs::remove_file(&path)
-                .ok()
-                .filter(|_| frames > 1 && path != largest_input.1);
+            if frames > 1 && path != largest_input.1 {
+                let _ = std::fs::remove_file(&path);
+            }
         }
     }
 
@@ -170,6 +170,51 @@ fn main() {
         std::fs::metadata(&files[0]).unwrap().len() as f64 / 1e6,
         200.0 / best
     );
+
+    // terminal UI: key -> new 1200x800 JPEG frame on screen (halfblocks, 120x40), alone and
+    // while an export of the largest input runs on another thread
+    let jpeg = write(
+        dir.path(),
+        "latency_jpeg.dcm",
+        &Spec::new(Kind::JpegBaseline, W, H, 40),
+    );
+    let s = Settings::defaults();
+    let stats = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(|a, b| a.total_cmp(b));
+        (v[v.len() / 2], v[v.len() - 1])
+    };
+    println!();
+    println!("| terminal UI (halfblocks, 120x40) | median ms | max ms |");
+    println!("|---|---:|---:|");
+    match us_dicomizer::tui::measure_key_to_frame(&jpeg, &s, (120, 40), 30) {
+        Ok(l) => {
+            let (med, max) = stats(&l.samples_ms);
+            println!("| key to new 1200x800 JPEG frame | {med:.1} | {max:.1} |");
+        }
+        Err(e) => println!("| key to new frame | error: {e} | |"),
+    }
+    {
+        let busy = largest_input.1.clone();
+        let out3 = dir.path().join("busy.zip");
+        let s2 = s.clone();
+        let worker = std::thread::spawn(move || {
+            let crop = CropChoice::Fixed(centred(1024, 768), CropSource::User);
+            export(std::slice::from_ref(&busy), crop, &out3, &s2, false)
+        });
+        let mut samples = Vec::new();
+        while !worker.is_finished() {
+            match us_dicomizer::tui::measure_key_to_frame(&jpeg, &s, (120, 40), 5) {
+                Ok(l) => samples.extend(l.samples_ms),
+                Err(_) => break,
+            }
+        }
+        let _ = worker.join();
+        if !samples.is_empty() {
+            let (med, max) = stats(&samples);
+            println!("| same, while an export runs (longest key-handling gap = max) | {med:.1} | {max:.1} |");
+        }
+    }
 
     // peak memory of the real binary exporting the largest input
     let exe = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/us-dicomizer");

@@ -285,7 +285,15 @@ fn run_into(
             .into_par_iter()
             .map(|k| {
                 progress(Event::FileStarted { n: k + 1, total });
-                process(req, settings, &req.items[k], k + 1, progress, !streamed)
+                // a bug on one odd file must not take the whole export down
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    process(req, settings, &req.items[k], k + 1, progress, !streamed)
+                }))
+                .unwrap_or_else(|_| {
+                    Err(Outcome::Fail(
+                        "internal error while processing this file (please report it)".into(),
+                    ))
+                })
             })
             .collect();
         for (k, result) in (i..end).zip(processed) {

@@ -196,6 +196,12 @@ impl Settings {
 
     /// Value checks serde cannot express. Returns the key path and the message.
     fn check(&self) -> Result<(), (String, String)> {
+        self.deid
+            .validate()
+            .map_err(|e| ("deid".to_string(), e.to_string()))?;
+        self.tags
+            .validate()
+            .map_err(|e| ("tags".to_string(), e.to_string()))?;
         let q = self.output.jpeg_quality;
         if !(1..=100).contains(&q) {
             return Err((
