@@ -222,7 +222,7 @@ fn main() {
         let out2 = dir.path().join("rss.zip");
         let cfg = dir.path().join("cfg");
         let crop = centred(1024, 768).to_string();
-        let st = std::process::Command::new(&exe)
+        let mut child = std::process::Command::new(&exe)
             .arg("--config-dir")
             .arg(&cfg)
             .arg("batch")
@@ -239,10 +239,29 @@ fn main() {
                 "--tag",
                 "purpose=diagnostic",
             ])
-            .status()
+            .stderr(std::process::Stdio::null())
+            .spawn()
             .unwrap();
-        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-        unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) };
+        // VmHWM of the child itself (rusage of children would count this process's pages
+        // shared at fork time)
+        let status_path = format!("/proc/{}/status", child.id());
+        let mut peak_kb = 0u64;
+        let st = loop {
+            if let Ok(text) = std::fs::read_to_string(&status_path) {
+                if let Some(l) = text.lines().find(|l| l.starts_with("VmHWM:")) {
+                    let kb: u64 = l
+                        .split_whitespace()
+                        .nth(1)
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0);
+                    peak_kb = peak_kb.max(kb);
+                }
+            }
+            if let Some(st) = child.try_wait().unwrap() {
+                break st;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        };
         println!();
         println!("| peak RSS | input MB | peak MB | input + 64 MB |");
         println!("|---|---:|---:|---:|");
@@ -250,7 +269,7 @@ fn main() {
             "| batch, largest input, crop 1024x768 (exit {}) | {:.0} | {:.0} | {:.0} |",
             st.code().unwrap_or(-1),
             largest_input.0 as f64 / 1e6,
-            ru.ru_maxrss as f64 / 1024.0 * 1.048576,
+            peak_kb as f64 * 1024.0 / 1e6,
             largest_input.0 as f64 / 1e6 + 64.0
         );
     } else {
