@@ -9,7 +9,7 @@ use common::*;
 use dicom_dictionary_std::tags;
 use us_dicomizer::core::crop::CropRect;
 use us_dicomizer::core::demo::{self, Kind};
-use us_dicomizer::core::export::{self, CropChoice, ExportItem, ExportRequest, Status};
+use us_dicomizer::core::export::{self, CropChoice, ExportRequest, Status};
 use us_dicomizer::core::pixels::{decode, render};
 use us_dicomizer::core::settings::Settings;
 
@@ -345,19 +345,7 @@ fn existing_archive_is_not_overwritten_and_inputs_are_untouched() {
     let before = std::fs::read(&src).unwrap();
     let out = dir.path().join("o.zip");
     std::fs::write(&out, b"precious").unwrap();
-    let req = ExportRequest {
-        items: vec![ExportItem {
-            source: file_source(&src),
-            crop: user_crop(CropRect::new(1, 1, 50, 50)),
-            tags: tags(),
-        }],
-        out: out.clone(),
-        force: false,
-        pseudonym: "P".into(),
-        key: vec![1; 32],
-        allow_uncropped: false,
-        write_mapping: false,
-    };
+    let req = one_file_request(&src, &out);
     assert!(export::run(
         &req,
         &Settings::defaults(),
@@ -387,19 +375,7 @@ fn cancelled_export_leaves_nothing_behind() {
         &fixture_spec(Kind::Mono, 100, 80, 1, 1),
     );
     let out = dir.path().join("o.zip");
-    let req = ExportRequest {
-        items: vec![ExportItem {
-            source: file_source(&src),
-            crop: user_crop(CropRect::new(1, 1, 50, 50)),
-            tags: tags(),
-        }],
-        out: out.clone(),
-        force: false,
-        pseudonym: "P".into(),
-        key: vec![1; 32],
-        allow_uncropped: false,
-        write_mapping: false,
-    };
+    let req = one_file_request(&src, &out);
     let r = export::run(&req, &Settings::defaults(), &|_| {}, &AtomicBool::new(true));
     assert!(matches!(
         r,

@@ -348,112 +348,31 @@ pub fn build(s: &Spec) -> Result<DefaultDicomObject, String> {
         VR::US,
         PrimitiveValue::from(0u16),
     );
-    let ts = match s.kind {
+    let native = |data: Vec<u8>| Value::from(PrimitiveValue::from(pad(data)));
+    let (spp, pi, ts, pixels): (u16, &str, &str, Value<InMemDicomObject>) = match s.kind {
         Kind::Mono => {
-            put(
-                &mut o,
-                tags::SAMPLES_PER_PIXEL,
-                VR::US,
-                PrimitiveValue::from(1u16),
-            );
-            put(
-                &mut o,
-                tags::PHOTOMETRIC_INTERPRETATION,
-                VR::CS,
-                "MONOCHROME2".into(),
-            );
             let data: Vec<u8> = (0..s.frames).flat_map(|f| grey_frame(s, f)).collect();
-            o.put(DataElement::new(
-                tags::PIXEL_DATA,
-                VR::OB,
-                PrimitiveValue::from(pad(data)),
-            ));
-            "1.2.840.10008.1.2.1"
+            (1, "MONOCHROME2", "1.2.840.10008.1.2.1", native(data))
         }
         Kind::Rgb => {
-            put(
-                &mut o,
-                tags::SAMPLES_PER_PIXEL,
-                VR::US,
-                PrimitiveValue::from(3u16),
-            );
-            put(
-                &mut o,
-                tags::PHOTOMETRIC_INTERPRETATION,
-                VR::CS,
-                "RGB".into(),
-            );
-            put(
-                &mut o,
-                tags::PLANAR_CONFIGURATION,
-                VR::US,
-                PrimitiveValue::from(0u16),
-            );
             let data: Vec<u8> = (0..s.frames).flat_map(|f| rgb_frame(s, f)).collect();
-            o.put(DataElement::new(
-                tags::PIXEL_DATA,
-                VR::OB,
-                PrimitiveValue::from(pad(data)),
-            ));
-            "1.2.840.10008.1.2.1"
+            (3, "RGB", "1.2.840.10008.1.2.1", native(data))
         }
         Kind::Ybr422Native => {
             if s.columns % 2 == 1 {
                 return Err("YBR_FULL_422 needs an even width".into());
             }
-            put(
-                &mut o,
-                tags::SAMPLES_PER_PIXEL,
-                VR::US,
-                PrimitiveValue::from(3u16),
-            );
-            put(
-                &mut o,
-                tags::PHOTOMETRIC_INTERPRETATION,
-                VR::CS,
-                "YBR_FULL_422".into(),
-            );
-            put(
-                &mut o,
-                tags::PLANAR_CONFIGURATION,
-                VR::US,
-                PrimitiveValue::from(0u16),
-            );
             let mut data = Vec::new();
             for f in 0..s.frames {
-                let rgb = rgb_frame(s, f);
-                for px in rgb.chunks_exact(6) {
+                for px in rgb_frame(s, f).chunks_exact(6) {
                     let (y1, cb1, cr1) = rgb_to_ycc(&px[0..3]);
                     let (y2, cb2, cr2) = rgb_to_ycc(&px[3..6]);
                     data.extend_from_slice(&[y1, y2, avg(cb1, cb2), avg(cr1, cr2)]);
                 }
             }
-            o.put(DataElement::new(
-                tags::PIXEL_DATA,
-                VR::OB,
-                PrimitiveValue::from(pad(data)),
-            ));
-            "1.2.840.10008.1.2.1"
+            (3, "YBR_FULL_422", "1.2.840.10008.1.2.1", native(data))
         }
         Kind::JpegBaseline => {
-            put(
-                &mut o,
-                tags::SAMPLES_PER_PIXEL,
-                VR::US,
-                PrimitiveValue::from(3u16),
-            );
-            put(
-                &mut o,
-                tags::PHOTOMETRIC_INTERPRETATION,
-                VR::CS,
-                "YBR_FULL_422".into(),
-            );
-            put(
-                &mut o,
-                tags::PLANAR_CONFIGURATION,
-                VR::US,
-                PrimitiveValue::from(0u16),
-            );
             put(&mut o, tags::LOSSY_IMAGE_COMPRESSION, VR::CS, "01".into());
             let frames: Result<Vec<Vec<u8>>, String> = (0..s.frames)
                 .map(|f| {
@@ -469,25 +388,40 @@ pub fn build(s: &Spec) -> Result<DefaultDicomObject, String> {
                 })
                 .collect();
             let mut frames = frames?;
+            let mut bot = Vec::new();
+            let mut off = 0u32;
             for f in frames.iter_mut() {
                 if f.len() % 2 == 1 {
                     f.push(0);
                 }
-            }
-            let mut bot = Vec::new();
-            let mut off = 0u32;
-            for f in &frames {
                 bot.push(off);
                 off += f.len() as u32 + 8;
             }
-            o.put(DataElement::new(
-                tags::PIXEL_DATA,
-                VR::OB,
-                Value::PixelSequence(dicom_core::value::PixelFragmentSequence::new(bot, frames)),
-            ));
-            "1.2.840.10008.1.2.4.50"
+            let seq = dicom_core::value::PixelFragmentSequence::new(bot, frames);
+            (
+                3,
+                "YBR_FULL_422",
+                "1.2.840.10008.1.2.4.50",
+                Value::PixelSequence(seq),
+            )
         }
     };
+    put(
+        &mut o,
+        tags::SAMPLES_PER_PIXEL,
+        VR::US,
+        PrimitiveValue::from(spp),
+    );
+    put(&mut o, tags::PHOTOMETRIC_INTERPRETATION, VR::CS, pi.into());
+    if spp == 3 {
+        put(
+            &mut o,
+            tags::PLANAR_CONFIGURATION,
+            VR::US,
+            PrimitiveValue::from(0u16),
+        );
+    }
+    o.put(DataElement::new(tags::PIXEL_DATA, VR::OB, pixels));
     o.with_meta(
         FileMetaTableBuilder::new()
             .transfer_syntax(ts)

@@ -104,3 +104,20 @@ pub fn entry_names(zip: &Path) -> Vec<String> {
         })
         .collect()
 }
+
+/// A one-file request with a user crop of (1,1)-(50,50).
+pub fn one_file_request(src: &Path, out: &Path) -> ExportRequest {
+    ExportRequest {
+        items: vec![ExportItem {
+            source: file_source(src),
+            crop: user_crop(CropRect::new(1, 1, 50, 50)),
+            tags: tags(),
+        }],
+        out: out.to_path_buf(),
+        force: false,
+        pseudonym: "P".into(),
+        key: vec![1; 32],
+        allow_uncropped: false,
+        write_mapping: false,
+    }
+}
