@@ -69,6 +69,21 @@ for f in report["files"]:
                 luts.append(lut >> 8 if bits > 8 else lut)
             idx = np.clip(a.astype(np.int32) - first, 0, len(luts[0]) - 1)
             a = np.stack([l[idx] for l in luts], axis=-1)
+        elif int(ids.BitsAllocated) > 8 and int(ods.BitsAllocated) == 8:
+            # rendered to 8 bits: the header's VOI window, else the whole stored range
+            bits = int(ids.BitsStored)
+            signed = int(ids.PixelRepresentation) == 1
+            if "WindowCenter" in ids and "WindowWidth" in ids:
+                wc = ids.WindowCenter if not isinstance(ids.WindowCenter, pydicom.multival.MultiValue) else ids.WindowCenter[0]
+                ww = ids.WindowWidth if not isinstance(ids.WindowWidth, pydicom.multival.MultiValue) else ids.WindowWidth[0]
+                c, w = float(wc), float(ww)
+            else:
+                w = float(2 ** bits - 1)
+                c = -0.5 if signed else w / 2
+            t = np.clip((a.astype(np.float64) - (c - w / 2)) / max(w, 1.0), 0, 1)
+            a = np.round(t * 255).astype(np.int32)
+            if ipi == "MONOCHROME1":
+                a = 255 - a
         elif ipi == "MONOCHROME1" and opi == "MONOCHROME2":
             a = (2 ** int(ids.BitsStored) - 1) - a.astype(np.int32)
         b = frames_of(ods)

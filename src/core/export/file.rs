@@ -126,6 +126,7 @@ pub fn prepare(
                 new_lossy: None,
                 was_lossy: info.lossy,
                 encapsulated: false,
+                planar: false,
             };
             if first.photometric == "YBR_FULL" {
                 // The US IODs accept YBR_FULL only compressed: keep the samples exactly, in RLE.
@@ -138,6 +139,7 @@ pub fn prepare(
                     })
                     .collect();
                 desc.encapsulated = true;
+                desc.planar = true;
                 (PixelOut::Encapsulated(out?, RLE), desc, crop)
             } else {
                 let vr_ow = first.bytes_per_sample == 2;
@@ -180,6 +182,7 @@ pub fn prepare(
                 new_lossy: None,
                 was_lossy: true,
                 encapsulated: true,
+                planar: false,
             };
             (PixelOut::Encapsulated(out?, JPEG_BASELINE), desc, rect)
         }
@@ -187,7 +190,15 @@ pub fn prepare(
             let palette = (info.photometric == "PALETTE COLOR")
                 .then(|| render::read_palette(&src))
                 .flatten();
-            let window = render::read_window(&src, info.pixel_representation == 1);
+            // the header's VOI window, else the whole stored range: one mapping for every
+            // frame (a per-frame range would make cine loops flicker)
+            let signed = info.pixel_representation == 1;
+            let full = ((1u64 << info.bits_stored.min(16)) - 1) as f64;
+            let window = render::read_window(&src, signed).or(Some(render::Window {
+                center: if signed { -0.5 } else { full / 2.0 },
+                width: full,
+                signed,
+            }));
             let out: Result<Vec<Vec<u8>>, String> = (0..frames)
                 .into_par_iter()
                 .map(|i| {
@@ -219,6 +230,7 @@ pub fn prepare(
                 new_lossy: Some((raw / compressed as f64, "ISO_10918_1")),
                 was_lossy: info.lossy,
                 encapsulated: true,
+                planar: false,
             };
             (PixelOut::Encapsulated(out, JPEG_BASELINE), desc, crop)
         }

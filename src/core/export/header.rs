@@ -22,6 +22,8 @@ pub struct PixelDescription {
     pub was_lossy: bool,
     /// Written encapsulated (JPEG) rather than native.
     pub encapsulated: bool,
+    /// PlanarConfiguration 1: only RLE YBR_FULL, whose segments are planes by construction.
+    pub planar: bool,
 }
 
 const PALETTE_TAGS: [Tag; 10] = [
@@ -54,7 +56,7 @@ pub fn apply(obj: &mut InMemDicomObject, d: &PixelDescription) {
     if d.spp == 3 {
         // RLE YBR_FULL is colour-by-plane by construction (one segment per sample), as the US
         // IODs want; everything else we write is colour-by-pixel.
-        let planar = d.photometric == "YBR_FULL";
+        let planar = d.planar;
         obj.put(DataElement::new(
             tags::PLANAR_CONFIGURATION,
             VR::US,

@@ -145,8 +145,19 @@ fn dicom_rs_frame(obj: &DefaultDicomObject, info: &FileInfo, i: u32) -> Result<F
     let spp = decoded.samples_per_pixel() as u8;
     let mut data = decoded.data().to_vec();
     let (w, h) = (decoded.columns(), decoded.rows());
+    // CharLS hands back JPEG-LS colour scans coded without interleave (one scan per
+    // component) plane by plane, while dicom-pixeldata labels them interleaved.
+    let jpegls_planes = spp == 3
+        && matches!(
+            info.ts_kind,
+            TransferSyntaxKind::JpegLs | TransferSyntaxKind::JpegLsNear
+        )
+        && super::encapsulated::frame_bytes(obj, info.frames, i)
+            .map(|b| jpegls_not_interleaved(&b))
+            .unwrap_or(false);
     if spp == 3
-        && decoded.planar_configuration() == dicom_pixeldata::PlanarConfiguration::PixelFirst
+        && (jpegls_planes
+            || decoded.planar_configuration() == dicom_pixeldata::PlanarConfiguration::PixelFirst)
     {
         let l = NativeLayout {
             columns: w,
@@ -191,6 +202,52 @@ fn check_size(f: Frame, info: &FileInfo) -> Result<Frame, String> {
     Ok(f)
 }
 
+/// True when the first scan of a JPEG-LS stream carries one component (interleave mode none).
+fn jpegls_not_interleaved(b: &[u8]) -> bool {
+    let mut p = 2;
+    while p + 4 < b.len() {
+        if b[p] != 0xFF {
+            return false;
+        }
+        let marker = b[p + 1];
+        let len = u16::from_be_bytes([b[p + 2], b[p + 3]]) as usize;
+        if marker == 0xDA {
+            let ns = b.get(p + 4).copied().unwrap_or(0);
+            let ilv = b.get(p + 4 + 1 + 2 * ns as usize + 1).copied().unwrap_or(1);
+            return ns == 1 || ilv == 0;
+        }
+        p += 2 + len;
+    }
+    false
+}
+
 fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or("").chars().take(160).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::jpegls_not_interleaved;
+
+    fn stream(ns: u8, ilv: u8) -> Vec<u8> {
+        // SOI, SOF55 (len 8+3*ns), SOS with ns components, NEAR, ILV
+        let mut b = vec![0xFF, 0xD8, 0xFF, 0xF7, 0x00, 0x11];
+        b.extend_from_slice(&[8, 0, 4, 0, 4, 3, 1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0]);
+        let len = 6 + 2 * ns as u16;
+        b.extend_from_slice(&[0xFF, 0xDA]);
+        b.extend_from_slice(&len.to_be_bytes());
+        b.push(ns);
+        for c in 0..ns {
+            b.extend_from_slice(&[c + 1, 0]);
+        }
+        b.extend_from_slice(&[0, ilv, 0]);
+        b
+    }
+
+    #[test]
+    fn jpegls_interleave_mode_is_read_from_the_first_scan() {
+        assert!(jpegls_not_interleaved(&stream(1, 0)));
+        assert!(!jpegls_not_interleaved(&stream(3, 2)));
+        assert!(!jpegls_not_interleaved(&stream(3, 1)));
+    }
 }
