@@ -137,6 +137,14 @@ fn jpeg_baseline_is_cropped_without_reencoding_on_the_mcu_grid() {
         }
         assert!(worst <= 2, "frame {fr}: interior differs by {worst}");
     }
+    // colour-by-pixel: a JPEG stream is interleaved whatever the photometric interpretation
+    let planar = o
+        .obj
+        .element(tags::PLANAR_CONFIGURATION)
+        .unwrap()
+        .to_int::<u16>()
+        .unwrap();
+    assert_eq!(planar, 0);
     let lossy = o
         .obj
         .element(tags::LOSSY_IMAGE_COMPRESSION)
