@@ -81,7 +81,7 @@ fn rgb_and_native_ybr422_crop_keep_exact_samples() {
     assert_eq!(o.info.photometric, "YBR_FULL");
     assert_eq!(o.info.transfer_syntax, "1.2.840.10008.1.2.5");
     let input = read_loaded(&ybr);
-    let raw = decode::native_bytes(&input.obj).unwrap();
+    let raw = decode::native_frame_raw(&input.obj, &input.info, 0).unwrap();
     let got = decode::decode_full(&o.obj, &o.info, 0).unwrap();
     for y in 0..r.height() {
         for x in 0..r.width() {
@@ -463,4 +463,44 @@ fn manifest_lists_entries_without_input_paths() {
     let mut json = String::new();
     std::io::Read::read_to_string(&mut z.by_name("manifest.json").unwrap(), &mut json).unwrap();
     assert!(!json.contains("SECRET") && !json.contains(&dir.path().display().to_string()));
+}
+
+#[test]
+fn large_native_files_keep_pixels_on_disk_and_export_the_same_pixels() {
+    let dir = tempfile::tempdir().unwrap();
+    // 640x480 RGB x 12 frames = 11 MB: above the 8 MB threshold
+    let src = write_fixture(
+        dir.path(),
+        "big.dcm",
+        &fixture_spec(Kind::Rgb, 640, 480, 12, 1),
+    );
+    let lazy = read_loaded(&src);
+    assert!(
+        lazy.info.pixel_location.is_some(),
+        "pixel data should stay on disk"
+    );
+    assert!(lazy.obj.element_opt(tags::PIXEL_DATA).unwrap().is_none());
+    let parsed = us_dicomizer::core::load::parse_file(&src).unwrap();
+    let full = us_dicomizer::core::load::probe(&parsed.obj).unwrap();
+    assert!(full.pixel_location.is_none());
+    let r = CropRect::new(33, 41, 601, 455);
+    for fr in [0, 5, 11] {
+        let a = decode::decode_cropped(&lazy.obj, &lazy.info, fr, &r).unwrap();
+        let b = decode::decode_cropped(&parsed.obj, &full, fr, &r).unwrap();
+        assert_eq!(a, b, "frame {fr}");
+    }
+    let out = dir.path().join("o.zip");
+    let rep = export_files(&[(src, user_crop(r))], &out, &Settings::defaults());
+    assert_eq!(
+        rep.files[0].status,
+        Status::Exported,
+        "{:?}",
+        rep.files[0].reason
+    );
+    let o = read_entry(&out, rep.files[0].output.as_ref().unwrap());
+    for fr in [0, 11] {
+        let got = decode::decode_full(&o.obj, &o.info, fr).unwrap();
+        let want = decode::decode_cropped(&parsed.obj, &full, fr, &r).unwrap();
+        assert_eq!(got.data, want.data, "frame {fr}");
+    }
 }

@@ -89,3 +89,95 @@ fn not_dicom_reason(bytes: &[u8]) -> String {
     }
     "not a DICOM file: no DICM marker at offset 0 or 128".into()
 }
+
+/// Counts the bytes a reader hands out.
+struct Counting<R> {
+    inner: R,
+    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: std::io::Read> std::io::Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Parses everything before Pixel Data, without reading the pixels. Returns the object and
+/// how many bytes of the file the parser consumed (it may have read a little ahead).
+pub fn parse_file_header(path: &std::path::Path) -> Result<(ParsedFile, u64), String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).map_err(|e| format!("cannot open: {}", e.kind()))?;
+    let mut head = Vec::with_capacity(512);
+    (&mut f)
+        .take(512)
+        .read_to_end(&mut head)
+        .map_err(|e| format!("cannot read: {}", e.kind()))?;
+    let (skip, had_preamble) = locate_magic(&head)?;
+    f.seek(SeekFrom::Start(skip as u64))
+        .map_err(|e| format!("cannot read: {}", e.kind()))?;
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(skip as u64));
+    let reader = Counting {
+        inner: std::io::BufReader::with_capacity(1 << 16, f),
+        count: count.clone(),
+    };
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        OpenFileOptions::new()
+            .read_preamble(ReadPreamble::Never)
+            .read_until(dicom_dictionary_std::tags::PIXEL_DATA)
+            .from_reader(std::io::Read::chain(&b"DICM"[..], reader))
+    }));
+    let consumed = count.load(std::sync::atomic::Ordering::Relaxed);
+    match result {
+        Ok(Ok(obj)) => Ok((ParsedFile { obj, had_preamble }, consumed)),
+        Ok(Err(e)) => Err(format!("broken DICOM file: {}", first_line(&e.to_string()))),
+        Err(_) => Err("broken DICOM file: the parser gave up on malformed data".into()),
+    }
+}
+
+/// Finds the native Pixel Data element of a little-endian file near where the header parse
+/// stopped: tag (7FE0,0010), then (explicit VR) OB/OW and a 4-byte length, or (implicit VR) a
+/// 4-byte length, holding at least `expected` bytes and ending inside the file.
+pub fn locate_native_pixels(
+    path: &std::path::Path,
+    consumed: u64,
+    explicit: bool,
+    expected: u64,
+) -> Option<super::probe::PixelLocation> {
+    use std::io::{Read, Seek, SeekFrom};
+    const WINDOW: u64 = 256 << 10;
+    let mut f = std::fs::File::open(path).ok()?;
+    let size = f.metadata().ok()?.len();
+    let start = consumed.saturating_sub(WINDOW);
+    let end = (consumed + WINDOW).min(size);
+    f.seek(SeekFrom::Start(start)).ok()?;
+    let mut buf = vec![0u8; (end - start) as usize];
+    f.read_exact(&mut buf).ok()?;
+    let hdr = if explicit { 12 } else { 8 };
+    for p in 0..buf.len().saturating_sub(hdr) {
+        if buf[p..p + 4] != [0xE0, 0x7F, 0x10, 0x00] {
+            continue;
+        }
+        let len = if explicit {
+            let vr = &buf[p + 4..p + 6];
+            if !(vr == b"OB" || vr == b"OW") || buf[p + 6..p + 8] != [0, 0] {
+                continue;
+            }
+            u32::from_le_bytes(buf[p + 8..p + 12].try_into().ok()?)
+        } else {
+            u32::from_le_bytes(buf[p + 4..p + 8].try_into().ok()?)
+        };
+        let offset = start + p as u64 + hdr as u64;
+        if len == u32::MAX || (len as u64) < expected || offset + len as u64 > size {
+            continue;
+        }
+        return Some(super::probe::PixelLocation {
+            path: path.to_path_buf(),
+            offset,
+            len: len as u64,
+        });
+    }
+    None
+}

@@ -45,6 +45,19 @@ pub struct FileInfo {
     pub lossy: bool,
     /// Things worth telling the user that do not stop the work (e.g. not ultrasound).
     pub flags: Vec<String>,
+    /// Native pixel data left in the file (large files are not read into memory).
+    #[serde(skip)]
+    pub pixel_location: Option<PixelLocation>,
+}
+
+/// Where native pixel data sits in an input file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PixelLocation {
+    pub path: std::path::PathBuf,
+    /// Byte offset of the first sample.
+    pub offset: u64,
+    /// Value length in bytes.
+    pub len: u64,
 }
 
 impl FileInfo {
@@ -70,6 +83,14 @@ const SOP_CLASS_DICOMDIR: &str = "1.2.840.10008.1.3.10";
 
 /// Validates a parsed object; the error is a human reason.
 pub fn probe(obj: &DefaultDicomObject) -> Result<FileInfo, String> {
+    probe_with(obj, None)
+}
+
+/// As [`probe`], for an object whose native pixel data was left in the file at `location`.
+pub fn probe_with(
+    obj: &DefaultDicomObject,
+    location: Option<PixelLocation>,
+) -> Result<FileInfo, String> {
     let meta = obj.meta();
     let media_class = meta
         .media_storage_sop_class_uid()
@@ -99,7 +120,8 @@ pub fn probe(obj: &DefaultDicomObject) -> Result<FileInfo, String> {
     let ts_kind = TransferSyntaxKind::of(&transfer_syntax)
         .ok_or_else(|| format!("unsupported transfer syntax {transfer_syntax}"))?;
     let pixel = match obj.element_opt(tags::PIXEL_DATA) {
-        Ok(Some(e)) => e,
+        Ok(Some(e)) => Some(e),
+        _ if location.is_some() => None,
         _ => {
             let what = get_str(obj, tags::MODALITY).unwrap_or_default();
             return Err(if what.is_empty() {
@@ -169,6 +191,7 @@ pub fn probe(obj: &DefaultDicomObject) -> Result<FileInfo, String> {
     }
 
     if ts_kind.is_encapsulated() {
+        let pixel = pixel.ok_or("encapsulated pixel data missing")?;
         let frags = pixel.fragments().map(|f| f.len()).unwrap_or(0);
         if frags == 0 {
             return Err("encapsulated pixel data has no fragments".into());
@@ -192,15 +215,17 @@ pub fn probe(obj: &DefaultDicomObject) -> Result<FileInfo, String> {
             bits_allocated,
             &photometric,
         ) * frames as u64;
-        let have = pixel.header().len.get().map(|l| l as u64).unwrap_or(0);
-        let have = if have == 0 {
-            pixel
-                .value()
-                .to_bytes()
-                .map(|b| b.len() as u64)
-                .unwrap_or(0)
-        } else {
-            have
+        let have = match (pixel, &location) {
+            (_, Some(loc)) => loc.len,
+            (Some(pixel), None) => match pixel.header().len.get() {
+                Some(l) if l > 0 => l as u64,
+                _ => pixel
+                    .value()
+                    .to_bytes()
+                    .map(|b| b.len() as u64)
+                    .unwrap_or(0),
+            },
+            (None, None) => 0,
         };
         if have < expected {
             return Err(format!(
@@ -252,6 +277,7 @@ pub fn probe(obj: &DefaultDicomObject) -> Result<FileInfo, String> {
         burned_in: get_str(obj, tags::BURNED_IN_ANNOTATION).map(|s| s.to_ascii_uppercase()),
         lossy,
         flags,
+        pixel_location: location,
     })
 }
 

@@ -68,7 +68,17 @@ fn native_cropped(
     i: u32,
     rect: &CropRect,
 ) -> Result<Frame, String> {
-    let raw = native_bytes(obj)?;
+    let frame = native_frame_raw(obj, info, i)?;
+    Ok(crop_native(&frame, &native_layout(info), rect))
+}
+
+/// The stored bytes of native frame `i`: read from the file when the pixel data was left on
+/// disk (large native files), else borrowed from the object.
+pub fn native_frame_raw<'a>(
+    obj: &'a DefaultDicomObject,
+    info: &FileInfo,
+    i: u32,
+) -> Result<std::borrow::Cow<'a, [u8]>, String> {
     let fsz = native_frame_bytes(
         info.rows,
         info.columns,
@@ -77,10 +87,39 @@ fn native_cropped(
         &info.photometric,
     ) as usize;
     let start = fsz * i as usize;
-    let frame = raw
-        .get(start..start + fsz)
-        .ok_or_else(|| format!("pixel data ends before frame {}", i + 1))?;
-    Ok(crop_native(frame, &native_layout(info), rect))
+    if let Some(loc) = &info.pixel_location {
+        if (start + fsz) as u64 > loc.len {
+            return Err(format!("pixel data ends before frame {}", i + 1));
+        }
+        let mut buf = vec![0u8; fsz];
+        let f = std::fs::File::open(&loc.path)
+            .map_err(|e| format!("cannot reopen the input: {}", e.kind()))?;
+        read_exact_at(&f, &mut buf, loc.offset + start as u64)
+            .map_err(|e| format!("cannot read frame {}: {}", i + 1, e.kind()))?;
+        return Ok(std::borrow::Cow::Owned(buf));
+    }
+    match native_bytes(obj)? {
+        std::borrow::Cow::Borrowed(raw) => raw
+            .get(start..start + fsz)
+            .map(std::borrow::Cow::Borrowed)
+            .ok_or_else(|| format!("pixel data ends before frame {}", i + 1)),
+        std::borrow::Cow::Owned(raw) => raw
+            .get(start..start + fsz)
+            .map(|b| std::borrow::Cow::Owned(b.to_vec()))
+            .ok_or_else(|| format!("pixel data ends before frame {}", i + 1)),
+    }
+}
+
+#[cfg(unix)]
+fn read_exact_at(f: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(f, buf, offset)
+}
+
+#[cfg(not(unix))]
+fn read_exact_at(mut f: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    f.seek(SeekFrom::Start(offset))?;
+    f.read_exact(buf)
 }
 
 /// What the samples mean after a codec has decoded them.
