@@ -18,10 +18,7 @@ const H: u32 = 800;
 
 fn write(dir: &Path, name: &str, spec: &Spec) -> PathBuf {
     let p = dir.join(name);
-    let obj = demo::build(spec).unwrap();
-    let mut bytes = Vec::new();
-    obj.write_all(&mut bytes).unwrap();
-    std::fs::write(&p, bytes).unwrap();
+    demo::write_file(&p, spec).unwrap();
     p
 }
 

@@ -504,3 +504,45 @@ fn large_native_files_keep_pixels_on_disk_and_export_the_same_pixels() {
         assert_eq!(got.data, want.data, "frame {fr}");
     }
 }
+
+#[test]
+fn jpeg_labelled_ybr_full_stays_colour_by_pixel() {
+    // JPEG Baseline labelled YBR_FULL (as dcmtk writes 4:4:4 and 4:2:0 streams): the output
+    // keeps the label, and PlanarConfiguration must stay 0 (a JPEG stream is interleaved).
+    let dir = tempfile::tempdir().unwrap();
+    let src = write_fixture(
+        dir.path(),
+        "j.dcm",
+        &fixture_spec(Kind::JpegBaseline, 320, 240, 2, 1),
+    );
+    let mut obj = dicom_object::open_file(&src).unwrap();
+    obj.put(dicom_core::DataElement::new(
+        tags::PHOTOMETRIC_INTERPRETATION,
+        dicom_core::VR::CS,
+        dicom_core::PrimitiveValue::from("YBR_FULL"),
+    ));
+    let relabelled = dir.path().join("ybr_full.dcm");
+    obj.write_to_file(&relabelled).unwrap();
+    let out = dir.path().join("out.zip");
+    let rep = export_files(
+        &[(relabelled, user_crop(CropRect::new(32, 16, 300, 230)))],
+        &out,
+        &Settings::defaults(),
+    );
+    assert_eq!(
+        rep.files[0].status,
+        Status::Exported,
+        "{:?}",
+        rep.files[0].reason
+    );
+    let o = read_entry(&out, rep.files[0].output.as_ref().unwrap());
+    assert_eq!(o.info.photometric, "YBR_FULL");
+    assert_eq!(o.info.transfer_syntax, "1.2.840.10008.1.2.4.50");
+    let planar = o
+        .obj
+        .element(tags::PLANAR_CONFIGURATION)
+        .unwrap()
+        .to_int::<u16>()
+        .unwrap();
+    assert_eq!(planar, 0);
+}

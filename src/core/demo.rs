@@ -9,7 +9,7 @@ use dicom_core::{DataElement, PrimitiveValue, Tag, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::{DefaultDicomObject, FileMetaTableBuilder, InMemDicomObject};
 
-use crate::core::pixels::{jpeg, Frame};
+use crate::core::pixels::{encapsulated, jpeg, Frame};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -388,15 +388,7 @@ pub fn build(s: &Spec) -> Result<DefaultDicomObject, String> {
                 })
                 .collect();
             let mut frames = frames?;
-            let mut bot = Vec::new();
-            let mut off = 0u32;
-            for f in frames.iter_mut() {
-                if f.len() % 2 == 1 {
-                    f.push(0);
-                }
-                bot.push(off);
-                off += f.len() as u32 + 8;
-            }
+            let bot = encapsulated::pad_and_offsets(&mut frames);
             let seq = dicom_core::value::PixelFragmentSequence::new(bot, frames);
             (
                 3,
@@ -453,6 +445,14 @@ fn rgb_to_ycc(p: &[u8]) -> (u8, u8, u8) {
     )
 }
 
+/// Builds one synthetic file and writes it to `path` (atomically).
+pub fn write_file(path: &Path, spec: &Spec) -> Result<(), String> {
+    let obj = build(spec)?;
+    let mut bytes = Vec::new();
+    obj.write_all(&mut bytes).map_err(|e| e.to_string())?;
+    crate::core::fsutil::write_atomic(path, &bytes).map_err(|e| e.to_string())
+}
+
 /// Writes the demo exam into `dir` (created if needed). Refuses to overwrite existing files.
 pub fn write_exam(dir: &Path) -> Result<Vec<PathBuf>, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
@@ -503,10 +503,7 @@ pub fn write_exam(dir: &Path) -> Result<Vec<PathBuf>, String> {
                 path.display()
             ));
         }
-        let obj = build(&spec)?;
-        let mut bytes = Vec::new();
-        obj.write_all(&mut bytes).map_err(|e| e.to_string())?;
-        crate::core::fsutil::write_atomic(&path, &bytes).map_err(|e| e.to_string())?;
+        write_file(&path, &spec)?;
         out.push(path);
     }
     Ok(out)

@@ -25,8 +25,6 @@ pub fn crop_regions(obj: &mut InMemDicomObject, r: &CropRect) -> usize {
     }
     let n = kept.len();
     if n > 0 {
-        let vr = el.vr();
-        let _ = vr;
         obj.put(DataElement::new(
             tags::SEQUENCE_OF_ULTRASOUND_REGIONS,
             VR::SQ,

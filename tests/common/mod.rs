@@ -18,11 +18,8 @@ pub fn shared_corpus() -> Option<PathBuf> {
 }
 
 pub fn write_fixture(dir: &Path, name: &str, spec: &Spec) -> PathBuf {
-    let obj = demo::build(spec).expect("fixture builds");
     let path = dir.join(name);
-    let mut bytes = Vec::new();
-    obj.write_all(&mut bytes).expect("fixture serialises");
-    std::fs::write(&path, bytes).unwrap();
+    demo::write_file(&path, spec).expect("fixture builds");
     path
 }
 

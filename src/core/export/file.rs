@@ -2,7 +2,6 @@
 
 use std::io::Write;
 
-use dicom_core::{DataElement, PrimitiveValue, VR};
 use dicom_dictionary_std::tags;
 use dicom_encoding::text::SpecificCharacterSet;
 use dicom_object::{DefaultDicomObject, InMemDicomObject};
@@ -125,7 +124,6 @@ pub fn prepare(
                 bits: None,
                 new_lossy: None,
                 was_lossy: info.lossy,
-                encapsulated: false,
                 planar: false,
             };
             if first.photometric == "YBR_FULL" {
@@ -138,7 +136,6 @@ pub fn prepare(
                         Ok(rle::encode(&f))
                     })
                     .collect();
-                desc.encapsulated = true;
                 desc.planar = true;
                 (PixelOut::Encapsulated(out?, RLE), desc, crop)
             } else {
@@ -181,7 +178,6 @@ pub fn prepare(
                 bits: None,
                 new_lossy: None,
                 was_lossy: true,
-                encapsulated: true,
                 planar: false,
             };
             (PixelOut::Encapsulated(out?, JPEG_BASELINE), desc, rect)
@@ -229,7 +225,6 @@ pub fn prepare(
                 bits: Some((8, 8, 7, 0)),
                 new_lossy: Some((raw / compressed as f64, "ISO_10918_1")),
                 was_lossy: info.lossy,
-                encapsulated: true,
                 planar: false,
             };
             (PixelOut::Encapsulated(out, JPEG_BASELINE), desc, crop)
@@ -360,9 +355,4 @@ pub fn write(
 
 fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or("").chars().take(200).collect()
-}
-
-/// Puts a value, replacing any previous one (helper for callers building headers).
-pub fn put_str(obj: &mut InMemDicomObject, tag: dicom_core::Tag, vr: VR, v: &str) {
-    obj.put(DataElement::new(tag, vr, PrimitiveValue::from(v)));
 }

@@ -20,8 +20,6 @@ pub struct PixelDescription {
     pub new_lossy: Option<(f64, &'static str)>,
     /// The pixel data was lossy before us.
     pub was_lossy: bool,
-    /// Written encapsulated (JPEG) rather than native.
-    pub encapsulated: bool,
     /// PlanarConfiguration 1: only RLE YBR_FULL, whose segments are planes by construction.
     pub planar: bool,
 }

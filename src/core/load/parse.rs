@@ -6,18 +6,23 @@ use dicom_object::{DefaultDicomObject, OpenFileOptions};
 
 pub struct ParsedFile {
     pub obj: DefaultDicomObject,
-    pub had_preamble: bool,
 }
 
 /// Parses a whole DICOM file held in memory.
 pub fn parse_dicom(bytes: &[u8]) -> Result<ParsedFile, String> {
-    let (skip, had_preamble) = locate_magic(bytes)?;
-    parse_reader(&bytes[skip..], had_preamble)
+    let skip = locate_magic(bytes)?;
+    parse_reader(&bytes[skip..], None)
 }
 
 /// Parses a file from disk without holding a second copy of it: the head is inspected for
 /// the DICM marker, then the parser reads straight from the file.
 pub fn parse_file(path: &std::path::Path) -> Result<ParsedFile, String> {
+    let (f, _) = open_past_magic(path)?;
+    parse_reader(std::io::BufReader::with_capacity(1 << 16, f), None)
+}
+
+/// Opens a file positioned just after its "DICM" marker; also returns that position.
+fn open_past_magic(path: &std::path::Path) -> Result<(std::fs::File, u64), String> {
     use std::io::{Read, Seek, SeekFrom};
     let mut f = std::fs::File::open(path).map_err(|e| format!("cannot open: {}", e.kind()))?;
     let mut head = Vec::with_capacity(512);
@@ -25,31 +30,38 @@ pub fn parse_file(path: &std::path::Path) -> Result<ParsedFile, String> {
         .take(512)
         .read_to_end(&mut head)
         .map_err(|e| format!("cannot read: {}", e.kind()))?;
-    let (skip, had_preamble) = locate_magic(&head)?;
-    f.seek(SeekFrom::Start(skip as u64))
+    let skip = locate_magic(&head)? as u64;
+    f.seek(SeekFrom::Start(skip))
         .map_err(|e| format!("cannot read: {}", e.kind()))?;
-    parse_reader(std::io::BufReader::with_capacity(1 << 16, f), had_preamble)
+    Ok((f, skip))
 }
 
-/// Where the data after "DICM" starts, and whether a preamble came before it.
-fn locate_magic(bytes: &[u8]) -> Result<(usize, bool), String> {
+/// Where the data after "DICM" starts (after the 128-byte preamble, or at 4 without one).
+fn locate_magic(bytes: &[u8]) -> Result<usize, String> {
     if bytes.len() >= 132 && &bytes[128..132] == b"DICM" {
-        Ok((132, true))
+        Ok(132)
     } else if bytes.len() >= 4 && &bytes[..4] == b"DICM" {
-        Ok((4, false))
+        Ok(4)
     } else {
         Err(not_dicom_reason(bytes))
     }
 }
 
-fn parse_reader(body: impl std::io::Read, had_preamble: bool) -> Result<ParsedFile, String> {
+/// Parses the file meta group and the data set that follow "DICM", up to `until` if given.
+fn parse_reader(
+    body: impl std::io::Read,
+    until: Option<dicom_core::Tag>,
+) -> Result<ParsedFile, String> {
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        OpenFileOptions::new()
-            .read_preamble(ReadPreamble::Never)
-            .from_reader(std::io::Read::chain(&b"DICM"[..], body))
+        let options = OpenFileOptions::new().read_preamble(ReadPreamble::Never);
+        let options = match until {
+            Some(tag) => options.read_until(tag),
+            None => options,
+        };
+        options.from_reader(std::io::Read::chain(&b"DICM"[..], body))
     }));
     match result {
-        Ok(Ok(obj)) => Ok(ParsedFile { obj, had_preamble }),
+        Ok(Ok(obj)) => Ok(ParsedFile { obj }),
         Ok(Err(e)) => Err(format!("broken DICOM file: {}", first_line(&e.to_string()))),
         Err(_) => Err("broken DICOM file: the parser gave up on malformed data".into()),
     }
@@ -108,33 +120,14 @@ impl<R: std::io::Read> std::io::Read for Counting<R> {
 /// Parses everything before Pixel Data, without reading the pixels. Returns the object and
 /// how many bytes of the file the parser consumed (it may have read a little ahead).
 pub fn parse_file_header(path: &std::path::Path) -> Result<(ParsedFile, u64), String> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut f = std::fs::File::open(path).map_err(|e| format!("cannot open: {}", e.kind()))?;
-    let mut head = Vec::with_capacity(512);
-    (&mut f)
-        .take(512)
-        .read_to_end(&mut head)
-        .map_err(|e| format!("cannot read: {}", e.kind()))?;
-    let (skip, had_preamble) = locate_magic(&head)?;
-    f.seek(SeekFrom::Start(skip as u64))
-        .map_err(|e| format!("cannot read: {}", e.kind()))?;
-    let count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(skip as u64));
+    let (f, skip) = open_past_magic(path)?;
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(skip));
     let reader = Counting {
         inner: std::io::BufReader::with_capacity(1 << 16, f),
         count: count.clone(),
     };
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        OpenFileOptions::new()
-            .read_preamble(ReadPreamble::Never)
-            .read_until(dicom_dictionary_std::tags::PIXEL_DATA)
-            .from_reader(std::io::Read::chain(&b"DICM"[..], reader))
-    }));
-    let consumed = count.load(std::sync::atomic::Ordering::Relaxed);
-    match result {
-        Ok(Ok(obj)) => Ok((ParsedFile { obj, had_preamble }, consumed)),
-        Ok(Err(e)) => Err(format!("broken DICOM file: {}", first_line(&e.to_string()))),
-        Err(_) => Err("broken DICOM file: the parser gave up on malformed data".into()),
-    }
+    let parsed = parse_reader(reader, Some(dicom_dictionary_std::tags::PIXEL_DATA))?;
+    Ok((parsed, count.load(std::sync::atomic::Ordering::Relaxed)))
 }
 
 /// Finds the native Pixel Data element of a little-endian file near where the header parse

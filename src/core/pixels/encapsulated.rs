@@ -76,23 +76,28 @@ fn ends_with_eoi(f: &[u8]) -> bool {
     t.ends_with(&[0xFF, 0xD9])
 }
 
+/// Pads odd-length fragments to even length, then returns the Basic Offset Table (offsets
+/// measured after padding, from the first fragment's item tag).
+pub fn pad_and_offsets(frames: &mut [Vec<u8>]) -> Vec<u32> {
+    let mut bot = Vec::with_capacity(frames.len());
+    let mut off = 0u32;
+    for f in frames.iter_mut() {
+        if f.len() % 2 == 1 {
+            f.push(0);
+        }
+        bot.push(off);
+        off = off.wrapping_add(f.len() as u32 + 8);
+    }
+    bot
+}
+
 /// Appends an encapsulated Pixel Data element (explicit VR little endian) for `frames`, one
 /// fragment each, odd lengths padded first and the Basic Offset Table computed afterwards.
 pub fn write_encapsulated(
     out: &mut dyn std::io::Write,
     frames: &mut [Vec<u8>],
 ) -> std::io::Result<()> {
-    for f in frames.iter_mut() {
-        if f.len() % 2 == 1 {
-            f.push(0);
-        }
-    }
-    let mut bot = Vec::with_capacity(frames.len());
-    let mut off = 0u32;
-    for f in frames.iter() {
-        bot.push(off);
-        off = off.wrapping_add(f.len() as u32 + 8);
-    }
+    let bot = pad_and_offsets(frames);
     out.write_all(&[
         0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
     ])?;

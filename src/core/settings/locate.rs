@@ -29,18 +29,11 @@ pub fn line_of_path(text: &str, path: &str) -> Option<usize> {
             }
             Part::Index(i) => {
                 if let Some(aot) = item.as_array_of_tables() {
-                    match aot.get(i) {
-                        Some(t) => {
-                            if let Some(span) = t.span() {
-                                best = Some(line_of(text, span.start));
-                            }
-                            // descend into the table
-                            let found = aot.iter().nth(i)?;
-                            let _ = found;
-                            return descend_table(text, found, &path_rest(path, i), best);
-                        }
-                        None => break,
+                    let Some(t) = aot.get(i) else { break };
+                    if let Some(span) = t.span() {
+                        best = Some(line_of(text, span.start));
                     }
+                    return descend_table(text, t, &path_rest(path, i), best);
                 } else if let Some(arr) = item.as_array() {
                     if let Some(v) = arr.get(i) {
                         if let Some(span) = v.span() {
