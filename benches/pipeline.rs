@@ -63,6 +63,8 @@ fn export(
         key: vec![42; 32],
         allow_uncropped,
         write_mapping: false,
+        indices: None,
+        shard: None,
     };
     let t = Instant::now();
     let rep = export::run(&req, settings, &|_| {}, &AtomicBool::new(false)).unwrap();

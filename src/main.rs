@@ -42,9 +42,28 @@ fn main() -> ExitCode {
             }
         },
         Some(Command::Check(c)) => cli::check::run(c, &settings),
-        Some(Command::Demo { dir }) => {
+        Some(Command::Demo {
+            dir,
+            patients,
+            studies,
+            files,
+            cines,
+        }) => {
             let dir = dir.clone().unwrap_or_else(|| "us-dicomizer-demo".into());
-            match us_dicomizer::core::demo::write_exam(&dir) {
+            let written = match patients {
+                Some(p) => us_dicomizer::core::demo_archive::write_archive(
+                    &dir,
+                    &us_dicomizer::core::demo_archive::ArchiveSpec {
+                        patients: *p,
+                        studies_per_patient: *studies,
+                        files_per_study: *files,
+                        cines: *cines,
+                        ..Default::default()
+                    },
+                ),
+                None => us_dicomizer::core::demo::write_exam(&dir),
+            };
+            match written {
                 Ok(files) => {
                     println!("wrote {} demo files to {}", files.len(), dir.display());
                     println!("try: us-dicomizer {}", dir.display());
@@ -57,6 +76,7 @@ fn main() -> ExitCode {
             }
         }
         Some(Command::Verify(v)) => cli::verify::run(v),
+        Some(Command::Merge(m)) => cli::merge::run(m),
         None => run_tui(&args, settings, config_dir, data_dir),
     };
     ExitCode::from(code.clamp(0, 255) as u8)

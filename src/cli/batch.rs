@@ -8,7 +8,9 @@ use clap::Args;
 
 use us_dicomizer::core::crop::{CropRect, CropSource};
 use us_dicomizer::core::export::{self, CropChoice, Event, ExportItem, ExportRequest, Status};
+use us_dicomizer::core::export::plan;
 use us_dicomizer::core::load::{self, InputSource};
+use us_dicomizer::core::patients::{self, PseudonymRule};
 use us_dicomizer::core::settings::Settings;
 use us_dicomizer::core::tags;
 
@@ -32,9 +34,21 @@ pub struct BatchArgs {
     /// Replace an existing output archive.
     #[arg(long)]
     pub force: bool,
-    /// The pseudonym that replaces Patient Name and Patient ID (letters, digits, - and _).
-    #[arg(long, default_value = "ANON")]
-    pub pseudonym: String,
+    /// `auto` (default, from [pseudonym] default): one keyed pseudonym per original patient;
+    /// or one literal pseudonym (letters, digits, - and _) for inputs that are one patient.
+    #[arg(long)]
+    pub pseudonym: Option<String>,
+    /// A study coordinator's list: CSV with columns `patient_id,pseudonym`; a file whose
+    /// patient is not in it is refused.
+    #[arg(long, value_name = "CSV", conflicts_with = "pseudonym")]
+    pub pseudonyms: Option<PathBuf>,
+    /// The inputs are one person: allow one literal --pseudonym over several patient identities.
+    #[arg(long)]
+    pub same_patient: bool,
+    /// Export only shard K of N (1-based): a deterministic partition by study, the same on
+    /// every machine; N shards together equal one run. An existing shard archive is skipped.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
     /// A tag for every input, e.g. --tag position=CFV --tag side=L (repeatable).
     #[arg(long = "tag", value_name = "KEY=VALUE")]
     pub tags: Vec<String>,
@@ -70,14 +84,29 @@ pub fn run(
     config_dir: &Path,
     key_file: Option<&Path>,
 ) -> Result<i32, Failure> {
-    if !args
+    let pseudonym_text = args
         .pseudonym
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        || args.pseudonym.is_empty()
-        || args.pseudonym.len() > 64
-    {
-        return Err(usage("--pseudonym must be 1-64 letters, digits, - or _"));
+        .clone()
+        .unwrap_or_else(|| settings.pseudonym.default.clone());
+    if !us_dicomizer::core::deid::valid_pseudonym(&pseudonym_text) {
+        return Err(usage(
+            "--pseudonym must be `auto` or 1-64 letters, digits, - or _",
+        ));
+    }
+    let rule = match &args.pseudonyms {
+        Some(p) => PseudonymRule::Table(
+            patients::load_table(p).map_err(|e| usage(format!("--pseudonyms: {e}")))?,
+        ),
+        None => settings.pseudonym.rule(&pseudonym_text),
+    };
+    let shard = match &args.shard {
+        Some(s) => Some(plan::parse_shard(s).map_err(|e| usage(format!("--shard: {e}")))?),
+        None => None,
+    };
+    if let Some((k, n)) = shard {
+        if args.output.exists() && !args.force {
+            return resume_check(args, k, n);
+        }
     }
     if let Some(enc) = &args.encoding {
         settings.output.encoding = if enc == "jpeg" {
@@ -131,7 +160,7 @@ pub fn run(
 
     let gathered = load::gather(&args.paths, &settings.load);
     let mut matched = vec![false; rows.len()];
-    let items: Vec<ExportItem> = gathered
+    let all_items: Vec<ExportItem> = gathered
         .sources
         .iter()
         .map(|src| {
@@ -154,17 +183,58 @@ pub fn run(
             i + 1
         )));
     }
+
+    // The whole input set is scanned (headers only) before anything is written: patients,
+    // the order that gives every file its index, and the shards.
+    let scan_bar = progress_bar(gathered.sources.len() as u64, "scanning headers");
+    let scan_ref = &scan_bar;
+    let scanned = plan::scan(&gathered.sources, &settings.load, &|n| {
+        if let Some(b) = scan_ref {
+            b.inc(n as u64);
+        }
+    });
+    if let Some(b) = &scan_bar {
+        b.finish_and_clear();
+    }
+    let labels: Vec<String> = gathered.sources.iter().map(|s| s.display()).collect();
+    let n_shards = shard.map(|s| s.1).unwrap_or(1);
+    let the_plan = plan::plan(&scanned, &labels, n_shards);
+    check_patients(&rule, &the_plan, &key, args.same_patient)?;
+
+    let this_shard = |shard_no: usize| shard.map(|(k, _)| k == shard_no).unwrap_or(true);
+    let mut items = Vec::new();
+    let mut indices = Vec::new();
+    let mut unreadable = Vec::new();
+    for (i, item) in all_items.into_iter().enumerate() {
+        if !this_shard(the_plan.shard[i]) {
+            continue;
+        }
+        match (&scanned[i], the_plan.index[i]) {
+            (Ok(_), Some(index)) => {
+                items.push(item);
+                indices.push(index);
+            }
+            (Err(reason), _) => unreadable.push(export::FileReport::new(
+                labels[i].clone(),
+                Status::Skipped,
+                reason.clone(),
+            )),
+            (Ok(_), None) => unreachable!("every readable input has an index"),
+        }
+    }
     let req = ExportRequest {
         items,
         out: args.output.clone(),
         force: args.force,
-        pseudonym: args.pseudonym.clone(),
+        pseudonym: rule.clone(),
         key,
         allow_uncropped: args.allow_uncropped,
         write_mapping: args.mapping || settings.output.write_mapping,
+        indices: Some(indices),
+        shard,
     };
 
-    let bar = progress_bar(req.items.len() as u64);
+    let bar = progress_bar(req.items.len() as u64, "files");
     let bar_ref = &bar;
     let lines: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let on_event = |e: Event| match e {
@@ -214,31 +284,138 @@ pub fn run(
             })
         }
     };
-    // inputs skipped before loading (unreadable paths, zip limits) are part of the report too
-    let pre: Vec<export::FileReport> = gathered
+    // inputs skipped before loading (unreadable paths, zip limits, unreadable headers) are
+    // part of the report too (each in exactly one shard)
+    let mut pre: Vec<export::FileReport> = gathered
         .skipped
         .iter()
-        .map(|s| {
-            eprintln!("skipped: {} ({})", s.input, s.reason);
-            export::FileReport::new(s.input.clone(), Status::Skipped, s.reason.clone())
-        })
+        .filter(|s| this_shard(plan::shard_of(&s.input, n_shards)))
+        .map(|s| export::FileReport::new(s.input.clone(), Status::Skipped, s.reason.clone()))
         .collect();
+    pre.extend(unreadable);
+    for r in &pre {
+        eprintln!(
+            "skipped: {} ({})",
+            r.input,
+            r.reason.as_deref().unwrap_or_default()
+        );
+    }
     report.summary.skipped += pre.len();
     report.summary.total += pre.len();
     report.files.splice(0..0, pre);
     if let Some(p) = &args.report {
-        let json = serde_json::to_vec_pretty(&report).unwrap_or_default();
+        let mut doc = serde_json::to_value(&report).unwrap_or_default();
+        doc["run"] = serde_json::json!({
+            "pseudonym": rule.describe(),
+            "patients": the_plan.patients.len(),
+            "inputs": gathered.sources.len() + gathered.skipped.len(),
+            "fingerprint": the_plan.fingerprint,
+            "shard": shard.map(|(k, n)| serde_json::json!({ "k": k, "n": n })),
+        });
+        let json = serde_json::to_vec_pretty(&doc).unwrap_or_default();
         us_dicomizer::core::fsutil::write_atomic(p, &json).map_err(|e| Failure {
             code: 1,
             message: format!("cannot write report: {e}"),
         })?;
     }
     let s = &report.summary;
+    let shard_note = shard
+        .map(|(k, n)| format!("shard {k}/{n}: "))
+        .unwrap_or_default();
     eprintln!(
-        "{} exported ({} frames), {} skipped, {} failed -> {} in {:.1}s",
-        s.exported, s.frames, s.skipped, s.failed, s.archive, s.seconds
+        "{shard_note}{} exported ({} frames), {} skipped, {} failed -> {} in {:.1}s ({} patient(s) in the inputs, pseudonyms: {})",
+        s.exported,
+        s.frames,
+        s.skipped,
+        s.failed,
+        s.archive,
+        s.seconds,
+        the_plan.patients.len(),
+        rule.describe()
     );
     Ok(if s.skipped + s.failed > 0 { 1 } else { 0 })
+}
+
+/// Refuses, before anything is written, a literal pseudonym over several patients (unless
+/// `--same-patient`) and two patients that would share an automatic pseudonym.
+fn check_patients(
+    rule: &PseudonymRule,
+    plan: &plan::Plan,
+    key: &[u8],
+    same_patient: bool,
+) -> Result<(), Failure> {
+    let count = plan.patients.len();
+    match rule {
+        PseudonymRule::Literal(p) if count > 1 && !same_patient => Err(usage(format!(
+            "the inputs hold {count} different patients (by Patient ID and issuer, or name and \
+             birth date); one pseudonym `{p}` would merge them into one person. Use \
+             --pseudonym auto (one keyed pseudonym per patient), --pseudonyms CSV (your own \
+             list), or add --same-patient if these files really are one person. Nothing was written."
+        ))),
+        PseudonymRule::Auto { .. } => {
+            let mut seen = std::collections::HashMap::new();
+            for patient in plan.patients.keys() {
+                let p = rule.resolve(key, patient).map_err(usage)?;
+                if seen.insert(p, ()).is_some() {
+                    return Err(usage(
+                        "two different patients would get the same automatic pseudonym (a \
+                         hash collision): use --pseudonyms CSV for this archive. Nothing was written.",
+                    ));
+                }
+            }
+            Ok(())
+        }
+        PseudonymRule::Table(_) => {
+            let missing = plan
+                .patients
+                .keys()
+                .filter(|p| rule.resolve(key, p).is_err())
+                .count();
+            if missing > 0 {
+                eprintln!(
+                    "note: {missing} of {count} patient(s) are not in the pseudonym list: their files are refused"
+                );
+            }
+            Ok(())
+        }
+        PseudonymRule::Literal(_) => Ok(()),
+    }
+}
+
+/// A shard whose archive exists: skipped when it is this shard's finished output, so a
+/// half-finished array can be resumed; anything else is refused.
+fn resume_check(args: &BatchArgs, k: usize, n: usize) -> Result<i32, Failure> {
+    let out = args.output.display();
+    let marker = read_shard_marker(&args.output);
+    if marker != Some((k, n)) {
+        let what = match marker {
+            Some((a, b)) => format!("holds shard {a}/{b}"),
+            None => "is not a shard archive of this tool".into(),
+        };
+        return Err(usage(format!(
+            "`{out}` already exists and {what}, not {k}/{n}: give each shard its own -o, or --force to replace it"
+        )));
+    }
+    if let Some(r) = &args.report {
+        if !r.exists() {
+            return Err(usage(format!(
+                "shard {k}/{n}: `{out}` exists but its report `{}` does not: pass --force to redo this shard",
+                r.display()
+            )));
+        }
+    }
+    eprintln!("shard {k}/{n}: `{out}` already exists, skipped (--force redoes it)");
+    Ok(0)
+}
+
+/// The `shard` recorded in an archive's manifest.json.
+fn read_shard_marker(zip_path: &Path) -> Option<(usize, usize)> {
+    let f = std::fs::File::open(zip_path).ok()?;
+    let mut z = zip::ZipArchive::new(f).ok()?;
+    let e = z.by_name("manifest.json").ok()?;
+    let v: serde_json::Value = serde_json::from_reader(std::io::Read::take(e, 64 << 20)).ok()?;
+    let s = v.get("shard")?;
+    Some((s["k"].as_u64()? as usize, s["n"].as_u64()? as usize))
 }
 
 fn row_matches(row_input: &str, src: &InputSource, roots: &[PathBuf]) -> bool {
@@ -252,7 +429,7 @@ fn row_matches(row_input: &str, src: &InputSource, roots: &[PathBuf]) -> bool {
     })
 }
 
-fn progress_bar(len: u64) -> Option<indicatif::ProgressBar> {
+fn progress_bar(len: u64, what: &str) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;
     if !std::io::stderr().is_terminal() {
         return None;
@@ -260,7 +437,7 @@ fn progress_bar(len: u64) -> Option<indicatif::ProgressBar> {
     let b = indicatif::ProgressBar::new(len);
     b.set_style(
         indicatif::ProgressStyle::with_template(
-            "{bar:30} {pos}/{len} files {msg} [{elapsed_precise}]",
+            &format!("{{bar:30}} {{pos}}/{{len}} {what} {{msg}} [{{elapsed_precise}}]"),
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );

@@ -3,6 +3,7 @@
 pub mod batch;
 pub mod check;
 pub mod logging;
+pub mod merge;
 pub mod verify;
 
 use std::path::PathBuf;
@@ -58,7 +59,23 @@ pub enum Command {
     Demo {
         /// Folder to create (default: ./us-dicomizer-demo).
         dir: Option<PathBuf>,
+        /// Instead of the demo exam, a fake multi-patient archive with this many patients
+        /// (for trying shards and pseudonyms at scale).
+        #[arg(long, value_name = "N")]
+        patients: Option<u32>,
+        /// With --patients: studies per patient.
+        #[arg(long, default_value_t = 2, requires = "patients")]
+        studies: u32,
+        /// With --patients: small single-frame files per study.
+        #[arg(long, default_value_t = 3, requires = "patients")]
+        files: u32,
+        /// With --patients: cine loops in total (320x240, 20 frames).
+        #[arg(long, default_value_t = 0, requires = "patients")]
+        cines: u32,
     },
     /// Search an export for any identifying value of its inputs; exit 1 on any finding.
     Verify(verify::VerifyArgs),
+    /// Combine the reports of the shards of one batch (`batch --shard K/N`) into one report
+    /// and manifest with totals; refuses a missing or duplicated shard.
+    Merge(merge::MergeArgs),
 }

@@ -421,7 +421,7 @@ pub fn load_tags_csv(path: &std::path::Path) -> Result<Vec<TagsRow>> {
     parse_tags_csv(&text)
 }
 
-fn split_csv_line(line: &str) -> std::result::Result<Vec<String>, &'static str> {
+pub(crate) fn split_csv_line(line: &str) -> std::result::Result<Vec<String>, &'static str> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut chars = line.chars().peekable();

@@ -194,10 +194,12 @@ impl Ctx {
                     items,
                     out,
                     force,
-                    pseudonym,
+                    pseudonym: self.settings.pseudonym.rule(&pseudonym),
                     key: self.key.clone(),
                     allow_uncropped: false,
                     write_mapping: self.settings.output.write_mapping,
+                    indices: None,
+                    shard: None,
                 };
                 match worker::spawn_export(req, self.settings.clone(), self.tx.clone()) {
                     Ok(h) => self.export = Some(h),

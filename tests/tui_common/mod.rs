@@ -36,6 +36,7 @@ pub fn info(columns: u32, rows: u32, frames: u32) -> FileInfo {
         lossy: false,
         flags: vec![],
         pixel_location: None,
+        patient: Default::default(),
     }
 }
 

@@ -20,12 +20,16 @@ struct Row<'a> {
     pixel_encoding: &'a str,
     transfer_syntax: &'a str,
     photometric: &'a str,
+    pseudonym: &'a str,
+    study_instance_uid: &'a str,
+    sop_instance_uid: &'a str,
     tags: &'a std::collections::BTreeMap<String, String>,
 }
 
 pub fn write<W: Write + std::io::Seek>(
     zip: &mut zip::ZipWriter<W>,
     reports: &[FileReport],
+    shard: Option<(usize, usize)>,
 ) -> Result<()> {
     let rows: Vec<Row> = reports
         .iter()
@@ -41,12 +45,15 @@ pub fn write<W: Write + std::io::Seek>(
             pixel_encoding: r.pixel_encoding.unwrap_or(""),
             transfer_syntax: r.transfer_syntax.as_deref().unwrap_or(""),
             photometric: r.photometric.as_deref().unwrap_or(""),
+            pseudonym: r.pseudonym.as_deref().unwrap_or(""),
+            study_instance_uid: r.study_instance_uid.as_deref().unwrap_or(""),
+            sop_instance_uid: r.sop_instance_uid.as_deref().unwrap_or(""),
             tags: &r.tags,
         })
         .collect();
     let tag_keys: std::collections::BTreeSet<&String> =
         rows.iter().flat_map(|r| r.tags.keys()).collect();
-    let mut csv = String::from("entry,frames,rows,columns,bytes,x0,y0,x1,y1,crop_source,pixel_encoding,transfer_syntax,photometric");
+    let mut csv = String::from("entry,frames,rows,columns,bytes,x0,y0,x1,y1,crop_source,pixel_encoding,transfer_syntax,photometric,pseudonym,study_instance_uid,sop_instance_uid");
     for k in &tag_keys {
         csv.push(',');
         csv.push_str(&csv_field(k));
@@ -54,7 +61,7 @@ pub fn write<W: Write + std::io::Seek>(
     csv.push('\n');
     for r in &rows {
         csv.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             csv_field(r.entry),
             r.frames,
             r.rows,
@@ -67,7 +74,10 @@ pub fn write<W: Write + std::io::Seek>(
             r.crop_source,
             r.pixel_encoding,
             r.transfer_syntax,
-            csv_field(r.photometric)
+            csv_field(r.photometric),
+            csv_field(r.pseudonym),
+            r.study_instance_uid,
+            r.sop_instance_uid
         ));
         for k in &tag_keys {
             csv.push(',');
@@ -75,7 +85,11 @@ pub fn write<W: Write + std::io::Seek>(
         }
         csv.push('\n');
     }
-    let json = serde_json::to_vec_pretty(&serde_json::json!({ "tool": "us-dicomizer", "version": env!("CARGO_PKG_VERSION"), "entries": rows }))
+    let mut doc = serde_json::json!({ "tool": "us-dicomizer", "version": env!("CARGO_PKG_VERSION"), "entries": rows });
+    if let Some((k, n)) = shard {
+        doc["shard"] = serde_json::json!({ "k": k, "n": n });
+    }
+    let json = serde_json::to_vec_pretty(&doc)
         .map_err(|e| CoreError::Invalid(e.to_string()))?;
     let opts = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);

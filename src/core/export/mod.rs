@@ -5,7 +5,9 @@
 pub mod file;
 pub mod header;
 pub mod manifest;
+pub mod merge;
 pub mod names;
+pub mod plan;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
@@ -17,6 +19,7 @@ use serde::Serialize;
 use crate::core::crop::{auto, CropRect, CropSource};
 use crate::core::error::{CoreError, Result};
 use crate::core::load::{self, InputSource, LoadedFile};
+use crate::core::patients::{PatientKey, PseudonymRule};
 use crate::core::pixels::decode;
 use crate::core::settings::Settings;
 
@@ -46,10 +49,16 @@ pub struct ExportRequest {
     pub items: Vec<ExportItem>,
     pub out: PathBuf,
     pub force: bool,
-    pub pseudonym: String,
+    /// How each file's pseudonym is chosen (a literal, keyed per patient, or a list).
+    pub pseudonym: PseudonymRule,
     pub key: Vec<u8>,
     pub allow_uncropped: bool,
     pub write_mapping: bool,
+    /// The `{index}` of each item, when fixed in advance (batch: the place of the file in the
+    /// whole input set, so shards never collide). `None`: 1, 2, ... over exported files.
+    pub indices: Option<Vec<usize>>,
+    /// Written into manifest.json (`{"k", "n"}`) when this archive is one shard of a run.
+    pub shard: Option<(usize, usize)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -74,6 +83,11 @@ pub struct FileReport {
     pub transfer_syntax: Option<String>,
     pub photometric: Option<String>,
     pub tags: BTreeMap<String, String>,
+    /// The pseudonym written as Patient Name and ID.
+    pub pseudonym: Option<String>,
+    /// The new (remapped) UIDs of the exported file.
+    pub study_instance_uid: Option<String>,
+    pub sop_instance_uid: Option<String>,
     #[serde(skip)]
     pub entry_bytes: u64,
     #[serde(skip)]
@@ -94,6 +108,9 @@ impl FileReport {
             transfer_syntax: None,
             photometric: None,
             tags: BTreeMap::new(),
+            pseudonym: None,
+            study_instance_uid: None,
+            sop_instance_uid: None,
             entry_bytes: 0,
             rows_cols: None,
         }
@@ -322,7 +339,7 @@ fn run_into(
     let Writer {
         mut zip, mapping, ..
     } = w;
-    manifest::write(&mut zip, &reports)?;
+    manifest::write(&mut zip, &reports, req.shard)?;
     let buf = zip
         .finish()
         .map_err(|e| CoreError::Io(std::io::Error::other(e.to_string())))?;
@@ -365,6 +382,10 @@ enum Outcome {
 /// A file processed up to the archive: everything but its name and place.
 struct Processed {
     uid: String,
+    patient: PatientKey,
+    pseudonym: String,
+    new_study_uid: String,
+    new_sop_uid: String,
     crop_source: CropSource,
     written: file::Written,
     outcome: crate::core::deid::DeidOutcome,
@@ -389,6 +410,11 @@ fn process(
 ) -> std::result::Result<Processed, Outcome> {
     let loaded = load::load(&item.source, &settings.load).map_err(Outcome::Skip)?;
     let uid = loaded.info.sop_instance_uid.clone();
+    let patient = PatientKey::from_obj(&loaded.obj);
+    let pseudonym = req
+        .pseudonym
+        .resolve(&req.key, &patient)
+        .map_err(Outcome::Skip)?;
     let (crop, crop_source) = resolve_crop(&item.crop, &loaded, settings).map_err(Outcome::Fail)?;
     crop.validate(loaded.info.columns, loaded.info.rows)
         .map_err(Outcome::Fail)?;
@@ -420,13 +446,16 @@ fn process(
         &mut prepared.obj,
         settings,
         &req.key,
-        &req.pseudonym,
+        &pseudonym,
         !uncropped,
         approved,
         &tag_values,
     )
     .map_err(|e| Outcome::Fail(format!("de-identification failed: {e}")))?;
     let written = prepared.written.clone();
+    let new_uid = |t| crate::core::dcm::get_str(&prepared.obj, t).unwrap_or_default();
+    let new_study_uid = new_uid(dicom_dictionary_std::tags::STUDY_INSTANCE_UID);
+    let new_sop_uid = new_uid(dicom_dictionary_std::tags::SOP_INSTANCE_UID);
     let body = if in_memory {
         let mut bytes = Vec::new();
         file::write(prepared, &mut bytes, &frame_progress).map_err(Outcome::Fail)?;
@@ -436,6 +465,10 @@ fn process(
     };
     Ok(Processed {
         uid,
+        patient,
+        pseudonym,
+        new_study_uid,
+        new_sop_uid,
         crop_source,
         written,
         outcome,
@@ -467,9 +500,12 @@ impl<W: Write + std::io::Seek> Writer<W> {
                 "duplicate of input #{first} (same SOP Instance UID), exported once"
             )));
         }
-        let index = self.exported_index + 1;
+        let index = match &req.indices {
+            Some(v) => v.get(n - 1).copied().unwrap_or(n),
+            None => self.exported_index + 1,
+        };
         let mut fields = item.tags.clone();
-        fields.insert("pseudonym".into(), req.pseudonym.clone());
+        fields.insert("pseudonym".into(), p.pseudonym.clone());
         fields.insert("frames".into(), p.written.frames.to_string());
         let name = names::unique(
             names::render(&settings.output.entry_template, &fields, index),
@@ -517,7 +553,8 @@ impl<W: Write + std::io::Seek> Writer<W> {
         self.mapping.push(serde_json::json!({
             "input": item.source.display(),
             "entry": name,
-            "pseudonym": req.pseudonym,
+            "pseudonym": p.pseudonym,
+            "patient": p.patient.to_json(),
             "uids": p.outcome.uid_map,
         }));
         let w = &p.written;
@@ -533,6 +570,9 @@ impl<W: Write + std::io::Seek> Writer<W> {
             transfer_syntax: Some(w.transfer_syntax.clone()),
             photometric: Some(w.photometric.clone()),
             tags: item.tags.clone(),
+            pseudonym: Some(p.pseudonym),
+            study_instance_uid: Some(p.new_study_uid).filter(|s| !s.is_empty()),
+            sop_instance_uid: Some(p.new_sop_uid).filter(|s| !s.is_empty()),
             entry_bytes,
             rows_cols: Some((w.crop.height(), w.crop.width())),
         })

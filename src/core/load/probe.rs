@@ -48,6 +48,9 @@ pub struct FileInfo {
     /// Native pixel data left in the file (large files are not read into memory).
     #[serde(skip)]
     pub pixel_location: Option<PixelLocation>,
+    /// Who the file belongs to (original values: never shown, logged or serialised).
+    #[serde(skip)]
+    pub patient: crate::core::patients::PatientKey,
 }
 
 /// Where native pixel data sits in an input file.
@@ -278,6 +281,7 @@ pub fn probe_with(
         lossy,
         flags,
         pixel_location: location,
+        patient: crate::core::patients::PatientKey::from_obj(obj),
     })
 }
 

@@ -27,6 +27,34 @@ pub struct Settings {
     pub tags: Vocabulary,
     pub preview: PreviewSettings,
     pub logging: LoggingSettings,
+    #[serde(default)]
+    pub pseudonym: PseudonymSettings,
+}
+
+/// `[pseudonym]`: how patients are named in an export.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PseudonymSettings {
+    /// `auto` (one keyed pseudonym per patient) or a literal for every file.
+    pub default: String,
+    /// Put before the base32 part of `auto` pseudonyms.
+    pub prefix: String,
+}
+
+impl Default for PseudonymSettings {
+    fn default() -> Self {
+        PseudonymSettings {
+            default: crate::core::patients::AUTO.into(),
+            prefix: "P-".into(),
+        }
+    }
+}
+
+impl PseudonymSettings {
+    /// The rule for a typed value (`auto` or a literal).
+    pub fn rule(&self, text: &str) -> crate::core::patients::PseudonymRule {
+        crate::core::patients::PseudonymRule::parse(text, &self.prefix)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -207,6 +235,14 @@ impl Settings {
             return Err((
                 "output.jpeg_quality".into(),
                 format!("must be 1..=100, got {q}"),
+            ));
+        }
+        crate::core::patients::check_prefix(&self.pseudonym.prefix)
+            .map_err(|m| ("pseudonym.prefix".to_string(), m))?;
+        if !crate::core::deid::valid_pseudonym(&self.pseudonym.default) {
+            return Err((
+                "pseudonym.default".into(),
+                "must be `auto` or 1-64 characters of A-Z, a-z, 0-9, '_' or '-'".into(),
             ));
         }
         crate::core::export::names::check_template(&self.output.entry_template)

@@ -9,7 +9,7 @@ use super::super::action::Action;
 use super::super::effect::Effect;
 use super::super::keymap::Mode;
 use super::super::state::{
-    AppState, Confirm, ConfirmKind, ExportJob, Level, Prompt, PromptKind, View,
+    AppState, Confirm, ConfirmKind, ExportJob, Level, LoadState, Prompt, PromptKind, View,
 };
 use super::crop;
 
@@ -23,7 +23,11 @@ pub(super) fn start(state: &mut AppState) {
         state.notify(Level::Warn, "no files to export");
         return;
     }
-    let text = state.pseudonym.clone();
+    let text = if state.pseudonym.is_empty() {
+        state.settings.pseudonym.default.clone()
+    } else {
+        state.pseudonym.clone()
+    };
     state.prompt = Some(Prompt {
         kind: PromptKind::Pseudonym,
         text,
@@ -66,10 +70,32 @@ pub(super) fn ask(state: &mut AppState, out: PathBuf) {
             Some(r) => blocked.push(format!("  #{} {}: {r}", idx + 1, f.name)),
         }
     }
+    // The same rule as `batch`: one literal pseudonym over several patients is refused.
+    let patients: std::collections::BTreeSet<&crate::core::patients::PatientKey> = ready
+        .iter()
+        .filter_map(|id| match &state.file(*id)?.load {
+            LoadState::Loaded(info) => Some(&info.patient),
+            _ => None,
+        })
+        .collect();
+    let rule = state.settings.pseudonym.rule(&state.pseudonym);
+    let merges = rule.is_literal() && patients.len() > 1;
     // Checking the destination is the reducer's only look at the file system.
     let exists = out.exists();
     let mut lines = Vec::new();
-    let kind = if ready.is_empty() {
+    let kind = if merges {
+        lines.push(format!(
+            "The {} ready file(s) hold {} different patients: one pseudonym `{}` would merge them into one person.",
+            ready.len(),
+            patients.len(),
+            state.pseudonym
+        ));
+        lines.push(format!(
+            "Export again (e) with the pseudonym `{}` for one keyed pseudonym per patient, or mark the files of one patient.",
+            crate::core::patients::AUTO
+        ));
+        ConfirmKind::Nothing
+    } else if ready.is_empty() {
         lines.push(format!(
             "Nothing to export: all {} {scope} file(s) are blocked.",
             ids.len()
@@ -77,10 +103,11 @@ pub(super) fn ask(state: &mut AppState, out: PathBuf) {
         ConfirmKind::Nothing
     } else {
         lines.push(format!(
-            "Export {} of {} {scope} file(s) as `{}` to {}?",
+            "Export {} of {} {scope} file(s) ({} patient(s)) as {} to {}?",
             ready.len(),
             ids.len(),
-            state.pseudonym,
+            patients.len(),
+            rule.describe(),
             out.display()
         ));
         if exists {

@@ -61,7 +61,12 @@ fn submit(state: &mut AppState, fx: &mut Vec<Effect>) {
             }
             state.pseudonym = text.clone();
             let dest = if state.destination.is_empty() {
-                format!("{text}.zip")
+                let stem = if text == crate::core::patients::AUTO {
+                    "export"
+                } else {
+                    &text
+                };
+                format!("{stem}.zip")
             } else {
                 state.destination.clone()
             };

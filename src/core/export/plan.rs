@@ -1,0 +1,211 @@
+//! Planning a batch before anything is written: a header-only scan of every input (who the
+//! patient is, which study), the patient count, a deterministic order of the whole input set
+//! (its `{index}`) and the partition into shards.
+//!
+//! Order and partition depend only on the files' contents, never on the order of the paths or
+//! on the machine: a study goes to shard `1 + SHA-256("shard:" + Study Instance UID) mod N`
+//! (so a study stays in one shard) and the index is the place of the file in the input set
+//! sorted by Study, Series, Instance Number and SOP Instance UID. So the union of N shards is
+//! the same set of entries, names, pseudonyms and UIDs as one run over everything.
+
+use std::collections::BTreeMap;
+
+use dicom_dictionary_std::tags;
+use sha2::{Digest, Sha256};
+
+use crate::core::dcm::get_str;
+use crate::core::load::{self, InputSource, SourceKind};
+use crate::core::patients::PatientKey;
+use crate::core::settings::LoadSettings;
+
+/// What the scan read from one input's header (original values: private).
+#[derive(Debug, Clone)]
+pub struct Scanned {
+    pub patient: PatientKey,
+    pub study_uid: String,
+    pub series_uid: String,
+    pub instance_number: i64,
+    pub sop_uid: String,
+}
+
+/// Reads everything before Pixel Data (a ZIP member is read whole). The error is the reason
+/// the file would be skipped.
+pub fn scan_one(source: &InputSource, limits: &LoadSettings) -> Result<Scanned, String> {
+    let parsed = match &source.kind {
+        SourceKind::File(path) => load::parse::parse_file_header(path)?.0,
+        SourceKind::ZipMember { .. } => load::parse_dicom(&source.read(limits)?)?,
+    };
+    let obj = &parsed.obj;
+    let s = |t| get_str(obj, t).unwrap_or_default();
+    Ok(Scanned {
+        patient: PatientKey::from_obj(obj),
+        study_uid: s(tags::STUDY_INSTANCE_UID),
+        series_uid: s(tags::SERIES_INSTANCE_UID),
+        instance_number: s(tags::INSTANCE_NUMBER).trim().parse().unwrap_or(0),
+        sop_uid: s(tags::SOP_INSTANCE_UID),
+    })
+}
+
+/// Scans every input, in parallel; results are in the order of `sources`.
+pub fn scan(
+    sources: &[InputSource],
+    limits: &LoadSettings,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Vec<Result<Scanned, String>> {
+    use rayon::prelude::*;
+    sources
+        .par_iter()
+        .map(|s| {
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scan_one(s, limits)))
+                .unwrap_or_else(|_| Err("broken DICOM file: the parser gave up".into()));
+            progress(1);
+            r
+        })
+        .collect()
+}
+
+/// The shard (1-based) of a partition key, for `n` shards.
+pub fn shard_of(key: &str, n: usize) -> usize {
+    let d = Sha256::digest([b"shard:".as_slice(), key.as_bytes()].concat());
+    let v = u64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]]);
+    1 + (v % n.max(1) as u64) as usize
+}
+
+/// The partition key of a scanned file: its study (else its instance).
+pub fn partition_key(s: &Scanned) -> &str {
+    if !s.study_uid.is_empty() {
+        &s.study_uid
+    } else {
+        &s.sop_uid
+    }
+}
+
+/// The plan of a batch over all inputs.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Per source (same order): the 1-based place in the whole input set, `None` when the
+    /// header could not be read.
+    pub index: Vec<Option<usize>>,
+    /// Per source: its shard (1-based) for `n` shards.
+    pub shard: Vec<usize>,
+    /// Distinct patients and their file counts.
+    pub patients: BTreeMap<PatientKey, usize>,
+    /// A digest of the whole input set (the same in every shard of one run).
+    pub fingerprint: String,
+}
+
+/// Orders and partitions the scanned inputs; `labels` (the input labels) only place the
+/// inputs whose header could not be read.
+pub fn plan(scanned: &[Result<Scanned, String>], labels: &[String], n: usize) -> Plan {
+    let mut order: Vec<usize> = (0..scanned.len())
+        .filter(|&i| scanned[i].is_ok())
+        .collect();
+    let key = |i: usize| {
+        let s = scanned[i].as_ref().expect("filtered");
+        (
+            s.study_uid.as_str(),
+            s.series_uid.as_str(),
+            s.instance_number,
+            s.sop_uid.as_str(),
+            labels[i].as_str(),
+        )
+    };
+    order.sort_by(|&a, &b| key(a).cmp(&key(b)));
+    let mut index = vec![None; scanned.len()];
+    let mut hasher = Sha256::new();
+    for (place, &i) in order.iter().enumerate() {
+        index[i] = Some(place + 1);
+        hasher.update(scanned[i].as_ref().expect("filtered").sop_uid.as_bytes());
+        hasher.update([0u8]);
+    }
+    let mut unreadable: Vec<&str> = (0..scanned.len())
+        .filter(|&i| scanned[i].is_err())
+        .map(|i| labels[i].as_str())
+        .collect();
+    unreadable.sort_unstable();
+    for l in unreadable {
+        hasher.update(l.as_bytes());
+        hasher.update([1u8]);
+    }
+    let shard = (0..scanned.len())
+        .map(|i| match &scanned[i] {
+            Ok(s) => shard_of(partition_key(s), n),
+            Err(_) => shard_of(&labels[i], n),
+        })
+        .collect();
+    let mut patients = BTreeMap::new();
+    for s in scanned.iter().flatten() {
+        *patients.entry(s.patient.clone()).or_insert(0) += 1;
+    }
+    let d = hasher.finalize();
+    Plan {
+        index,
+        shard,
+        patients,
+        fingerprint: d[..12].iter().map(|b| format!("{b:02x}")).collect(),
+    }
+}
+
+/// Parses `K/N` (1 <= K <= N).
+pub fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let (k, n) = s
+        .split_once('/')
+        .ok_or("expected K/N, e.g. 2/8 (the second of eight shards)")?;
+    let k: usize = k.trim().parse().map_err(|_| "K must be a number")?;
+    let n: usize = n.trim().parse().map_err(|_| "N must be a number")?;
+    if n == 0 || k == 0 || k > n {
+        return Err(format!("K/N needs 1 <= K <= N, got {k}/{n}"));
+    }
+    Ok((k, n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sc(study: &str, inst: i64, sop: &str, pid: &str) -> Result<Scanned, String> {
+        Ok(Scanned {
+            patient: PatientKey::new(pid, "", "", ""),
+            study_uid: study.into(),
+            series_uid: "1".into(),
+            instance_number: inst,
+            sop_uid: sop.into(),
+        })
+    }
+
+    #[test]
+    fn plan_is_independent_of_input_order() {
+        let a = vec![
+            sc("1.2.3", 2, "1.2.3.2", "A"),
+            sc("1.2.3", 1, "1.2.3.1", "A"),
+            Err("not DICOM".into()),
+            sc("1.2.4", 1, "1.2.4.1", "B"),
+        ];
+        let la: Vec<String> = ["a", "b", "c", "d"].map(String::from).to_vec();
+        let p = plan(&a, &la, 3);
+        assert_eq!(p.index, vec![Some(2), Some(1), None, Some(3)]);
+        assert_eq!(p.patients.len(), 2);
+        assert_eq!(p.shard[0], p.shard[1], "a study stays in one shard");
+        // reversed input order: same index per file, same shards, same fingerprint
+        let b: Vec<_> = a.iter().rev().cloned().collect();
+        let lb: Vec<String> = la.iter().rev().cloned().collect();
+        let q = plan(&b, &lb, 3);
+        let rev = |v: &Vec<Option<usize>>| v.iter().rev().cloned().collect::<Vec<_>>();
+        assert_eq!(rev(&q.index), p.index);
+        assert_eq!(q.shard.iter().rev().cloned().collect::<Vec<_>>(), p.shard);
+        assert_eq!(q.fingerprint, p.fingerprint);
+    }
+
+    #[test]
+    fn shards_spread_and_parse() {
+        let mut counts = [0usize; 4];
+        for i in 0..400 {
+            counts[shard_of(&format!("1.2.840.99.{i}"), 4) - 1] += 1;
+        }
+        assert!(counts.iter().all(|&c| c > 60), "{counts:?}");
+        assert_eq!(parse_shard("2/8"), Ok((2, 8)));
+        assert!(parse_shard("0/3").is_err());
+        assert!(parse_shard("4/3").is_err());
+        assert!(parse_shard("3").is_err());
+    }
+}
