@@ -131,7 +131,12 @@ fn default_is_one_keyed_pseudonym_per_patient_stable_across_runs() {
         &batch(
             &cfg,
             std::slice::from_ref(&a),
-            &["-o", out1.to_str().unwrap(), "--report", rep1.to_str().unwrap()],
+            &[
+                "-o",
+                out1.to_str().unwrap(),
+                "--report",
+                rep1.to_str().unwrap(),
+            ],
         ),
         0,
     );
@@ -175,7 +180,12 @@ fn default_is_one_keyed_pseudonym_per_patient_stable_across_runs() {
         &batch(
             &cfg,
             &folders,
-            &["-o", out2.to_str().unwrap(), "--report", rep2.to_str().unwrap()],
+            &[
+                "-o",
+                out2.to_str().unwrap(),
+                "--report",
+                rep2.to_str().unwrap(),
+            ],
         ),
         0,
     );
@@ -197,8 +207,14 @@ fn one_literal_over_several_patients_is_refused_before_writing() {
     ok(&o, 2);
     let msg = String::from_utf8_lossy(&o.stderr);
     assert!(msg.contains("14 different patients"), "{msg}");
-    assert!(msg.contains("--same-patient") && msg.contains("--pseudonym auto"), "{msg}");
-    assert!(!msg.contains("FAKE"), "no patient value in the message: {msg}");
+    assert!(
+        msg.contains("--same-patient") && msg.contains("--pseudonym auto"),
+        "{msg}"
+    );
+    assert!(
+        !msg.contains("FAKE"),
+        "no patient value in the message: {msg}"
+    );
     assert!(!out.exists());
     let leftovers: Vec<_> = std::fs::read_dir(d.path())
         .unwrap()
@@ -211,7 +227,13 @@ fn one_literal_over_several_patients_is_refused_before_writing() {
         &batch(
             &cfg,
             std::slice::from_ref(&a),
-            &["-o", out.to_str().unwrap(), "--pseudonym", "ANON", "--same-patient"],
+            &[
+                "-o",
+                out.to_str().unwrap(),
+                "--pseudonym",
+                "ANON",
+                "--same-patient",
+            ],
         ),
         0,
     );
@@ -250,7 +272,11 @@ fn pseudonym_list_is_used_and_unlisted_patients_are_refused() {
     let (out, rep) = (d.path().join("l.zip"), d.path().join("l.json"));
     let o = batch(
         &cfg,
-        &[a.join("patient-00000"), a.join("patient-00001"), a.join("patient-00003")],
+        &[
+            a.join("patient-00000"),
+            a.join("patient-00001"),
+            a.join("patient-00003"),
+        ],
         &[
             "-o",
             out.to_str().unwrap(),
@@ -263,12 +289,21 @@ fn pseudonym_list_is_used_and_unlisted_patients_are_refused() {
     ok(&o, 1);
     let r = report(&rep);
     let by = pseudonyms_by_patient(&r);
-    assert_eq!(by["patient-00000"], BTreeSet::from(["SUBJ-001".to_string()]));
-    assert_eq!(by["patient-00001"], BTreeSet::from(["SUBJ-002".to_string()]));
+    assert_eq!(
+        by["patient-00000"],
+        BTreeSet::from(["SUBJ-001".to_string()])
+    );
+    assert_eq!(
+        by["patient-00001"],
+        BTreeSet::from(["SUBJ-002".to_string()])
+    );
     for f in r["files"].as_array().unwrap() {
         if f["input"].as_str().unwrap().contains("patient-00003") {
             assert_eq!(f["status"], "skipped");
-            assert!(f["reason"].as_str().unwrap().contains("pseudonym list"), "{f}");
+            assert!(
+                f["reason"].as_str().unwrap().contains("pseudonym list"),
+                "{f}"
+            );
         }
     }
     let names = entries(&out);
@@ -286,7 +321,12 @@ fn shards_union_equals_one_run_and_merge_checks_completeness() {
         &batch(
             &cfg,
             std::slice::from_ref(&a),
-            &["-o", single.to_str().unwrap(), "--report", single_rep.to_str().unwrap()],
+            &[
+                "-o",
+                single.to_str().unwrap(),
+                "--report",
+                single_rep.to_str().unwrap(),
+            ],
         ),
         0,
     );
@@ -323,7 +363,10 @@ fn shards_union_equals_one_run_and_merge_checks_completeness() {
         let e = entries(&z);
         assert!(!e.is_empty(), "shard {k} is empty: the partition is poor");
         for (name, bytes) in e {
-            assert!(union.insert(name.clone(), bytes).is_none(), "{name} in two shards");
+            assert!(
+                union.insert(name.clone(), bytes).is_none(),
+                "{name} in two shards"
+            );
         }
         reps.push(r);
     }
@@ -344,11 +387,23 @@ fn shards_union_equals_one_run_and_merge_checks_completeness() {
     assert_eq!(m["manifest"].as_array().unwrap().len(), 56);
     // a missing or a duplicated shard is refused and nothing is written
     let bad = d.path().join("bad.json");
-    for set in [vec![&reps[0], &reps[2]], vec![&reps[0], &reps[1], &reps[1], &reps[2]]] {
-        let o = bin().arg("merge").args(set).arg("-o").arg(&bad).output().unwrap();
+    for set in [
+        vec![&reps[0], &reps[2]],
+        vec![&reps[0], &reps[1], &reps[1], &reps[2]],
+    ] {
+        let o = bin()
+            .arg("merge")
+            .args(set)
+            .arg("-o")
+            .arg(&bad)
+            .output()
+            .unwrap();
         ok(&o, 2);
         let msg = String::from_utf8_lossy(&o.stderr);
-        assert!(msg.contains("missing shard(s) 2/3") || msg.contains("given twice"), "{msg}");
+        assert!(
+            msg.contains("missing shard(s) 2/3") || msg.contains("given twice"),
+            "{msg}"
+        );
         assert!(!bad.exists());
     }
     // a finished shard is skipped when run again (resume), redone with --force

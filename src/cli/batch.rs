@@ -7,8 +7,8 @@ use std::sync::Mutex;
 use clap::Args;
 
 use us_dicomizer::core::crop::{CropRect, CropSource};
-use us_dicomizer::core::export::{self, CropChoice, Event, ExportItem, ExportRequest, Status};
 use us_dicomizer::core::export::plan;
+use us_dicomizer::core::export::{self, CropChoice, Event, ExportItem, ExportRequest, Status};
 use us_dicomizer::core::load::{self, InputSource};
 use us_dicomizer::core::patients::{self, PseudonymRule};
 use us_dicomizer::core::settings::Settings;
@@ -436,9 +436,9 @@ fn progress_bar(len: u64, what: &str) -> Option<indicatif::ProgressBar> {
     }
     let b = indicatif::ProgressBar::new(len);
     b.set_style(
-        indicatif::ProgressStyle::with_template(
-            &format!("{{bar:30}} {{pos}}/{{len}} {what} {{msg}} [{{elapsed_precise}}]"),
-        )
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{bar:30}} {{pos}}/{{len}} {what} {{msg}} [{{elapsed_precise}}]"
+        ))
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     Some(b)

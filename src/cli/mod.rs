@@ -52,7 +52,7 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Export inputs headlessly into a ZIP: validate, crop, de-identify, tag.
-    Batch(batch::BatchArgs),
+    Batch(Box<batch::BatchArgs>),
     /// Validate inputs only: a table of what would be used or skipped, and why.
     Check(check::CheckArgs),
     /// Write a small synthetic exam (fake PHI, burned-in banner) to try everything.

@@ -69,7 +69,12 @@ fn write_one(path: &Path, spec: &Spec, p: u32, s: u32, n: u32) -> Result<(), Str
     }
     let study = format!("1.2.826.0.1.3680043.10.1337.9.{p}.{s}");
     put(&mut obj, tags::STUDY_INSTANCE_UID, VR::UI, study.clone());
-    put(&mut obj, tags::SERIES_INSTANCE_UID, VR::UI, format!("{study}.1"));
+    put(
+        &mut obj,
+        tags::SERIES_INSTANCE_UID,
+        VR::UI,
+        format!("{study}.1"),
+    );
     put(&mut obj, tags::INSTANCE_NUMBER, VR::IS, n.to_string());
     let mut bytes = Vec::new();
     obj.write_all(&mut bytes).map_err(|e| e.to_string())?;
@@ -80,8 +85,15 @@ fn write_one(path: &Path, spec: &Spec, p: u32, s: u32, n: u32) -> Result<(), Str
 /// Refuses a folder that is not empty.
 pub fn write_archive(dir: &Path, a: &ArchiveSpec) -> Result<Vec<PathBuf>, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
-    if std::fs::read_dir(dir).map_err(|e| e.to_string())?.next().is_some() {
-        return Err(format!("`{}` is not empty: pick an empty folder", dir.display()));
+    if std::fs::read_dir(dir)
+        .map_err(|e| e.to_string())?
+        .next()
+        .is_some()
+    {
+        return Err(format!(
+            "`{}` is not empty: pick an empty folder",
+            dir.display()
+        ));
     }
     let mut out = Vec::new();
     let mut instance = 0u32;

@@ -210,8 +210,8 @@ pub fn parse_table(text: &str) -> Result<BTreeMap<String, String>, String> {
         crate::core::tags::split_csv_line(header.trim_start_matches('\u{feff}'))
             .map_err(|e| format!("line 1: {e}"))?
             .into_iter()
-        .map(|c| c.trim().to_ascii_lowercase())
-        .collect();
+            .map(|c| c.trim().to_ascii_lowercase())
+            .collect();
     let pos = |name: &str| cols.iter().position(|c| c == name);
     let (Some(ci), Some(cp)) = (pos("patient_id"), pos("pseudonym")) else {
         return Err("line 1: the header must name the columns `patient_id` and `pseudonym`".into());
@@ -221,7 +221,8 @@ pub fn parse_table(text: &str) -> Result<BTreeMap<String, String>, String> {
         if line.trim().is_empty() {
             continue;
         }
-        let f = crate::core::tags::split_csv_line(line).map_err(|e| format!("line {}: {e}", i + 1))?;
+        let f =
+            crate::core::tags::split_csv_line(line).map_err(|e| format!("line {}: {e}", i + 1))?;
         let id = f.get(ci).map(|s| s.trim()).unwrap_or("");
         let p = f.get(cp).map(|s| s.trim()).unwrap_or("");
         if id.is_empty() {
@@ -269,10 +270,7 @@ mod tests {
         let n2 = PatientKey::new(" ", "", "DOE^JANE", "19800101");
         let n3 = PatientKey::new("", "", "DOE^JANE", "19800102");
         assert_eq!(n1, n2);
-        assert_ne!(
-            auto_pseudonym(b"k", &n1, ""),
-            auto_pseudonym(b"k", &n3, "")
-        );
+        assert_ne!(auto_pseudonym(b"k", &n1, ""), auto_pseudonym(b"k", &n3, ""));
         // an ID makes the name irrelevant
         assert_eq!(
             PatientKey::new("7", "", "A", "1"),
@@ -284,15 +282,20 @@ mod tests {
     fn table_rules() {
         let t = parse_table("patient_id,pseudonym\nA1,S001\n\"B,2\",S002\n").unwrap();
         let r = PseudonymRule::Table(t);
-        assert_eq!(r.resolve(b"k", &PatientKey::new("A1", "", "", "")).unwrap(), "S001");
-        assert_eq!(r.resolve(b"k", &PatientKey::new("B,2", "", "", "")).unwrap(), "S002");
+        assert_eq!(
+            r.resolve(b"k", &PatientKey::new("A1", "", "", "")).unwrap(),
+            "S001"
+        );
+        assert_eq!(
+            r.resolve(b"k", &PatientKey::new("B,2", "", "", ""))
+                .unwrap(),
+            "S002"
+        );
         assert!(r
             .resolve(b"k", &PatientKey::new("C3", "", "", ""))
             .unwrap_err()
             .contains("not in the pseudonym list"));
-        assert!(r
-            .resolve(b"k", &PatientKey::new("", "", "X", ""))
-            .is_err());
+        assert!(r.resolve(b"k", &PatientKey::new("", "", "X", "")).is_err());
         assert!(parse_table("id,name\n1,2\n").is_err());
         assert!(parse_table("patient_id,pseudonym\nA,bad value\n").is_err());
         assert!(parse_table("patient_id,pseudonym\nA,S1\nA,S2\n").is_err());

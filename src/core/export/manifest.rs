@@ -89,8 +89,7 @@ pub fn write<W: Write + std::io::Seek>(
     if let Some((k, n)) = shard {
         doc["shard"] = serde_json::json!({ "k": k, "n": n });
     }
-    let json = serde_json::to_vec_pretty(&doc)
-        .map_err(|e| CoreError::Invalid(e.to_string()))?;
+    let json = serde_json::to_vec_pretty(&doc).map_err(|e| CoreError::Invalid(e.to_string()))?;
     let opts = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
     let zerr = |e: zip::result::ZipError| CoreError::Io(std::io::Error::other(e.to_string()));

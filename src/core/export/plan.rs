@@ -97,9 +97,7 @@ pub struct Plan {
 /// Orders and partitions the scanned inputs; `labels` (the input labels) only place the
 /// inputs whose header could not be read.
 pub fn plan(scanned: &[Result<Scanned, String>], labels: &[String], n: usize) -> Plan {
-    let mut order: Vec<usize> = (0..scanned.len())
-        .filter(|&i| scanned[i].is_ok())
-        .collect();
+    let mut order: Vec<usize> = (0..scanned.len()).filter(|&i| scanned[i].is_ok()).collect();
     let key = |i: usize| {
         let s = scanned[i].as_ref().expect("filtered");
         (

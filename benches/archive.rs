@@ -1,0 +1,193 @@
+//! `cargo bench --bench archive`: the release binary over a generated multi-patient archive of
+//! many small files and some large cine loops. Prints files/s, frames/s and peak RSS for growing
+//! parts of the archive (peak RSS must not grow with the number of files), then the same
+//! archive as 2 shards run one after the other (their total against the single run).
+//! Nothing is asserted: figures are printed.
+//!
+//! Needs `cargo build --release` first. Full: 10,000 small files (128x96) + 200 cines
+//! (640x480, 40 frames, 12 MB each; ~3 GB of input in target/bench-archive-full, kept for
+//! later runs). BENCH_QUICK=1: 1,000 small files + 10 cines.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use us_dicomizer::core::demo_archive::{self, ArchiveSpec};
+
+struct Run {
+    seconds: f64,
+    files: u64,
+    frames: u64,
+    peak_mb: f64,
+}
+
+fn run(exe: &Path, work: &Path, inputs: &[PathBuf], shard: Option<&str>) -> Run {
+    let out = work.join("out.zip");
+    let rep = work.join("report.json");
+    let _ = std::fs::remove_file(&out);
+    let _ = std::fs::remove_file(&rep);
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("--config-dir")
+        .arg(work.join("cfg"))
+        .arg("--key-file")
+        .arg(work.join("bench.key"))
+        .arg("batch")
+        .args(inputs)
+        .args([
+            "-o",
+            out.to_str().unwrap(),
+            "--report",
+            rep.to_str().unwrap(),
+        ])
+        .args([
+            "--tag",
+            "position=CFV",
+            "--tag",
+            "side=L",
+            "--tag",
+            "purpose=diagnostic",
+        ])
+        .stderr(std::process::Stdio::null());
+    if let Some(s) = shard {
+        cmd.args(["--shard", s]);
+    }
+    let t = Instant::now();
+    let mut child = cmd.spawn().unwrap();
+    // VmHWM of the child itself, sampled until it exits
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0u64;
+    let st = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_path) {
+            if let Some(l) = text.lines().find(|l| l.starts_with("VmHWM:")) {
+                let kb = l
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                peak_kb = peak_kb.max(kb);
+            }
+        }
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    let seconds = t.elapsed().as_secs_f64();
+    assert!(st.code().unwrap_or(9) <= 1, "batch failed: {st}");
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&rep).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&out);
+    Run {
+        seconds,
+        files: r["summary"]["exported"].as_u64().unwrap_or(0),
+        frames: r["summary"]["frames"].as_u64().unwrap_or(0),
+        peak_mb: peak_kb as f64 * 1024.0 / 1e6,
+    }
+}
+
+fn row(label: &str, r: &Run) {
+    println!(
+        "| {label} | {} | {} | {:.1} | {:.0} | {:.0} | {:.0} |",
+        r.files,
+        r.frames,
+        r.seconds,
+        r.files as f64 / r.seconds,
+        r.frames as f64 / r.seconds,
+        r.peak_mb
+    );
+}
+
+fn main() {
+    let quick = std::env::var("BENCH_QUICK").is_ok();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let exe = root.join("target/release/us-dicomizer");
+    if !exe.exists() {
+        println!("build the release binary first: cargo build --release");
+        return;
+    }
+    let spec = if quick {
+        ArchiveSpec {
+            patients: 50,
+            studies_per_patient: 4,
+            files_per_study: 5,
+            small: (128, 96),
+            cines: 10,
+            cine: (640, 480, 40),
+        }
+    } else {
+        ArchiveSpec {
+            patients: 500,
+            studies_per_patient: 4,
+            files_per_study: 5,
+            small: (128, 96),
+            cines: 200,
+            cine: (640, 480, 40),
+        }
+    };
+    let archive = root.join(if quick {
+        "target/bench-archive-quick"
+    } else {
+        "target/bench-archive-full"
+    });
+    let done = archive.join(".complete");
+    if !done.exists() {
+        let _ = std::fs::remove_dir_all(&archive);
+        let t = Instant::now();
+        let n = demo_archive::write_archive(&archive, &spec).unwrap().len();
+        std::fs::write(&done, b"").unwrap();
+        eprintln!(
+            "generated {n} files in {:.0}s into {}",
+            t.elapsed().as_secs_f64(),
+            archive.display()
+        );
+    }
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(&archive)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    folders.sort();
+    let work = tempfile::tempdir_in(root.join("target")).unwrap();
+    std::fs::write(work.path().join("bench.key"), [42u8; 32]).unwrap();
+    println!(
+        "us-dicomizer archive benchmark: {} small {}x{} files, {} cines {}x{}x{} ({} patients), release binary, all cores of this machine",
+        spec.patients * spec.studies_per_patient * spec.files_per_study,
+        spec.small.0,
+        spec.small.1,
+        spec.cines,
+        spec.cine.0,
+        spec.cine.1,
+        spec.cine.2,
+        spec.patients
+    );
+    println!();
+    println!("| run | files | frames | s | files/s | frames/s | peak RSS MB |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    // growing parts of the archive: peak memory must stay flat
+    for frac in [4usize, 2] {
+        let part = &folders[..folders.len() / frac];
+        row(
+            &format!("1/{frac} of the patients"),
+            &run(&exe, work.path(), part, None),
+        );
+    }
+    let single = run(&exe, work.path(), &folders, None);
+    row("whole archive, one run", &single);
+    let s1 = run(&exe, work.path(), &folders, Some("1/2"));
+    row("shard 1/2", &s1);
+    let s2 = run(&exe, work.path(), &folders, Some("2/2"));
+    row("shard 2/2", &s2);
+    let total = s1.seconds + s2.seconds;
+    println!(
+        "| 2 shards one after the other | {} | {} | {:.1} | {:.0} | {:.0} | {:.0} |",
+        s1.files + s2.files,
+        s1.frames + s2.frames,
+        total,
+        (s1.files + s2.files) as f64 / total,
+        (s1.frames + s2.frames) as f64 / total,
+        s1.peak_mb.max(s2.peak_mb)
+    );
+    println!();
+    println!(
+        "2 shards / single run: {:.2} (each shard scans the headers of the whole archive)",
+        total / single.seconds
+    );
+}
