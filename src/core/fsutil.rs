@@ -208,15 +208,21 @@ fn process_alive(pid: u32) -> bool {
     }
 }
 
-/// The process id in a temporary name of this tool, if `name` is one.
+/// The process id in a temporary name of this tool, if `name` is one: today's
+/// `.<name>.usdz-<pid>-<random>.partial`, or the `.<name>.<pid>.<n>.partial` of earlier versions.
 fn temp_owner(name: &str) -> Option<u32> {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     let stem = name.strip_prefix('.')?.strip_suffix(TEMP_SUFFIX)?;
-    let (_, tail) = stem.rsplit_once(&format!(".{TEMP_TAG}-"))?;
-    let (pid, rand) = tail.split_once('-')?;
-    if rand.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+    if let Some((_, tail)) = stem.rsplit_once(&format!(".{TEMP_TAG}-")) {
+        let (pid, rand) = tail.split_once('-')?;
+        return (digits(pid) && !rand.is_empty()).then(|| pid.parse().ok())?;
     }
-    pid.parse().ok()
+    let (rest, n) = stem.rsplit_once('.')?;
+    let (base, pid) = rest.rsplit_once('.')?;
+    let ours = [".zip", ".json"]
+        .iter()
+        .any(|e| base.to_ascii_lowercase().ends_with(e));
+    (ours && digits(pid) && digits(n)).then(|| pid.parse().ok())?
 }
 
 /// Removes the temporaries of this tool in `dir` whose process is gone (a killed or crashed
@@ -275,8 +281,11 @@ mod tests {
         let nb = b.path().file_name().unwrap().to_str().unwrap().to_string();
         assert_ne!(na, nb);
         assert_eq!(temp_owner(&na), Some(std::process::id()));
-        assert_eq!(temp_owner(".o.zip.12.3.partial"), None);
+        assert_eq!(temp_owner(".o.zip.12.3.partial"), Some(12));
+        assert_eq!(temp_owner(".o.zip.mapping.json.12.3.partial"), Some(12));
+        assert_eq!(temp_owner(".notes.txt.12.3.partial"), None);
         assert_eq!(temp_owner(".o.zip.usdz-x-abc.partial"), None);
+        assert_eq!(temp_owner("o.zip.usdz-12-abc.partial"), None);
         #[cfg(unix)]
         assert_eq!(mode(a.path()), 0o600);
     }

@@ -240,9 +240,88 @@ mod tests {
         assert!(load_or_create_key(d.path(), Some(&p)).is_err());
         std::fs::write(&p, b"").unwrap();
         assert!(load_or_create_key(d.path(), Some(&p)).is_err());
-        std::fs::write(&p, b"secret").unwrap();
-        assert_eq!(load_or_create_key(d.path(), Some(&p)).unwrap(), b"secret");
+        std::fs::write(&p, b"0123456789abcdef-secret").unwrap();
+        assert_eq!(
+            load_or_create_key(d.path(), Some(&p)).unwrap(),
+            b"0123456789abcdef-secret"
+        );
         assert!(!d.path().join(KEY_FILE_NAME).exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn key_files_of_the_wrong_kind_or_size_are_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let good = d.path().join("good.key");
+        std::fs::write(&good, [9u8; 32]).unwrap();
+        std::fs::set_permissions(&good, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let w = |p: &Path| load_key(d.path(), Some(p), KeyPermissions::Warn);
+        assert!(w(&good).unwrap().warning.is_none());
+        // too short, too long
+        for n in [1usize, 15, 4097, 1 << 20] {
+            let p = d.path().join(format!("k{n}"));
+            std::fs::write(&p, vec![1u8; n]).unwrap();
+            let e = w(&p).unwrap_err().to_string();
+            assert!(e.contains("bytes"), "{n}: {e}");
+        }
+        // a symbolic link, even to a good key, and a dangling one
+        let link = d.path().join("link.key");
+        std::os::unix::fs::symlink(&good, &link).unwrap();
+        assert!(w(&link).unwrap_err().to_string().contains("symbolic link"));
+        let dangling = d.path().join("dangling.key");
+        std::os::unix::fs::symlink(d.path().join("none"), &dangling).unwrap();
+        assert!(w(&dangling)
+            .unwrap_err()
+            .to_string()
+            .contains("symbolic link"));
+        // devices, pipes and folders are not read
+        for p in ["/dev/zero", "/dev/urandom", "/dev/null"] {
+            assert!(w(Path::new(p)).unwrap_err().to_string().contains("regular"));
+        }
+        assert!(w(d.path()).unwrap_err().to_string().contains("regular"));
+        let fifo = d.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid C string.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        assert!(w(&fifo).unwrap_err().to_string().contains("regular"));
+        // the generated key must keep its exact size
+        std::fs::write(d.path().join(KEY_FILE_NAME), [1u8; 31]).unwrap();
+        assert!(load_or_create_key(d.path(), None).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn key_open_to_others_warns_or_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("k.key");
+        std::fs::write(&p, [3u8; 32]).unwrap();
+        for mode in [0o640, 0o604, 0o660, 0o666, 0o602] {
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+            let k = load_key(d.path(), Some(&p), KeyPermissions::Warn).unwrap();
+            assert_eq!(k.bytes, [3u8; 32]);
+            assert!(k.warning.unwrap().contains(&format!("{mode:04o}")));
+            let e = load_key(d.path(), Some(&p), KeyPermissions::Refuse).unwrap_err();
+            assert!(e.to_string().contains("key_permissions"), "{e}");
+        }
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o400)).unwrap();
+        assert!(load_key(d.path(), Some(&p), KeyPermissions::Refuse).is_ok());
+        // the default key the same way
+        let cfg = d.path().join("cfg");
+        let k = load_key(&cfg, None, KeyPermissions::Refuse).unwrap();
+        assert!(k.warning.is_none());
+        let made = cfg.join(KEY_FILE_NAME);
+        assert_eq!(
+            std::fs::metadata(&made).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        std::fs::set_permissions(&made, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(load_key(&cfg, None, KeyPermissions::Refuse).is_err());
+        assert!(load_key(&cfg, None, KeyPermissions::Warn)
+            .unwrap()
+            .warning
+            .is_some());
     }
 
     #[test]
