@@ -321,8 +321,8 @@ pub fn run(
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let removed = fsutil::remove_stale_temps(folder);
-    for name in &removed {
-        tracing::info!(file = %crate::core::display::escape(name), "removed a stale temporary file");
+    if !removed.is_empty() {
+        tracing::info!(count = removed.len(), "removed stale temporary files");
     }
     let tmp = fsutil::temp_beside(&req.out)?;
     let file = tmp.as_file().try_clone()?;
