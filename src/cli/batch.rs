@@ -121,6 +121,13 @@ pub fn run(
     export::check_destination(&args.output, args.force).map_err(|e| usage(e.to_string()))?;
     if let Some(r) = &args.report {
         export::check_target(r, args.force).map_err(|e| usage(format!("--report: {e}")))?;
+        let folder = r.parent().filter(|p| !p.as_os_str().is_empty());
+        if folder.is_some_and(|f| !f.is_dir()) {
+            return Err(usage(format!(
+                "--report: folder `{}` does not exist",
+                folder.unwrap_or(Path::new(".")).display()
+            )));
+        }
         let same = |p: &Path| std::path::absolute(p).ok() == std::path::absolute(r).ok();
         if same(&args.output) || same(&export::mapping_path(&args.output)) {
             return Err(usage(
