@@ -143,6 +143,12 @@ fn a_symlink_at_the_final_name_is_refused_even_with_force() {
     }
     assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
     assert!(!d.path().join("nowhere.zip").exists());
+    // nor is a symbolic link at the lock file's name followed
+    let out = d.path().join("locked.zip");
+    std::os::unix::fs::symlink(&victim, d.path().join(".locked.zip.lock")).unwrap();
+    assert!(run_export(&one_file_request(&src, &out)).is_err());
+    assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+    assert!(!out.exists());
 }
 
 // ---- 2. nothing replaced unless asked, an input never ----------------------------------------

@@ -236,9 +236,9 @@ pub fn mapping_path(out: &Path) -> PathBuf {
 /// Every check on what an export will write, before any work: the archive and (if asked) the
 /// mapping file may replace existing files only with `force`, and never an input.
 pub fn check_outputs(req: &ExportRequest) -> Result<()> {
-    check_destination(&req.out, req.force)?;
     let inputs = || req.items.iter().map(|i| &i.source);
     check_not_input(&req.out, inputs())?;
+    check_destination(&req.out, req.force)?;
     if req.write_mapping {
         let m = mapping_path(&req.out);
         check_target(&m, req.force)?;
