@@ -6,6 +6,7 @@ pub mod dcm;
 pub mod deid;
 pub mod demo;
 pub mod demo_archive;
+pub mod display;
 pub mod error;
 pub mod export;
 pub mod fsutil;
