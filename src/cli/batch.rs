@@ -331,14 +331,24 @@ pub fn run(
     report.summary.total += pre.len();
     report.files.splice(0..0, pre);
     if let Some(p) = &args.report {
-        let mut doc = serde_json::to_value(&report).unwrap_or_default();
-        doc["run"] = serde_json::json!({
-            "pseudonym": rule.describe(),
-            "patients": the_plan.patients.len(),
-            "inputs": gathered.sources.len() + gathered.skipped.len(),
-            "fingerprint": the_plan.fingerprint,
-            "shard": shard.map(|(k, n)| serde_json::json!({ "k": k, "n": n })),
-        });
+        // serialised straight from the report (no JSON tree of every file in memory)
+        #[derive(serde::Serialize)]
+        struct Doc<'a> {
+            files: &'a [export::FileReport],
+            summary: &'a export::Summary,
+            run: serde_json::Value,
+        }
+        let doc = Doc {
+            files: &report.files,
+            summary: &report.summary,
+            run: serde_json::json!({
+                "pseudonym": rule.describe(),
+                "patients": the_plan.patients.len(),
+                "inputs": gathered.sources.len() + gathered.skipped.len(),
+                "fingerprint": the_plan.fingerprint,
+                "shard": shard.map(|(k, n)| serde_json::json!({ "k": k, "n": n })),
+            }),
+        };
         let json = serde_json::to_vec_pretty(&doc).unwrap_or_default();
         // private (it names the inputs); replaces a file only with --force, an input never
         us_dicomizer::core::fsutil::write_private(p, &json, args.force).map_err(|e| Failure {

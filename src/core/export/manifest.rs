@@ -53,50 +53,76 @@ pub fn write<W: Write + std::io::Seek>(
         .collect();
     let tag_keys: std::collections::BTreeSet<&String> =
         rows.iter().flat_map(|r| r.tags.keys()).collect();
-    let mut csv = String::from("entry,frames,rows,columns,bytes,x0,y0,x1,y1,crop_source,pixel_encoding,transfer_syntax,photometric,pseudonym,study_instance_uid,sop_instance_uid");
-    for k in &tag_keys {
-        csv.push(',');
-        csv.push_str(&csv_field(k));
-    }
-    csv.push('\n');
-    for r in &rows {
-        csv.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-            csv_field(r.entry),
-            r.frames,
-            r.rows,
-            r.columns,
-            r.bytes,
-            r.crop[0],
-            r.crop[1],
-            r.crop[2],
-            r.crop[3],
-            r.crop_source,
-            r.pixel_encoding,
-            r.transfer_syntax,
-            csv_field(r.photometric),
-            csv_field(r.pseudonym),
-            r.study_instance_uid,
-            r.sop_instance_uid
-        ));
-        for k in &tag_keys {
-            csv.push(',');
-            csv.push_str(&csv_field(r.tags.get(*k).map(String::as_str).unwrap_or("")));
-        }
-        csv.push('\n');
-    }
-    let mut doc = serde_json::json!({ "tool": "us-dicomizer", "version": env!("CARGO_PKG_VERSION"), "entries": rows });
-    if let Some((k, n)) = shard {
-        doc["shard"] = serde_json::json!({ "k": k, "n": n });
-    }
-    let json = serde_json::to_vec_pretty(&doc).map_err(|e| CoreError::Invalid(e.to_string()))?;
+    // Both files are streamed into the archive row by row: memory stays small for 10^5+ rows.
     let opts = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
     let zerr = |e: zip::result::ZipError| CoreError::Io(std::io::Error::other(e.to_string()));
     zip.start_file("manifest.csv", opts).map_err(zerr)?;
-    zip.write_all(csv.as_bytes())?;
+    {
+        let mut csv = std::io::BufWriter::with_capacity(1 << 16, &mut *zip);
+        csv.write_all(b"entry,frames,rows,columns,bytes,x0,y0,x1,y1,crop_source,pixel_encoding,transfer_syntax,photometric,pseudonym,study_instance_uid,sop_instance_uid")?;
+        for k in &tag_keys {
+            write!(csv, ",{}", csv_field(k))?;
+        }
+        csv.write_all(b"\n")?;
+        for r in &rows {
+            write!(
+                csv,
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                csv_field(r.entry),
+                r.frames,
+                r.rows,
+                r.columns,
+                r.bytes,
+                r.crop[0],
+                r.crop[1],
+                r.crop[2],
+                r.crop[3],
+                r.crop_source,
+                r.pixel_encoding,
+                r.transfer_syntax,
+                csv_field(r.photometric),
+                csv_field(r.pseudonym),
+                r.study_instance_uid,
+                r.sop_instance_uid
+            )?;
+            for k in &tag_keys {
+                write!(
+                    csv,
+                    ",{}",
+                    csv_field(r.tags.get(*k).map(String::as_str).unwrap_or(""))
+                )?;
+            }
+            csv.write_all(b"\n")?;
+        }
+        csv.flush()?;
+    }
+    #[derive(Serialize)]
+    struct ShardMark {
+        k: usize,
+        n: usize,
+    }
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        tool: &'static str,
+        version: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        shard: Option<ShardMark>,
+        entries: &'a [Row<'a>],
+    }
+    let doc = Doc {
+        tool: "us-dicomizer",
+        version: env!("CARGO_PKG_VERSION"),
+        shard: shard.map(|(k, n)| ShardMark { k, n }),
+        entries: &rows,
+    };
     zip.start_file("manifest.json", opts).map_err(zerr)?;
-    zip.write_all(&json)?;
+    {
+        let mut json = std::io::BufWriter::with_capacity(1 << 16, &mut *zip);
+        serde_json::to_writer_pretty(&mut json, &doc)
+            .map_err(|e| CoreError::Invalid(e.to_string()))?;
+        json.flush()?;
+    }
     Ok(())
 }
 

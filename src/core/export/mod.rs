@@ -656,13 +656,16 @@ impl<W: Write + std::io::Seek> Writer<W> {
         if !p.uid.is_empty() {
             self.seen.insert(p.uid, n);
         }
-        self.mapping.push(serde_json::json!({
-            "input": item.source.display(),
-            "entry": name,
-            "pseudonym": p.pseudonym,
-            "patient": p.patient.to_json(),
-            "uids": p.outcome.uid_map,
-        }));
+        // only when asked: this is identity, and memory per file
+        if req.write_mapping {
+            self.mapping.push(serde_json::json!({
+                "input": item.source.display(),
+                "entry": name,
+                "pseudonym": p.pseudonym,
+                "patient": p.patient.to_json(),
+                "uids": p.outcome.uid_map,
+            }));
+        }
         let w = &p.written;
         Ok(FileReport {
             input: item.source.display(),
