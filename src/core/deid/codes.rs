@@ -56,7 +56,10 @@ fn table() -> &'static HashMap<(&'static str, &'static str), &'static str> {
 /// The standard meaning of a PS3.16 coded concept, `None` when it is not a standard term.
 pub fn standard_meaning(scheme: &str, value: &str) -> Option<&'static str> {
     table()
-        .get(&(scheme.trim_matches([' ', '\0']), value.trim_matches([' ', '\0'])))
+        .get(&(
+            scheme.trim_matches([' ', '\0']),
+            value.trim_matches([' ', '\0']),
+        ))
         .copied()
 }
 
@@ -90,9 +93,7 @@ pub fn code_pair(item: &InMemDicomObject) -> (String, String) {
 /// True when the items of sequence `e` are code items.
 pub(super) fn holds_code_items(e: &InMemElement) -> bool {
     match e.value() {
-        Value::Sequence(seq) => {
-            !seq.items().is_empty() && seq.items().iter().all(is_code_item)
-        }
+        Value::Sequence(seq) => !seq.items().is_empty() && seq.items().iter().all(is_code_item),
         _ => false,
     }
 }
@@ -108,13 +109,15 @@ pub(super) fn dummy_item() -> InMemDicomObject {
 
 fn version_ok(v: &str) -> bool {
     v.len() <= 16
-        && v
-            .bytes()
+        && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 /// Applies the rule of this module to a cleaned item: `None` drops it.
-pub(super) fn apply_rule(w: &mut Walker<'_>, mut item: InMemDicomObject) -> Option<InMemDicomObject> {
+pub(super) fn apply_rule(
+    w: &mut Walker<'_>,
+    mut item: InMemDicomObject,
+) -> Option<InMemDicomObject> {
     if !is_code_item(&item) {
         return Some(item);
     }
@@ -148,7 +151,10 @@ mod tests {
     #[test]
     fn generated_table_answers() {
         assert!(standard_count() > 15_000);
-        assert_eq!(standard_meaning("DCM", "113100"), Some("Basic Application Confidentiality Profile"));
+        assert_eq!(
+            standard_meaning("DCM", "113100"),
+            Some("Basic Application Confidentiality Profile")
+        );
         assert_eq!(standard_meaning("SCT", "7771000"), Some("Left"));
         assert_eq!(standard_meaning("SCT", "ZZPHI"), None);
         assert_eq!(standard_meaning("99LOCAL", "7771000"), None);

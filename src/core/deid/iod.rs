@@ -154,9 +154,9 @@ pub fn pixel_owned_clean(
             let code_string = s.split('\\').all(|v| {
                 let v = v.trim_matches([' ', '\0']);
                 v.len() <= 16
-                    && v
-                        .bytes()
-                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b' ')
+                    && v.bytes().all(|b| {
+                        b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b' '
+                    })
             });
             code_string.then_some(e)
         }

@@ -13,8 +13,8 @@
 //! for the report and the UI.
 
 use super::elems::*;
-use dicom_core::value::Value;
 use dicom_core::header::Header;
+use dicom_core::value::Value;
 use dicom_core::{Tag, VR};
 use dicom_object::InMemDicomObject;
 

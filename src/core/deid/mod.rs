@@ -69,8 +69,8 @@
 //! meta), `laterality.rs` (the side tag wins), `charset.rs` (character sets of written text),
 //! `settings.rs`, `table.rs` and the generated `annex_e.rs` and `dicom_codes.tsv`.
 
-pub mod annex_e;
 mod actions;
+pub mod annex_e;
 mod charset;
 pub mod codes;
 mod dates;
