@@ -32,7 +32,8 @@ fn code_side(scheme: &str, value: &str) -> Option<&'static str> {
     }
 }
 
-fn contradicts(found: &str, tag: &str) -> bool {
+/// True when a stated side `found` contradicts the side tag `tag` (B covers R and L).
+pub fn contradicts(found: &str, tag: &str) -> bool {
     !found.is_empty() && found != tag && !(tag == "B" && (found == "R" || found == "L"))
 }
 
