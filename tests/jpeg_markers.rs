@@ -82,7 +82,11 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 fn fixture(dir: &Path) -> PathBuf {
-    let plain = write_fixture(dir, "j.dcm", &fixture_spec(Kind::JpegBaseline, 128, 96, 2, 1));
+    let plain = write_fixture(
+        dir,
+        "j.dcm",
+        &fixture_spec(Kind::JpegBaseline, 128, 96, 2, 1),
+    );
     let src = dir.join("IMG_WITH_MARKERS.dcm");
     inject(&plain, &src, b"ZZPHI JPEG TEXT", true);
     assert!(contains(&std::fs::read(&src).unwrap(), b"ZZPHI JPEG TEXT"));
@@ -113,7 +117,11 @@ fn copied_and_cropped_jpeg_frames_keep_only_decoding_segments() {
 #[test]
 fn verify_finds_marker_text_put_back() {
     let d = tempfile::tempdir().unwrap();
-    let plain = write_fixture(d.path(), "j.dcm", &fixture_spec(Kind::JpegBaseline, 128, 96, 2, 1));
+    let plain = write_fixture(
+        d.path(),
+        "j.dcm",
+        &fixture_spec(Kind::JpegBaseline, 128, 96, 2, 1),
+    );
     let inputs = d.path().join("in");
     std::fs::create_dir_all(&inputs).unwrap();
     // a short (6-character) comment: only searched inside JPEG marker segments

@@ -11,7 +11,8 @@ use us_dicomizer::tui::ui::{self, PreviewImage};
 
 fn screen(s: &us_dicomizer::tui::state::AppState) -> String {
     let mut t = Terminal::new(TestBackend::new(120, 30)).unwrap();
-    t.draw(|f| ui::draw(f, s, &PreviewImage::default())).unwrap();
+    t.draw(|f| ui::draw(f, s, &PreviewImage::default()))
+        .unwrap();
     let buf = t.backend().buffer();
     (0..buf.area.height)
         .map(|y| {
@@ -33,5 +34,8 @@ fn detail_shows_a_laterality_conflict_with_the_side_tag() {
     assert!(!screen(&s).contains("laterality conflict"));
     s.files[0].tags.insert("side".into(), "L".into());
     let all = screen(&s);
-    assert!(all.contains("laterality conflict: file says R, side=L"), "{all}");
+    assert!(
+        all.contains("laterality conflict: file says R, side=L"),
+        "{all}"
+    );
 }

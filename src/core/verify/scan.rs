@@ -6,7 +6,9 @@
 //! segments of JPEG streams inside Pixel Data: elsewhere in pixel data a 4-7 byte match is
 //! indistinguishable from image content. Every needle, folded (see `text.rs`), is also matched
 //! in the folded decoded text of every element; ID-like needles without their separators are
-//! matched in that text without separators.
+//! matched in that text without separators. Non-ASCII needles are also searched as bytes in
+//! every legacy character set a data set can declare (`LEGACY`), so text that the parser
+//! cannot decode is still found.
 
 use super::text::{fold, squeeze};
 use crate::core::error::{CoreError, Result};
@@ -17,6 +19,24 @@ use std::collections::HashMap;
 
 /// Where a hit was found: bytes at an offset, or the decoded text.
 pub type Hits = HashMap<usize, String>;
+
+/// Character sets of DICOM's Specific Character Set besides UTF-8: ISO_IR 100/101/144/126/
+/// 127/138/148/166 (ISO 8859), ISO 2022 IR 87/13 (ISO-2022-JP, Shift_JIS for IR 13 katakana),
+/// ISO 2022 IR 149 (EUC-KR bytes), GB18030/GBK.
+const LEGACY: &[&encoding_rs::Encoding] = &[
+    encoding_rs::WINDOWS_1252,
+    encoding_rs::ISO_8859_2,
+    encoding_rs::ISO_8859_5,
+    encoding_rs::ISO_8859_6,
+    encoding_rs::ISO_8859_7,
+    encoding_rs::ISO_8859_8,
+    encoding_rs::WINDOWS_874,
+    encoding_rs::WINDOWS_1254,
+    encoding_rs::ISO_2022_JP,
+    encoding_rs::SHIFT_JIS,
+    encoding_rs::EUC_KR,
+    encoding_rs::GB18030,
+];
 
 pub struct Matcher {
     strong: Option<AhoCorasick>,
@@ -53,16 +73,28 @@ impl Matcher {
             Vec::new(),
         );
         for (i, (s, _)) in needles.iter().enumerate() {
+            let mut forms: Vec<Vec<u8>> = vec![s.as_bytes().to_vec()];
             if s.len() >= 8 {
-                sp.push(s.as_bytes().to_vec());
-                sid.push(i);
-                sp.push(s.encode_utf16().flat_map(|c| c.to_le_bytes()).collect());
-                sid.push(i);
-                sp.push(s.encode_utf16().flat_map(|c| c.to_be_bytes()).collect());
-                sid.push(i);
-            } else {
-                wp.push(s.as_bytes().to_vec());
-                wid.push(i);
+                forms.push(s.encode_utf16().flat_map(|c| c.to_le_bytes()).collect());
+                forms.push(s.encode_utf16().flat_map(|c| c.to_be_bytes()).collect());
+            }
+            if !s.is_ascii() {
+                // the same text in the other character sets a data set may declare
+                for enc in LEGACY {
+                    let (b, _, unmappable) = enc.encode(s);
+                    if !unmappable && !forms.iter().any(|f| f[..] == b[..]) {
+                        forms.push(b.into_owned());
+                    }
+                }
+            }
+            for f in forms {
+                if f.len() >= 8 {
+                    sp.push(f);
+                    sid.push(i);
+                } else {
+                    wp.push(f);
+                    wid.push(i);
+                }
             }
             fp.push(fold(s).into_bytes());
             fid.push(i);

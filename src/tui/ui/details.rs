@@ -136,7 +136,10 @@ fn laterality_note(state: &AppState, stated: Option<&str>) -> Option<String> {
         .find(|l| l.dicom == crate::core::tags::TagTarget::Laterality)?;
     let side = f.tags.get(&list.key)?.trim().to_ascii_uppercase();
     crate::core::deid::laterality::contradicts(stated, &side).then(|| {
-        format!("laterality conflict: file says {stated}, {}={side}; the tag wins", list.key)
+        format!(
+            "laterality conflict: file says {stated}, {}={side}; the tag wins",
+            list.key
+        )
     })
 }
 
