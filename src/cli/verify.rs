@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use us_dicomizer::core::display::escape;
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -38,7 +39,10 @@ pub fn run(args: &VerifyArgs, settings: &us_dicomizer::core::settings::Settings)
                 for f in &report.findings {
                     println!(
                         "FOUND {} in {} at {} (a {} value)",
-                        f.needle, f.entry, f.location, f.needle_kind
+                        escape(&f.needle),
+                        escape(&f.entry),
+                        escape(&f.location),
+                        f.needle_kind
                     );
                 }
                 for s in &report.inputs_skipped {
@@ -58,7 +62,7 @@ pub fn run(args: &VerifyArgs, settings: &us_dicomizer::core::settings::Settings)
             }
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", escape(&e.to_string()));
             2
         }
     }
