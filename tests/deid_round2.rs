@@ -101,7 +101,12 @@ fn verify_catches<R>(input: &Obj, clean: &Obj, put_back: impl Fn(&mut Obj) -> R,
         z.finish().unwrap();
         p
     };
-    let good = verify(&zip("good.zip", clean), &[inputs.clone()], &mut |_, _| {}).unwrap();
+    let good = verify(
+        &zip("good.zip", clean),
+        std::slice::from_ref(&inputs),
+        &mut |_, _| {},
+    )
+    .unwrap();
     assert!(good.is_clean(), "clean export flagged: {:?}", good.findings);
     let mut leaky = clean.clone();
     put_back(&mut leaky);

@@ -129,7 +129,7 @@ fn verify_finds_marker_text_put_back() {
     inject(&plain, &src, b"ZQ7K2W", false);
     let out = d.path().join("out.zip");
     let (name, _) = export(&src, &out, user_crop(CropRect::new(16, 16, 112, 80)));
-    let clean = verify(&out, &[inputs.clone()], &mut |_, _| {}).unwrap();
+    let clean = verify(&out, std::slice::from_ref(&inputs), &mut |_, _| {}).unwrap();
     assert!(clean.is_clean(), "{:?}", clean.findings);
     // the fix switched off: the comment put back into the exported frames
     let exported = d.path().join("exported.dcm");

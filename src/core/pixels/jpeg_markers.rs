@@ -17,7 +17,7 @@ fn standalone(m: u8) -> bool {
 fn needed(m: u8, payload: &[u8]) -> bool {
     match m {
         0xC0..=0xCF => m != 0xC8, // SOFn, DHT (C4), DAC (CC); C8 is reserved (JPG)
-        0xDB | 0xDD | 0xDC => true, // DQT, DRI, DNL
+        0xDB..=0xDD => true,      // DQT, DNL, DRI
         0xE0 => payload.starts_with(b"JFIF\0"),
         0xEE => payload.starts_with(b"Adobe"),
         _ => false,

@@ -51,6 +51,9 @@ pub fn collect_files(root: &Path, out: &mut Vec<PathBuf>, n: &mut Needles) -> Re
     Ok(())
 }
 
+/// The callback of [`zip_members`]: `(path, raw name, bytes)`.
+pub type MemberFn<'a> = dyn FnMut(&str, &[u8], Vec<u8>) -> Result<()> + 'a;
+
 /// Calls `f(path, raw name, bytes)` for every file member of the ZIP read from `r`, opening
 /// nested ZIPs (path `outer/inner.zip!member`). A limit exceeded is an error with the reason.
 pub fn zip_members<R: Read + Seek>(
@@ -58,7 +61,7 @@ pub fn zip_members<R: Read + Seek>(
     limits: &LoadSettings,
     depth: u32,
     prefix: &str,
-    f: &mut dyn FnMut(&str, &[u8], Vec<u8>) -> Result<()>,
+    f: &mut MemberFn<'_>,
 ) -> std::result::Result<(), String> {
     let mut z = zip::ZipArchive::new(r).map_err(|e| format!("not a readable ZIP: {e}"))?;
     if z.len() > limits.max_zip_members {
