@@ -79,7 +79,7 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Some(Command::Verify(v)) => cli::verify::run(v),
+        Some(Command::Verify(v)) => cli::verify::run(v, &settings),
         Some(Command::Merge(m)) => cli::merge::run(m),
         None => run_tui(&args, settings, config_dir, data_dir),
     };

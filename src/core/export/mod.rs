@@ -89,6 +89,9 @@ pub struct FileReport {
     /// The new (remapped) UIDs of the exported file.
     pub study_instance_uid: Option<String>,
     pub sop_instance_uid: Option<String>,
+    /// De-identification decisions worth a look (a laterality conflict resolved for the tag).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     #[serde(skip)]
     pub entry_bytes: u64,
     #[serde(skip)]
@@ -112,6 +115,7 @@ impl FileReport {
             pseudonym: None,
             study_instance_uid: None,
             sop_instance_uid: None,
+            notes: Vec::new(),
             entry_bytes: 0,
             rows_cols: None,
         }
@@ -682,6 +686,7 @@ impl<W: Write + std::io::Seek> Writer<W> {
             pseudonym: Some(p.pseudonym),
             study_instance_uid: Some(p.new_study_uid).filter(|s| !s.is_empty()),
             sop_instance_uid: Some(p.new_sop_uid).filter(|s| !s.is_empty()),
+            notes: p.outcome.notes.clone(),
             entry_bytes,
             rows_cols: Some((w.crop.height(), w.crop.width())),
         })
