@@ -95,6 +95,7 @@ echo "slurm up: node $HOST $state"
 # ---- the archive, the key, one single run for reference
 "$BIN" demo "$W/archive" --patients 9 --studies 2 --files 3 --cines 2 >/dev/null
 head -c 32 /dev/urandom >"$W/project.key"
+chmod 600 "$W/project.key"
 ARGS="--tag position=CFV --tag side=L --tag purpose=diagnostic"
 # shellcheck disable=SC2086
 "$BIN" --config-dir "$W/cfg" --key-file "$W/project.key" batch "$W/archive" \
