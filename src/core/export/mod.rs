@@ -72,6 +72,8 @@ pub struct FileReport {
     pub crop_source: Option<&'static str>,
     /// Which rule chose an automatic crop (regions, preset, or the content rule and shape).
     pub crop_rule: Option<String>,
+    /// What was repaired to read an input that is not a proper Part 10 file.
+    pub repairs: Vec<String>,
     pub frames: Option<u32>,
     pub pixel_encoding: Option<&'static str>,
     pub transfer_syntax: Option<String>,
@@ -93,6 +95,7 @@ impl FileReport {
             crop: None,
             crop_source: None,
             crop_rule: None,
+            repairs: Vec::new(),
             frames: None,
             pixel_encoding: None,
             transfer_syntax: None,
@@ -500,6 +503,7 @@ struct Processed {
     uid: String,
     crop_source: CropSource,
     crop_rule: Option<String>,
+    repairs: Vec<String>,
     written: file::Written,
     outcome: crate::core::deid::DeidOutcome,
     body: Body,
@@ -523,6 +527,12 @@ fn process(
 ) -> std::result::Result<Processed, Outcome> {
     let loaded = load::load(&item.source, &settings.load).map_err(Outcome::Skip)?;
     let uid = loaded.info.sop_instance_uid.clone();
+    let repairs: Vec<String> = loaded
+        .info
+        .flags
+        .iter()
+        .filter_map(|f| f.strip_prefix(load::REPAIRED).map(str::to_string))
+        .collect();
     let (crop, crop_source, crop_rule) =
         resolve_crop_explained(&item.crop, &loaded, settings).map_err(Outcome::Fail)?;
     crop.validate(loaded.info.columns, loaded.info.rows)
@@ -579,6 +589,7 @@ fn process(
         uid,
         crop_source,
         crop_rule,
+        repairs,
         written,
         outcome,
         body,
@@ -671,6 +682,7 @@ impl<W: Write + std::io::Seek> Writer<W> {
             crop: Some(w.crop.as_array()),
             crop_source: Some(p.crop_source.as_str()),
             crop_rule: p.crop_rule.clone(),
+            repairs: p.repairs.clone(),
             frames: Some(w.frames),
             pixel_encoding: Some(if w.lossy { "lossy" } else { "lossless" }),
             transfer_syntax: Some(w.transfer_syntax.clone()),
