@@ -260,6 +260,16 @@ fn an_input_archive_is_never_the_output_even_with_force() {
         assert!(String::from_utf8_lossy(&o.stderr).contains("one of the inputs"));
         assert_eq!(std::fs::read(&archive).unwrap(), before, "input replaced");
     }
+    // an archive given but skipped before loading (over the ZIP member limit) is an input too
+    let strict = d.path().join("strict.toml");
+    std::fs::write(&strict, "[load]\nmax_zip_members = 1\n").unwrap();
+    let o = batch(
+        d.path(),
+        &[&exam, &archive],
+        &["-o", s(&archive), "--force", "--settings", s(&strict)],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(std::fs::read(&archive).unwrap(), before, "input replaced");
     // a folder input: none of the files in it either (the mapping of `x.zip` is `x.zip.mapping.json`)
     let trap = exam.join("t.zip.mapping.json");
     std::fs::copy(&files[0], &trap).unwrap();

@@ -177,6 +177,15 @@ impl DestLock {
                 // SAFETY: flock on a descriptor we own.
                 if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
                     let e = io::Error::last_os_error();
+                    // a file system without locks (some network mounts): go on unlocked; the
+                    // final rename still never replaces an archive without `force`
+                    if matches!(
+                        e.raw_os_error(),
+                        Some(libc::ENOLCK) | Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS)
+                    ) {
+                        tracing::warn!("destination folder does not support locks");
+                        return Ok(DestLock { path, file });
+                    }
                     if e.kind() == io::ErrorKind::WouldBlock {
                         return Err(io::Error::new(
                             io::ErrorKind::WouldBlock,
