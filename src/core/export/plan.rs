@@ -32,7 +32,12 @@ pub struct Scanned {
 /// the file would be skipped.
 pub fn scan_one(source: &InputSource, limits: &LoadSettings) -> Result<Scanned, String> {
     let parsed = match &source.kind {
-        SourceKind::File(path) => load::parse::parse_file_header(path)?.0,
+        // header only; what the strict reader refuses gets the loader's full (lenient) parse,
+        // so a file the export can read is never refused by the plan
+        SourceKind::File(path) => match load::parse::parse_file_header(path) {
+            Ok((p, _)) => p,
+            Err(_) => load::parse_file(path)?,
+        },
         SourceKind::ZipMember { .. } => load::parse_dicom(&source.read(limits)?)?,
     };
     let obj = &parsed.obj;
