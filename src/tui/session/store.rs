@@ -1,0 +1,247 @@
+//! The session files on disk: where they are, reading, writing (private, atomic, the per-file
+//! store merged under a lock), the lock that keeps a second instance off the same inputs, and
+//! `--fresh` keeping the previous session aside.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{FileRecord, Session, Snapshot};
+
+/// The files of one set of inputs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paths {
+    /// `<data_dir>/sessions` (0700).
+    pub dir: PathBuf,
+    /// The set's session: `<hash>.json`.
+    pub session: PathBuf,
+    /// The per-file store shared by all sets: `files.json`.
+    pub files: PathBuf,
+    /// Held (flock) while a window is open on this set: `<hash>.lock`.
+    pub lock: PathBuf,
+}
+
+/// The session files for a set of inputs (order and spelling of the paths do not matter).
+pub fn paths(data_dir: &Path, inputs: &[PathBuf]) -> Paths {
+    let mut names: Vec<String> = inputs
+        .iter()
+        .map(|p| {
+            std::fs::canonicalize(p)
+                .unwrap_or_else(|_| p.clone())
+                .display()
+                .to_string()
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    let mut h = Sha256::new();
+    for n in &names {
+        h.update(n.as_bytes());
+        h.update(b"\n");
+    }
+    let hex: String = h
+        .finalize()
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let dir = data_dir.join("sessions");
+    Paths {
+        session: dir.join(format!("{hex}.json")),
+        files: dir.join("files.json"),
+        lock: dir.join(format!("{hex}.lock")),
+        dir,
+    }
+}
+
+/// The per-file store on disk.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FileStore {
+    pub version: u32,
+    #[serde(default)]
+    pub files: BTreeMap<String, FileRecord>,
+}
+
+/// Reads a set's session (a version 1 file is migrated); missing or unreadable is none.
+pub fn load_session(path: &Path) -> Option<Session> {
+    let text = std::fs::read_to_string(path).ok()?;
+    match serde_json::from_str::<Session>(&text) {
+        Ok(s) => Some(s.migrate()),
+        Err(e) => {
+            tracing::warn!(error = %e, "session file unreadable, starting fresh");
+            None
+        }
+    }
+}
+
+/// Reads the per-file store; missing or unreadable is empty.
+pub fn load_records(path: &Path) -> BTreeMap<String, FileRecord> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return BTreeMap::new();
+    };
+    match serde_json::from_str::<FileStore>(&text) {
+        Ok(s) => s.files,
+        Err(e) => {
+            tracing::warn!(error = %e, "per-file session store unreadable");
+            BTreeMap::new()
+        }
+    }
+}
+
+/// Makes `dir` (and parents) and sets it to 0700 (also a folder an older version made 0755).
+pub fn private_dir(dir: &Path) -> io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        b.mode(0o700);
+        b.create(dir)?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    #[cfg(not(unix))]
+    b.create(dir)?;
+    Ok(())
+}
+
+/// Writes `bytes` to `path` as a private file (0600): a new temporary beside it (created
+/// exclusively, never through a link), synced, then renamed over `path`.
+pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = path
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let tmp = path.with_file_name(format!(
+        ".{name}.{}.{n}.{nanos:x}.partial",
+        std::process::id()
+    ));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    let result = (|| {
+        let mut f = opts.open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn lock_file(path: &Path) -> io::Result<File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    opts.open(path)
+}
+
+/// Writes a snapshot: the set's session, then the changed records merged into the per-file
+/// store under its lock (another window on other inputs may write it too).
+pub fn save(paths: &Paths, snap: &Snapshot) -> io::Result<()> {
+    private_dir(&paths.dir)?;
+    let json = serde_json::to_vec_pretty(&snap.session).map_err(io::Error::other)?;
+    write_private(&paths.session, &json)?;
+    if snap.records.is_empty() {
+        return Ok(());
+    }
+    let lock = lock_file(&paths.dir.join("files.lock"))?;
+    lock.lock()?;
+    let mut files = load_records(&paths.files);
+    for (k, r) in &snap.records {
+        if r.is_empty() {
+            files.remove(k);
+        } else {
+            files.insert(k.clone(), r.clone());
+        }
+    }
+    let store = FileStore {
+        version: super::VERSION,
+        files,
+    };
+    let json = serde_json::to_vec_pretty(&store).map_err(io::Error::other)?;
+    let r = write_private(&paths.files, &json);
+    let _ = lock.unlock();
+    r
+}
+
+/// Held while a window is open on a set of inputs; released when dropped or when the process
+/// ends in any way (an `flock`, so nothing stale is left behind).
+#[derive(Debug)]
+pub struct InstanceLock {
+    _file: File,
+}
+
+/// Takes the set's lock, or says why not (another window has these inputs open).
+pub fn lock_inputs(paths: &Paths) -> Result<InstanceLock, String> {
+    private_dir(&paths.dir).map_err(|e| format!("cannot create the session folder: {e}"))?;
+    let mut f = lock_file(&paths.lock).map_err(|e| format!("cannot open the session lock: {e}"))?;
+    match f.try_lock() {
+        Ok(()) => {
+            let _ = f.set_len(0);
+            let _ = writeln!(f, "{}", std::process::id());
+            Ok(InstanceLock { _file: f })
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let pid = std::fs::read_to_string(&paths.lock)
+                .ok()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .map(|p| format!(" (process {p})"))
+                .unwrap_or_default();
+            Err(format!(
+                "these inputs are already open in another us-dicomizer window{pid}: close it \
+                 first (two windows on the same files would overwrite each other's work)"
+            ))
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock the session: {e}")),
+    }
+}
+
+/// `--fresh`: the set's session is renamed `<hash>.before-fresh-<time>.json` and the per-file
+/// store copied to `files.before-fresh-<time>.json`, so nothing saved is lost whatever the
+/// fresh start then does. Returns the names kept (none when there was nothing saved).
+pub fn set_aside(paths: &Paths) -> io::Result<Vec<PathBuf>> {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let aside = |p: &Path| {
+        let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned());
+        p.with_file_name(format!(
+            "{}.before-fresh-{stamp}.json",
+            stem.unwrap_or_default()
+        ))
+    };
+    let mut kept = Vec::new();
+    if paths.session.is_file() {
+        let to = aside(&paths.session);
+        std::fs::rename(&paths.session, &to)?;
+        kept.push(to);
+    }
+    if paths.files.is_file() {
+        let to = aside(&paths.files);
+        write_private(&to, &std::fs::read(&paths.files)?)?;
+        kept.push(to);
+    }
+    Ok(kept)
+}
