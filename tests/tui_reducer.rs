@@ -8,7 +8,7 @@ use us_dicomizer::core::export::CropChoice;
 use us_dicomizer::tui::effect::Effect;
 use us_dicomizer::tui::keymap::{Keymap, Mode};
 use us_dicomizer::tui::msg::{ExportMsg, Msg};
-use us_dicomizer::tui::state::{ConfirmKind, Edge, FileStatus, LoadState, View};
+use us_dicomizer::tui::state::{ConfirmKind, Edge, FileStatus, View};
 use us_dicomizer::tui::update;
 
 const EXAM: &[(&str, u32, u32, u32)] = &[

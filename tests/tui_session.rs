@@ -257,6 +257,7 @@ fn a_second_window_on_the_same_inputs_is_refused_until_the_first_closes() {
     );
     let other = store::paths(d.path(), &[PathBuf::from("/other")]);
     let _unrelated = store::lock_inputs(&other).expect("other inputs are not locked");
+    assert!(first.is_some() && _unrelated.is_some());
     drop(first);
     store::lock_inputs(&paths).expect("free again once the first window is gone");
 }

@@ -273,11 +273,19 @@ pub fn run(opts: TuiOptions) -> io::Result<i32> {
         match session::store::set_aside(&session_paths) {
             Ok(kept) if kept.is_empty() => {}
             Ok(kept) => {
-                let names: Vec<String> = kept.iter().map(|p| p.display().to_string()).collect();
-                start_note = Some(format!(
-                    "--fresh: nothing restored; the saved session is kept as {}",
-                    names.join(" and ")
-                ));
+                let names: Vec<String> = kept
+                    .iter()
+                    .filter_map(|p| p.file_name())
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .collect();
+                let note = format!(
+                    "--fresh: nothing restored; the saved session is kept as {} in {}",
+                    names.join(" and "),
+                    session_paths.dir.display()
+                );
+                // Also on the terminal after the window closes.
+                eprintln!("us-dicomizer: {note}");
+                start_note = Some(note);
             }
             Err(e) => {
                 eprintln!(
@@ -309,7 +317,7 @@ pub fn run(opts: TuiOptions) -> io::Result<i32> {
         state.extra_inputs = r.extra_inputs.clone();
         state.pseudonym = r.pseudonym.clone();
         state.destination = r.destination.clone();
-        tracing::info!(files = r.files.len(), "session restored");
+        tracing::info!(files = r.order.len(), "session restored");
     }
     state.restore = restore;
 

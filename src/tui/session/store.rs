@@ -191,15 +191,23 @@ pub struct InstanceLock {
     _file: File,
 }
 
-/// Takes the set's lock, or says why not (another window has these inputs open).
-pub fn lock_inputs(paths: &Paths) -> Result<InstanceLock, String> {
-    private_dir(&paths.dir).map_err(|e| format!("cannot create the session folder: {e}"))?;
-    let mut f = lock_file(&paths.lock).map_err(|e| format!("cannot open the session lock: {e}"))?;
+/// Takes the set's lock, or says why not (another window has these inputs open). When the
+/// lock cannot be made at all (a read-only data folder), the window opens without it:
+/// `Ok(None)` (saving will then warn on screen).
+pub fn lock_inputs(paths: &Paths) -> Result<Option<InstanceLock>, String> {
+    let opened = private_dir(&paths.dir).and_then(|()| lock_file(&paths.lock));
+    let mut f = match opened {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::warn!(error = %e, "session lock not available");
+            return Ok(None);
+        }
+    };
     match f.try_lock() {
         Ok(()) => {
             let _ = f.set_len(0);
             let _ = writeln!(f, "{}", std::process::id());
-            Ok(InstanceLock { _file: f })
+            Ok(Some(InstanceLock { _file: f }))
         }
         Err(std::fs::TryLockError::WouldBlock) => {
             let pid = std::fs::read_to_string(&paths.lock)
@@ -213,7 +221,10 @@ pub fn lock_inputs(paths: &Paths) -> Result<InstanceLock, String> {
                  first (two windows on the same files would overwrite each other's work)"
             ))
         }
-        Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock the session: {e}")),
+        Err(std::fs::TryLockError::Error(e)) => {
+            tracing::warn!(error = %e, "session lock not available");
+            Ok(None)
+        }
     }
 }
 
