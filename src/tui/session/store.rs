@@ -92,56 +92,20 @@ pub fn load_records(path: &Path) -> BTreeMap<String, FileRecord> {
     }
 }
 
-/// Makes `dir` (and parents) and sets it to 0700 (also a folder an older version made 0755).
+/// Makes `dir` (and parents) 0700, and tightens a folder an older version made 0755.
 pub fn private_dir(dir: &Path) -> io::Result<()> {
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
+    crate::core::fsutil::create_private_dir(dir)?;
     #[cfg(unix)]
     {
-        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-        b.mode(0o700);
-        b.create(dir)?;
+        use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
     }
-    #[cfg(not(unix))]
-    b.create(dir)?;
     Ok(())
 }
 
-/// Writes `bytes` to `path` as a private file (0600): a new temporary beside it (created
-/// exclusively, never through a link), synced, then renamed over `path`.
+/// Writes `bytes` to `path` as a private file (0600), atomically, never through a link.
 pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let name = path
-        .file_name()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let tmp = path.with_file_name(format!(
-        ".{name}.{}.{n}.{nanos:x}.partial",
-        std::process::id()
-    ));
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600).custom_flags(libc::O_NOFOLLOW);
-    }
-    let result = (|| {
-        let mut f = opts.open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    crate::core::fsutil::write_private(path, bytes, true)
 }
 
 fn lock_file(path: &Path) -> io::Result<File> {
