@@ -195,6 +195,7 @@ pub fn verify_with(
         known_codes: opts.known_codes.clone(),
         ..Default::default()
     };
+    n.keep_own_markers();
     let mut files: Vec<PathBuf> = Vec::new();
     for (i, p) in inputs.iter().enumerate() {
         if std::fs::symlink_metadata(p).is_err() {
