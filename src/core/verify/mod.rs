@@ -45,6 +45,7 @@ mod archive;
 pub mod needles;
 mod scan;
 pub mod text;
+mod words;
 
 use crate::core::error::{CoreError, Result};
 use crate::core::settings::{LoadSettings, Settings};

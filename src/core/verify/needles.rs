@@ -1,6 +1,7 @@
 //! Needles: the identifying values of the inputs, and their variants.
 
 use super::text::fold;
+use super::words::{COMMON, MONTHS};
 use crate::core::deid;
 use crate::core::tags::Code;
 use crate::core::uid;
@@ -10,89 +11,6 @@ use dicom_core::VR;
 use dicom_object::mem::InMemElement;
 use dicom_object::InMemDicomObject;
 use std::collections::{HashMap, HashSet};
-
-const COMMON: &[&str] = &[
-    "YES",
-    "NONE",
-    "NULL",
-    "UNKNOWN",
-    "ANON",
-    "ANONYMOUS",
-    "ANONYMIZED",
-    "ANONYMISED",
-    "TEST",
-    "OTHER",
-    "NORMAL",
-    "LEFT",
-    "RIGHT",
-    "BOTH",
-    "MALE",
-    "FEMALE",
-    "DICOM",
-    "DICOMDIR",
-    "IMAGE",
-    "IMAGES",
-    "DATA",
-    "EXPORT",
-    "EXPORTS",
-    "INPUT",
-    "INPUTS",
-    "OUTPUT",
-    "STUDY",
-    "STUDIES",
-    "SERIES",
-    "PATIENT",
-    "DERIVED",
-    "PRIMARY",
-    "SECONDARY",
-    "ORIGINAL",
-    "MODIFIED",
-    "UNMODIFIED",
-    "REMOVED",
-    "ULTRASOUND",
-    "DOPPLER",
-    "ISO_IR 100",
-    "ISO_IR 192",
-    "ISO_IR 6",
-    "DEFAULT",
-    "FILES",
-    "FILE",
-    "TEMP",
-    "DOWNLOADS",
-    "DESKTOP",
-    "DOCUMENTS",
-    "HOME",
-    "ROOT",
-    "TMP",
-    "NEW",
-    "COPY",
-    "BACKUP",
-    "ARCHIVE",
-    "UNNAMED",
-    "UNTITLED",
-    "DIAGNOSTIC",
-    "NON-DIAGNOSTIC",
-    "MANIFEST",
-    "README",
-    "US-DICOMIZER",
-    "DCM",
-    "SCT",
-];
-
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
 
 /// The needles gathered from the inputs.
 #[derive(Default)]
