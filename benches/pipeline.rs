@@ -63,6 +63,7 @@ fn export(
         key: vec![42; 32],
         allow_uncropped,
         write_mapping: false,
+        excluded: Vec::new(),
     };
     let t = Instant::now();
     let rep = export::run(&req, settings, &|_| {}, &AtomicBool::new(false)).unwrap();

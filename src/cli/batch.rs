@@ -162,6 +162,7 @@ pub fn run(
         key,
         allow_uncropped: args.allow_uncropped,
         write_mapping: args.mapping || settings.output.write_mapping,
+        excluded: Vec::new(),
     };
 
     let bar = progress_bar(req.items.len() as u64);

@@ -68,6 +68,7 @@ pub fn export_files(
         key: vec![7u8; 32],
         allow_uncropped: false,
         write_mapping: false,
+        excluded: Vec::new(),
     };
     export::run(&req, settings, &|_| {}, &AtomicBool::new(false)).expect("export runs")
 }
@@ -116,5 +117,6 @@ pub fn one_file_request(src: &Path, out: &Path) -> ExportRequest {
         key: vec![1; 32],
         allow_uncropped: false,
         write_mapping: false,
+        excluded: Vec::new(),
     }
 }

@@ -62,12 +62,15 @@ pub fn state_with_keymap(files: &[(&str, u32, u32, u32)], keymap: Keymap) -> App
         },
     );
     let ids: Vec<u64> = s.files.iter().map(|f| f.id).collect();
-    for (id, f) in ids.iter().zip(files) {
+    for (n, (id, f)) in ids.iter().zip(files).enumerate() {
+        // Each file its own SOP Instance UID (same UIDs are flagged as duplicates).
+        let mut i = info(f.1, f.2, f.3);
+        i.sop_instance_uid = format!("1.2.3.{}", n + 1);
         update::on_msg(
             &mut s,
             Msg::Loaded {
                 file: *id,
-                result: Ok(Box::new(info(f.1, f.2, f.3))),
+                result: Ok(Box::new(i)),
             },
         );
     }

@@ -69,7 +69,7 @@
 //! non-ASCII characters are replaced by `?` (dicom-rs cannot re-encode ISO 2022 text).
 
 pub mod annex_e;
-mod dates;
+pub(crate) mod dates;
 #[cfg(test)]
 mod gen;
 mod iod;

@@ -50,6 +50,8 @@ pub struct ExportRequest {
     pub key: Vec<u8>,
     pub allow_uncropped: bool,
     pub write_mapping: bool,
+    /// Files the caller left out of the export, with why (the manifest lists them; no paths).
+    pub excluded: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -322,7 +324,7 @@ fn run_into(
     let Writer {
         mut zip, mapping, ..
     } = w;
-    manifest::write(&mut zip, &reports)?;
+    manifest::write(&mut zip, &reports, req)?;
     let buf = zip
         .finish()
         .map_err(|e| CoreError::Io(std::io::Error::other(e.to_string())))?;

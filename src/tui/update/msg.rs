@@ -23,6 +23,25 @@ pub fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                     Err(r) => LoadState::Invalid(r),
                 };
             }
+            // Duplicates are flagged as they load, not at the export.
+            if let Some(i) = state.index_of(file) {
+                let pair = match state.duplicate_of(i) {
+                    Some(first) => Some((first, i)),
+                    None => (i + 1..state.files.len())
+                        .find(|&j| state.duplicate_of(j) == Some(i))
+                        .map(|j| (i, j)),
+                };
+                if let Some((first, dup)) = pair {
+                    state.notify(
+                        Level::Warn,
+                        format!(
+                            "#{} is a duplicate of #{} (same SOP Instance UID): exported once",
+                            dup + 1,
+                            first + 1
+                        ),
+                    );
+                }
+            }
             if state.loading == 0 {
                 let invalid = state
                     .files
@@ -30,10 +49,13 @@ pub fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                     .filter(|f| matches!(f.load, LoadState::Invalid(_)))
                     .count();
                 let n = state.files.len();
-                state.notify(
-                    Level::Info,
-                    format!("{n} file(s) listed, {invalid} invalid"),
-                );
+                let dups = state.counts().duplicates;
+                let level = if dups > 0 { Level::Warn } else { Level::Info };
+                let mut text = format!("{n} file(s) listed, {invalid} invalid");
+                if dups > 0 {
+                    text.push_str(&format!(", {dups} duplicate(s) (same SOP Instance UID)"));
+                }
+                state.notify(level, text);
             }
         }
         Msg::PreviewDone {
@@ -94,6 +116,11 @@ pub fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             Err(e) => state.notify(Level::Error, format!("preset not saved: {e}")),
         },
         Msg::SessionError(e) => state.notify(Level::Warn, format!("session not saved: {e}")),
+        Msg::Mcu { file, mcu } => {
+            if let Some(f) = state.file_mut(file) {
+                f.mcu = Some(mcu);
+            }
+        }
         Msg::PlayTick => {
             if state.playing {
                 if let Some(f) = state.current_mut() {
@@ -141,6 +168,7 @@ fn gathered(
             export: saved
                 .and_then(|f| f.exported.clone())
                 .map(ExportMark::Exported),
+            mcu: None,
         };
         state.files.push(entry);
         items.push((id, s));
@@ -169,6 +197,7 @@ fn gathered(
             marked: false,
             frame: 0,
             export: None,
+            mcu: None,
         });
         added += 1;
     }
