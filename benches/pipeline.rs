@@ -55,6 +55,7 @@ fn export(
                 source: source(p),
                 crop: crop.clone(),
                 tags: tags(),
+                index: None,
             })
             .collect(),
         out: out.to_path_buf(),

@@ -145,6 +145,7 @@ pub fn run(
                 source: src.clone(),
                 crop: choice.clone(),
                 tags: tags::merge_tags(&global_tags, row.map(|i| &rows[i].tags)),
+                index: None,
             }
         })
         .collect();

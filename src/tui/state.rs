@@ -61,6 +61,45 @@ pub enum FileStatus {
 }
 
 impl FileStatus {
+    pub const ALL: [FileStatus; 8] = [
+        FileStatus::New,
+        FileStatus::Cropped,
+        FileStatus::Tagged,
+        FileStatus::Ready,
+        FileStatus::Exported,
+        FileStatus::Duplicate,
+        FileStatus::Invalid,
+        FileStatus::Loading,
+    ];
+
+    /// The glyph in the file list (the help shows the legend).
+    pub fn glyph(self) -> &'static str {
+        match self {
+            FileStatus::Loading => "…",
+            FileStatus::Invalid => "✗",
+            FileStatus::Exported => "✓",
+            FileStatus::Duplicate => "=",
+            FileStatus::Ready => "●",
+            FileStatus::Cropped => "◧",
+            FileStatus::Tagged => "◆",
+            FileStatus::New => "·",
+        }
+    }
+
+    /// What the status means, for the legend.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            FileStatus::Loading => "still being read",
+            FileStatus::Invalid => "cannot be exported (reason shown under it)",
+            FileStatus::Exported => "in the last export",
+            FileStatus::Duplicate => "same SOP Instance UID as an earlier file (exported once)",
+            FileStatus::Ready => "ready to export",
+            FileStatus::Cropped => "cropped; something still blocks it (see the hint)",
+            FileStatus::Tagged => "tagged, no crop yet; something blocks it",
+            FileStatus::New => "neither cropped nor tagged",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             FileStatus::Loading => "loading",

@@ -60,6 +60,7 @@ pub fn export_files(
                 source: file_source(p),
                 crop: c.clone(),
                 tags: tags(),
+                index: None,
             })
             .collect(),
         out: out.to_path_buf(),
@@ -110,6 +111,7 @@ pub fn one_file_request(src: &Path, out: &Path) -> ExportRequest {
             source: file_source(src),
             crop: user_crop(CropRect::new(1, 1, 50, 50)),
             tags: tags(),
+            index: None,
         }],
         out: out.to_path_buf(),
         force: false,

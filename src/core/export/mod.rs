@@ -39,6 +39,10 @@ pub struct ExportItem {
     pub crop: CropChoice,
     /// Tag list key -> value (position, side, purpose, ...).
     pub tags: BTreeMap<String, String>,
+    /// The `{index}` of its entry name, fixed by the caller (the UI uses the file's number in
+    /// the list, so a partial export and a later full one never give two files one name);
+    /// `None`: the running count of exported files.
+    pub index: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -469,7 +473,7 @@ impl<W: Write + std::io::Seek> Writer<W> {
                 "duplicate of input #{first} (same SOP Instance UID), exported once"
             )));
         }
-        let index = self.exported_index + 1;
+        let index = item.index.unwrap_or(self.exported_index + 1);
         let mut fields = item.tags.clone();
         fields.insert("pseudonym".into(), req.pseudonym.clone());
         fields.insert("frames".into(), p.written.frames.to_string());

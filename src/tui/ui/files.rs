@@ -49,15 +49,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
     let h = h.saturating_sub(1);
     for (i, f) in state.files.iter().enumerate() {
         let status = state.status_at(i);
-        let (glyph, gstyle) = match status {
-            FileStatus::Loading => ("…", t.dim()),
-            FileStatus::Invalid => ("✗", t.error()),
-            FileStatus::Exported => ("✓", t.ok()),
-            FileStatus::Duplicate => ("=", t.error()),
-            FileStatus::Ready => ("●", t.ok()),
-            FileStatus::Cropped => ("◧", t.warn()),
-            FileStatus::Tagged => ("◆", t.warn()),
-            FileStatus::New => ("·", t.dim()),
+        let glyph = status.glyph();
+        let gstyle = match status {
+            FileStatus::Loading | FileStatus::New => t.dim(),
+            FileStatus::Invalid | FileStatus::Duplicate => t.error(),
+            FileStatus::Exported | FileStatus::Ready => t.ok(),
+            FileStatus::Cropped | FileStatus::Tagged => t.warn(),
         };
         let frames = match f.frames() {
             0 => String::new(),

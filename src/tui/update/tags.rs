@@ -54,8 +54,16 @@ pub(super) fn update(state: &mut AppState, action: Action, fx: &mut Vec<Effect>)
         }
         Action::CopyTagsToMarked => files::update(state, action, fx),
         Action::RepeatTags => {
+            let before = state.cursor;
+            let was_last = before + 1 >= state.files.len();
             files::repeat_tags(state, fx);
-            first_open_list(state);
+            if was_last && state.last_tags.is_some() {
+                // The last file: done, like picking its last value.
+                state.tag_list = 0;
+                state.pop_mode();
+            } else {
+                first_open_list(state);
+            }
         }
         Action::Char(c) => pick(state, c, fx),
         Action::Back => state.pop_mode(),
