@@ -27,12 +27,7 @@ fn read_zip(path: &Path) -> (BTreeMap<String, (u32, u32)>, serde_json::Value) {
             manifest = serde_json::from_slice(&bytes).unwrap();
         } else if name.ends_with(".dcm") {
             let obj = dicom_object::from_reader(&bytes[128..]).expect("a DICOM entry");
-            let num = |t| {
-                obj.element(t)
-                    .unwrap()
-                    .to_int::<u32>()
-                    .expect("a number")
-            };
+            let num = |t| obj.element(t).unwrap().to_int::<u32>().expect("a number");
             dims.insert(
                 name,
                 (

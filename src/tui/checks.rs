@@ -40,6 +40,25 @@ impl Counts {
         }
         s
     }
+
+    /// The line that fits `w` columns: the full words, else shorter ones.
+    pub fn line_for(&self, w: usize) -> String {
+        let long = self.line();
+        if long.chars().count() <= w {
+            return long;
+        }
+        let mid = format!(
+            "{} ready {} blocked {} dup {} invalid",
+            self.ready, self.blocked, self.duplicates, self.invalid
+        );
+        if mid.chars().count() <= w {
+            return mid;
+        }
+        format!(
+            "{} ready {} blk {} dup {} inv",
+            self.ready, self.blocked, self.duplicates, self.invalid
+        )
+    }
 }
 
 impl AppState {

@@ -156,7 +156,10 @@ impl Driver {
                     let mut out = Vec::new();
                     for (file, source) in items {
                         let r = load::load(&source, &s.settings.load);
-                        let mcu = r.as_ref().ok().and_then(us_dicomizer::tui::worker::jpeg_mcu);
+                        let mcu = r
+                            .as_ref()
+                            .ok()
+                            .and_then(us_dicomizer::tui::worker::jpeg_mcu);
                         let result = r.map(|f| Box::new(f.info));
                         out.extend(update::on_msg(s, Msg::Loaded { file, result }));
                         if let Some(mcu) = mcu {
@@ -188,8 +191,8 @@ impl Driver {
                         excluded,
                     };
                     let cancel = std::sync::atomic::AtomicBool::new(false);
-                    let r = export::run(&req, &s.settings, &|_| {}, &cancel)
-                        .map_err(|e| e.to_string());
+                    let r =
+                        export::run(&req, &s.settings, &|_| {}, &cancel).map_err(|e| e.to_string());
                     let msg = r
                         .as_ref()
                         .map(|rep| format!("exported {}", rep.summary.exported))

@@ -45,7 +45,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
     } else {
         t.ok()
     };
-    let header = Line::styled(clip(&counts.line(), w), cstyle);
+    let header = Line::styled(clip(&counts.line_for(w), w), cstyle);
     let h = h.saturating_sub(1);
     for (i, f) in state.files.iter().enumerate() {
         let status = state.status_at(i);

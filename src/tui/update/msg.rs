@@ -24,6 +24,7 @@ pub fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 };
             }
             // Duplicates are flagged as they load, not at the export.
+            let mut dup_text = None;
             if let Some(i) = state.index_of(file) {
                 let pair = match state.duplicate_of(i) {
                     Some(first) => Some((first, i)),
@@ -32,14 +33,13 @@ pub fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                         .map(|j| (i, j)),
                 };
                 if let Some((first, dup)) = pair {
-                    state.notify(
-                        Level::Warn,
-                        format!(
-                            "#{} is a duplicate of #{} (same SOP Instance UID): exported once",
-                            dup + 1,
-                            first + 1
-                        ),
+                    let text = format!(
+                        "#{} is a duplicate of #{} (same SOP Instance UID): exported once",
+                        dup + 1,
+                        first + 1
                     );
+                    state.notify(Level::Warn, text.clone());
+                    dup_text = Some(text);
                 }
             }
             if state.loading == 0 {
@@ -53,7 +53,13 @@ pub fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 let level = if dups > 0 { Level::Warn } else { Level::Info };
                 let mut text = format!("{n} file(s) listed, {invalid} invalid");
                 if dups > 0 {
-                    text.push_str(&format!(", {dups} duplicate(s) (same SOP Instance UID)"));
+                    text.push_str(&format!(", {dups} duplicate(s)"));
+                    // Keep the pair just found in view.
+                    if let Some(pair) = dup_text {
+                        text.push_str(&format!(": {pair}"));
+                    } else {
+                        text.push_str(" (same SOP Instance UID; = in the list)");
+                    }
                 }
                 state.notify(level, text);
             }
