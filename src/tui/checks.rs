@@ -141,7 +141,9 @@ impl AppState {
     /// (`blocked: no crop: press c`).
     pub fn hint(&self) -> Option<String> {
         let reason = self.blocker_at(self.cursor)?;
-        let reason = match reason.find(" (") {
+        // The reason's head only: details stay in the pane below the preview.
+        let cut = [" (", ": "].iter().filter_map(|sep| reason.find(sep)).min();
+        let reason = match cut {
             Some(i) => reason[..i].to_string(),
             None => reason,
         };

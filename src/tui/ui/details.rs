@@ -55,9 +55,17 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
                 lines.push(l);
             }
             lines.push(tags_line(state, t, w));
-            let blocker = state
-                .hint()
-                .map(|h| h.trim_start_matches("blocked: ").to_string());
+            // The full reason here, with the key that fixes it.
+            let blocker = state.blocker_at(state.cursor).map(|b| {
+                match state
+                    .hint()
+                    .as_deref()
+                    .and_then(|h| h.rsplit_once(": press "))
+                {
+                    Some((_, key)) => format!("{b}: press {key}"),
+                    None => b,
+                }
+            });
             let (text, style) = match (&f.export, blocker) {
                 (Some(ExportMark::Exported(e)), _) => (format!("exported as {e}"), t.ok()),
                 (Some(ExportMark::Skipped(r)), _) => {
