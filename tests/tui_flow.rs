@@ -54,7 +54,11 @@ fn demo_exam_end_to_end_in_at_most_25_keys() {
     std::fs::create_dir_all(&out_dir).unwrap();
     let paths = demo::write_exam(&exam).unwrap();
     let mut d = Driver::new();
-    let mut s = state_on(&[exam.clone()], settings_exporting_to(&out_dir), &mut d);
+    let mut s = state_on(
+        std::slice::from_ref(&exam),
+        settings_exporting_to(&out_dir),
+        &mut d,
+    );
     assert_eq!(s.files.len(), paths.len());
     assert_eq!(s.counts().ready, 0, "nothing is ready before the work");
 
@@ -129,7 +133,7 @@ fn twenty_files_with_a_device_preset_in_at_most_5_keys_per_file() {
         single: [32, 48, 608, 448],
         multi: None,
     });
-    let mut s = state_on(&[exam.clone()], settings, &mut d);
+    let mut s = state_on(std::slice::from_ref(&exam), settings, &mut d);
     assert_eq!(s.files.len(), 20);
     assert_eq!(s.counts().duplicates, 0);
 

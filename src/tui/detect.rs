@@ -262,7 +262,12 @@ pub fn query_replies(facts: &mut TermFacts, timeout: std::time::Duration) -> std
             break;
         }
         buf.extend_from_slice(&chunk[..n as usize]);
-        if da1_at.is_none() && da1_attributes(&String::from_utf8_lossy(&buf)).len() > 0 {
+        let text = String::from_utf8_lossy(&buf);
+        let da1_done = text
+            .find("\x1b[?")
+            .map(|i| text[i..].contains('c'))
+            .unwrap_or(false);
+        if da1_at.is_none() && da1_done {
             da1_at = Some(Instant::now());
         }
     }

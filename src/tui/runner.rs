@@ -484,16 +484,14 @@ fn handle(ev: AppEvent, state: &mut AppState, ctx: &mut Ctx, image: &mut ui::Pre
                 id, file, frame, ..
             } = &msg
             {
-                if protocol.is_some() || text.is_some() {
-                    if *id >= image.id {
-                        *image = ui::PreviewImage {
-                            protocol,
-                            text,
-                            id: *id,
-                            file: *file,
-                            frame: *frame,
-                        };
-                    }
+                if (protocol.is_some() || text.is_some()) && *id >= image.id {
+                    *image = ui::PreviewImage {
+                        protocol,
+                        text,
+                        id: *id,
+                        file: *file,
+                        frame: *frame,
+                    };
                 }
             }
             let fx = update::on_msg(state, msg);
