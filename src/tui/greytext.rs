@@ -124,6 +124,9 @@ mod tests {
         // Inside is the bright ramp, outside the light one.
         let row = &lines[lines.len() / 2];
         assert!(row.starts_with(':'), "{row:?}");
-        assert!(row.contains('%'), "{row:?}");
+        assert!(
+            row.contains("###"),
+            "grey 200 is the 8th of 10 levels: {row:?}"
+        );
     }
 }
