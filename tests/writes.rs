@@ -13,6 +13,7 @@ use std::sync::atomic::AtomicBool;
 use common::{fixture_spec, one_file_request, write_fixture};
 use us_dicomizer::core::demo::Kind;
 use us_dicomizer::core::export::{self, ExportRequest};
+use us_dicomizer::core::fsutil::temp_prefix;
 use us_dicomizer::core::settings::Settings;
 
 fn bin() -> Command {
@@ -259,6 +260,16 @@ fn an_input_archive_is_never_the_output_even_with_force() {
         assert!(String::from_utf8_lossy(&o.stderr).contains("one of the inputs"));
         assert_eq!(std::fs::read(&archive).unwrap(), before, "input replaced");
     }
+    // an archive given but skipped before loading (over the ZIP member limit) is an input too
+    let strict = d.path().join("strict.toml");
+    std::fs::write(&strict, "[load]\nmax_zip_members = 1\n").unwrap();
+    let o = batch(
+        d.path(),
+        &[&exam, &archive],
+        &["-o", s(&archive), "--force", "--settings", s(&strict)],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(std::fs::read(&archive).unwrap(), before, "input replaced");
     // a folder input: none of the files in it either (the mapping of `x.zip` is `x.zip.mapping.json`)
     let trap = exam.join("t.zip.mapping.json");
     std::fs::copy(&files[0], &trap).unwrap();
@@ -544,16 +555,21 @@ fn stale_temporaries_of_killed_exports_are_removed_and_reported() {
     std::fs::create_dir(&dest).unwrap();
     let dead = dead_pid();
     let live = std::process::id();
+    let name = |dest: &str, pid: u32, rand: &str| {
+        format!("{}{rand}.partial", temp_prefix(Path::new(dest), pid))
+    };
     let stale = [
-        format!(".o.zip.usdz-{dead}-Xk3pQz9aB1cD.partial"),
-        format!(".other.zip.usdz-{dead}-a8Fj2LmQ0zZz.partial"),
-        format!(".o.zip.mapping.json.usdz-{dead}-QQQQ11112222.partial"),
+        name("o.zip", dead, "Xk3pQz9aB1cD"),
+        name("other.zip", dead, "a8Fj2LmQ0zZz"),
+        name("o.zip.mapping.json", dead, "QQQQ11112222"),
         format!(".old.zip.{dead}.0.partial"),
     ];
     let kept = [
-        format!(".o.zip.usdz-{live}-Xk3pQz9aB1cD.partial"),
+        name("o.zip", live, "Xk3pQz9aB1cD"),
+        // another machine's (same folder shared): its pid means nothing here
+        format!(".o.zip.usdz-{dead}-0000zzzz-Xk3pQz9aB1cD.partial"),
         format!(".notes.txt.{dead}.0.partial"),
-        format!("o.zip.usdz-{dead}-Xk3pQz9aB1cD.partial"),
+        name("o.zip", dead, "Xk3pQz9aB1cD")[1..].to_string(),
         "unrelated.partial".to_string(),
     ];
     for n in stale.iter().chain(&kept) {
@@ -578,5 +594,58 @@ fn stale_temporaries_of_killed_exports_are_removed_and_reported() {
             .unwrap()
             .len(),
         4
+    );
+}
+
+#[test]
+fn the_temporary_of_a_killed_export_is_removed_by_the_next_one() {
+    let d = tempfile::tempdir().unwrap();
+    let exam = inputs(d.path(), 24);
+    let dest = d.path().join("dest");
+    std::fs::create_dir(&dest).unwrap();
+    let out = dest.join("o.zip");
+    let partials = || -> Vec<String> {
+        std::fs::read_dir(&dest)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".partial"))
+            .collect()
+    };
+    // kill an export while its temporary exists (retried if one finishes before it is seen)
+    let mut left = Vec::new();
+    for _ in 0..10 {
+        let _ = std::fs::remove_file(&out);
+        let mut child = batch_cmd(d.path(), &[&exam], &["-o", s(&out)])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        loop {
+            left = partials();
+            if !left.is_empty() || child.try_wait().unwrap().is_some() {
+                break;
+            }
+        }
+        let _ = child.kill();
+        child.wait().unwrap();
+        // what the killed process really left (it may have finished just before the kill)
+        left = partials();
+        if !left.is_empty() && !out.exists() {
+            break;
+        }
+    }
+    assert_eq!(left.len(), 1, "no temporary seen: {left:?}");
+    assert!(
+        !out.exists(),
+        "a killed export leaves nothing under the final name"
+    );
+    let o = batch(d.path(), &[&exam], &["-o", s(&out)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(partials().is_empty(), "{:?}", partials());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("removed 1 stale temporary") && err.contains(&left[0]),
+        "{err}"
     );
 }

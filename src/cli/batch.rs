@@ -188,9 +188,27 @@ pub fn run(
         excluded: Vec::new(),
     };
     export::check_outputs(&req).map_err(|e| usage(e.to_string()))?;
+    // the paths as given count as inputs too, even those skipped before loading (an archive
+    // over the ZIP limits, say)
+    let given: Vec<InputSource> = args
+        .paths
+        .iter()
+        .filter(|p| p.is_file())
+        .map(|p| InputSource {
+            kind: load::SourceKind::File(p.clone()),
+            size: 0,
+        })
+        .collect();
+    let inputs = || req.items.iter().map(|i| &i.source).chain(&given);
+    let mut targets = vec![(args.output.clone(), "")];
+    if req.write_mapping {
+        targets.push((export::mapping_path(&args.output), ""));
+    }
     if let Some(r) = &args.report {
-        let inputs = req.items.iter().map(|i| &i.source);
-        export::check_not_input(r, inputs).map_err(|e| usage(format!("--report: {e}")))?;
+        targets.push((r.clone(), "--report: "));
+    }
+    for (t, what) in targets {
+        export::check_not_input(&t, inputs()).map_err(|e| usage(format!("{what}{e}")))?;
     }
 
     let bar = progress_bar(req.items.len() as u64);

@@ -69,12 +69,37 @@ pub fn create_private_dir(path: &Path) -> io::Result<()> {
     b.create(path)
 }
 
+/// The start of the name of a temporary for `path` made by process `pid` on this machine:
+/// `.<name>.usdz-<pid>-<host>-` (`<host>`: 8 hex digits of a hash of the host name, so that on a
+/// folder shared between machines only this machine's temporaries are judged by their pid).
+pub fn temp_prefix(path: &Path, pid: u32) -> String {
+    format!(".{}.{TEMP_TAG}-{pid}-{}-", file_name_of(path), host_tag())
+}
+
+fn host_tag() -> &'static str {
+    static TAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TAG.get_or_init(|| {
+        use sha2::Digest;
+        let mut buf = [0u8; 256];
+        #[cfg(unix)]
+        // SAFETY: the buffer is valid for its length; the name is NUL-terminated or cut.
+        let n = if unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0 {
+            buf.iter().position(|&b| b == 0).unwrap_or(buf.len())
+        } else {
+            0
+        };
+        #[cfg(not(unix))]
+        let n = 0;
+        let d = sha2::Sha256::digest(&buf[..n]);
+        d[..4].iter().map(|b| format!("{b:02x}")).collect()
+    })
+}
+
 /// A new private temporary file next to `path` (same folder, so the final rename is atomic),
 /// created exclusively under an unpredictable name. It is removed when dropped unless persisted.
 pub fn temp_beside(path: &Path) -> io::Result<tempfile::NamedTempFile> {
-    let prefix = format!(".{}.{TEMP_TAG}-{}-", file_name_of(path), std::process::id());
     tempfile::Builder::new()
-        .prefix(&prefix)
+        .prefix(&temp_prefix(path, std::process::id()))
         .suffix(TEMP_SUFFIX)
         .rand_bytes(12)
         .tempfile_in(parent_of(path))
@@ -152,6 +177,15 @@ impl DestLock {
                 // SAFETY: flock on a descriptor we own.
                 if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
                     let e = io::Error::last_os_error();
+                    // a file system without locks (some network mounts): go on unlocked; the
+                    // final rename still never replaces an archive without `force`
+                    if matches!(
+                        e.raw_os_error(),
+                        Some(libc::ENOLCK) | Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS)
+                    ) {
+                        tracing::warn!("destination folder does not support locks");
+                        return Ok(DestLock { path, file });
+                    }
                     if e.kind() == io::ErrorKind::WouldBlock {
                         return Err(io::Error::new(
                             io::ErrorKind::WouldBlock,
@@ -208,14 +242,17 @@ fn process_alive(pid: u32) -> bool {
     }
 }
 
-/// The process id in a temporary name of this tool, if `name` is one: today's
-/// `.<name>.usdz-<pid>-<random>.partial`, or the `.<name>.<pid>.<n>.partial` of earlier versions.
+/// The process id in a temporary name of this tool made on this machine, if `name` is one:
+/// today's `.<name>.usdz-<pid>-<host>-<random>.partial`, or the `.<name>.<pid>.<n>.partial` of
+/// earlier versions (`.zip` and `.json` only).
 fn temp_owner(name: &str) -> Option<u32> {
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     let stem = name.strip_prefix('.')?.strip_suffix(TEMP_SUFFIX)?;
     if let Some((_, tail)) = stem.rsplit_once(&format!(".{TEMP_TAG}-")) {
-        let (pid, rand) = tail.split_once('-')?;
-        return (digits(pid) && !rand.is_empty()).then(|| pid.parse().ok())?;
+        let mut parts = tail.splitn(3, '-');
+        let (pid, host, rand) = (parts.next()?, parts.next()?, parts.next()?);
+        let ok = digits(pid) && host == host_tag() && !rand.is_empty();
+        return ok.then(|| pid.parse().ok())?;
     }
     let (rest, n) = stem.rsplit_once('.')?;
     let (base, pid) = rest.rsplit_once('.')?;
@@ -225,8 +262,52 @@ fn temp_owner(name: &str) -> Option<u32> {
     (ours && digits(pid) && digits(n)).then(|| pid.parse().ok())?
 }
 
-/// Removes the temporaries of this tool in `dir` whose process is gone (a killed or crashed
-/// export): regular files owned by this user only. Returns the names removed.
+/// When a process started (Linux: from /proc), to tell a reused pid from the one that made a
+/// file.
+fn process_start(pid: u32) -> Option<std::time::SystemTime> {
+    #[cfg(target_os = "linux")]
+    {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let after_comm = &stat[stat.rfind(')')? + 1..];
+        // fields from 3 (state) on; starttime is field 22
+        let ticks: u64 = after_comm.split_whitespace().nth(19)?.parse().ok()?;
+        let btime: u64 = std::fs::read_to_string("/proc/stat")
+            .ok()?
+            .lines()
+            .find_map(|l| l.strip_prefix("btime ")?.trim().parse().ok())?;
+        // SAFETY: sysconf has no preconditions.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+        let hz = u64::try_from(hz).ok().filter(|&h| h > 0)?;
+        Some(
+            std::time::UNIX_EPOCH
+                + std::time::Duration::from_millis(btime * 1000 + ticks * 1000 / hz),
+        )
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = pid;
+        None
+    }
+}
+
+/// Whether the process that made a temporary (last written at `modified`) is gone: no process
+/// with its id, or one that started after the file was last written (the id was reused).
+fn owner_gone(pid: u32, modified: Option<std::time::SystemTime>) -> bool {
+    if pid == std::process::id() {
+        return false;
+    }
+    if !process_alive(pid) {
+        return true;
+    }
+    match (process_start(pid), modified) {
+        // a margin for the start time's clock-tick and boot-time rounding
+        (Some(start), Some(m)) => start > m + std::time::Duration::from_secs(2),
+        _ => false,
+    }
+}
+
+/// Removes the temporaries of this tool in `dir` made on this machine whose process is gone (a
+/// killed or crashed export): regular files owned by this user only. Returns the names removed.
 pub fn remove_stale_temps(dir: &Path) -> Vec<String> {
     let mut removed = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -237,13 +318,10 @@ pub fn remove_stale_temps(dir: &Path) -> Vec<String> {
         let Some(pid) = temp_owner(&name) else {
             continue;
         };
-        if pid == std::process::id() || process_alive(pid) {
-            continue;
-        }
         let Ok(m) = std::fs::symlink_metadata(e.path()) else {
             continue;
         };
-        if !m.file_type().is_file() {
+        if !m.file_type().is_file() || !owner_gone(pid, m.modified().ok()) {
             continue;
         }
         #[cfg(unix)]
@@ -284,8 +362,38 @@ mod tests {
         assert_eq!(temp_owner(".o.zip.12.3.partial"), Some(12));
         assert_eq!(temp_owner(".o.zip.mapping.json.12.3.partial"), Some(12));
         assert_eq!(temp_owner(".notes.txt.12.3.partial"), None);
-        assert_eq!(temp_owner(".o.zip.usdz-x-abc.partial"), None);
-        assert_eq!(temp_owner("o.zip.usdz-12-abc.partial"), None);
+        let host = host_tag();
+        assert_eq!(
+            temp_owner(&format!(".o.zip.usdz-12-{host}-abc.partial")),
+            Some(12)
+        );
+        assert_eq!(
+            temp_owner(".o.zip.usdz-12-0000zzzz-abc.partial"),
+            None,
+            "other host"
+        );
+        assert_eq!(
+            temp_owner(&format!(".o.zip.usdz-x-{host}-abc.partial")),
+            None
+        );
+        assert_eq!(
+            temp_owner(&format!("o.zip.usdz-12-{host}-abc.partial")),
+            None
+        );
+        // a live process that started after the file was written did not write it
+        let long_ago =
+            std::time::SystemTime::now() - std::time::Duration::from_secs(3600 * 24 * 365 * 30);
+        assert!(
+            !owner_gone(std::process::id(), Some(long_ago)),
+            "never this process"
+        );
+        if process_start(1).is_some() {
+            assert!(
+                owner_gone(1, Some(long_ago)),
+                "pid 1 started after the file"
+            );
+            assert!(!owner_gone(1, Some(std::time::SystemTime::now())));
+        }
         #[cfg(unix)]
         assert_eq!(mode(a.path()), 0o600);
     }

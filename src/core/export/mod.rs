@@ -81,6 +81,9 @@ pub struct FileReport {
     pub transfer_syntax: Option<String>,
     pub photometric: Option<String>,
     pub tags: BTreeMap<String, String>,
+    /// De-identification decisions worth a look (a laterality conflict resolved for the tag).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     #[serde(skip)]
     pub entry_bytes: u64,
     #[serde(skip)]
@@ -101,6 +104,7 @@ impl FileReport {
             transfer_syntax: None,
             photometric: None,
             tags: BTreeMap::new(),
+            notes: Vec::new(),
             entry_bytes: 0,
             rows_cols: None,
         }
@@ -645,6 +649,7 @@ impl<W: Write + std::io::Seek> Writer<W> {
             transfer_syntax: Some(w.transfer_syntax.clone()),
             photometric: Some(w.photometric.clone()),
             tags: item.tags.clone(),
+            notes: p.outcome.notes.clone(),
             entry_bytes,
             rows_cols: Some((w.crop.height(), w.crop.width())),
         })

@@ -55,6 +55,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
                 lines.push(l);
             }
             lines.push(tags_line(state, t, w));
+            if let Some(note) = laterality_note(state, info.laterality.as_deref()) {
+                lines.push(Line::styled(clip(&note, w), t.warn()));
+            }
             // The full reason here, with the key that fixes it.
             let blocker = state.blocker_at(state.cursor).map(|b| {
                 match state
@@ -160,6 +163,25 @@ fn snap_line(
         ),
     };
     Some(Line::styled(clip(&text, w), t.warn()))
+}
+
+/// The file's stated side against its side tag: the tag wins on export (issue 8).
+fn laterality_note(state: &AppState, stated: Option<&str>) -> Option<String> {
+    let f = state.current()?;
+    let stated = stated?;
+    let list = state
+        .settings
+        .tags
+        .lists
+        .iter()
+        .find(|l| l.dicom == crate::core::tags::TagTarget::Laterality)?;
+    let side = f.tags.get(&list.key)?.trim().to_ascii_uppercase();
+    crate::core::deid::laterality::contradicts(stated, &side).then(|| {
+        format!(
+            "laterality conflict: file says {stated}, {}={side}; the tag wins",
+            list.key
+        )
+    })
 }
 
 fn tags_line<'a>(state: &'a AppState, t: &Theme, w: usize) -> Line<'a> {
