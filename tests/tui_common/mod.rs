@@ -171,7 +171,7 @@ impl Driver {
                 }
                 Effect::AutoCrop { file, source } => {
                     let f = load::load(&source, &s.settings.load).expect("loads");
-                    let result = export::auto_crop(&f, &s.settings);
+                    let result = export::auto_crop_explained(&f, &s.settings);
                     update::on_msg(s, Msg::AutoCrop { file, result })
                 }
                 Effect::StartExport {
