@@ -55,6 +55,7 @@ fn export(
                 source: source(p),
                 crop: crop.clone(),
                 tags: tags(),
+                index: None,
             })
             .collect(),
         out: out.to_path_buf(),
@@ -65,6 +66,7 @@ fn export(
         write_mapping: false,
         indices: None,
         shard: None,
+        excluded: Vec::new(),
     };
     let t = Instant::now();
     let rep = export::run(&req, settings, &|_| {}, &AtomicBool::new(false)).unwrap();

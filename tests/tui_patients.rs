@@ -17,7 +17,9 @@ fn two_patients() -> us_dicomizer::tui::state::AppState {
             info.patient = PatientKey::new(id, "", "", "");
         }
     }
-    keys(&mut s, "c l enter t 1 1 1 j c l enter t 1 1 1");
+    // each file: a crop and its tags (the tag menu moves on to the next file, esc closes it)
+    keys(&mut s, "g g c l enter t 1 1 1 esc G c l enter t 1 1 1 esc");
+    assert_eq!(s.counts().ready, 2, "{:?}", s.counts());
     s
 }
 
@@ -39,7 +41,11 @@ fn literal_pseudonym_over_two_patients_is_refused_auto_is_offered() {
     let mut s = two_patients();
     // the first prompt offers the settings default: one pseudonym per patient
     keys(&mut s, "e");
-    assert_eq!(s.prompt.as_ref().unwrap().text, "auto");
+    let p = s.prompt.as_ref().unwrap();
+    assert!(p.text.is_empty(), "{:?}", p.text);
+    let info = p.info.join("\n");
+    assert!(info.contains("empty: `auto`"), "{info}");
+    assert!(info.contains("one keyed pseudonym per patient"), "{info}");
     keys(&mut s, "esc");
     let text = export_as(&mut s, "ANON");
     assert!(text.contains("2 different patients"), "{text}");

@@ -196,6 +196,7 @@ pub fn run(
                 source: src.clone(),
                 crop: choice.clone(),
                 tags: tags::merge_tags(&global_tags, row.map(|i| &rows[i].tags)),
+                index: None,
             }
         })
         .collect();
@@ -254,6 +255,7 @@ pub fn run(
         write_mapping: args.mapping || settings.output.write_mapping,
         indices: Some(indices),
         shard,
+        excluded: Vec::new(),
     };
     export::check_outputs(&req).map_err(|e| usage(e.to_string()))?;
     // the paths as given count as inputs too, even those skipped before loading (an archive

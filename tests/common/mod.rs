@@ -60,6 +60,7 @@ pub fn export_files(
                 source: file_source(p),
                 crop: c.clone(),
                 tags: tags(),
+                index: None,
             })
             .collect(),
         out: out.to_path_buf(),
@@ -70,6 +71,7 @@ pub fn export_files(
         write_mapping: false,
         indices: None,
         shard: None,
+        excluded: Vec::new(),
     };
     export::run(&req, settings, &|_| {}, &AtomicBool::new(false)).expect("export runs")
 }
@@ -111,6 +113,7 @@ pub fn one_file_request(src: &Path, out: &Path) -> ExportRequest {
             source: file_source(src),
             crop: user_crop(CropRect::new(1, 1, 50, 50)),
             tags: tags(),
+            index: None,
         }],
         out: out.to_path_buf(),
         force: false,
@@ -120,5 +123,6 @@ pub fn one_file_request(src: &Path, out: &Path) -> ExportRequest {
         write_mapping: false,
         indices: None,
         shard: None,
+        excluded: Vec::new(),
     }
 }

@@ -43,6 +43,10 @@ pub struct ExportItem {
     pub crop: CropChoice,
     /// Tag list key -> value (position, side, purpose, ...).
     pub tags: BTreeMap<String, String>,
+    /// The `{index}` of its entry name, fixed by the caller (the UI uses the file's number in
+    /// the list, so a partial export and a later full one never give two files one name);
+    /// `None`: the running count of exported files.
+    pub index: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +64,8 @@ pub struct ExportRequest {
     pub indices: Option<Vec<usize>>,
     /// Written into manifest.json (`{"k", "n"}`) when this archive is one shard of a run.
     pub shard: Option<(usize, usize)>,
+    /// Files the caller left out of the export, with why (the manifest lists them; no paths).
+    pub excluded: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -478,7 +484,7 @@ fn run_into(
     let Writer {
         mut zip, mapping, ..
     } = w;
-    manifest::write(&mut zip, &reports, req.shard)?;
+    manifest::write(&mut zip, &reports, req)?;
     let buf = zip
         .finish()
         .map_err(|e| CoreError::Io(std::io::Error::other(e.to_string())))?;
@@ -657,10 +663,10 @@ impl<W: Write + std::io::Seek> Writer<W> {
                 "duplicate of input #{first} (same SOP Instance UID), exported once"
             )));
         }
-        let index = match &req.indices {
-            Some(v) => v.get(n - 1).copied().unwrap_or(n),
-            None => self.exported_index + 1,
-        };
+        let index = item
+            .index
+            .or_else(|| req.indices.as_ref().and_then(|v| v.get(n - 1).copied()))
+            .unwrap_or(self.exported_index + 1);
         let mut fields = item.tags.clone();
         fields.insert("pseudonym".into(), p.pseudonym.clone());
         fields.insert("frames".into(), p.written.frames.to_string());
