@@ -14,5 +14,6 @@ pub mod pixels;
 pub mod regions;
 pub mod settings;
 pub mod tags;
+pub mod text;
 pub mod uid;
 pub mod verify;

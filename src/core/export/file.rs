@@ -13,6 +13,7 @@ use crate::core::dcm::{get_str, TransferSyntaxKind};
 use crate::core::load::{FileInfo, LoadedFile};
 use crate::core::pixels::{decode, encapsulated, jpeg, render, rle, Frame};
 use crate::core::settings::{Encoding, JpegCropMode, Settings};
+use crate::core::text::mask;
 
 const EXPLICIT_LE: &str = "1.2.840.10008.1.2.1";
 const JPEG_BASELINE: &str = "1.2.840.10008.1.2.4.50";
@@ -42,6 +43,8 @@ pub struct Written {
     pub transfer_syntax: String,
     pub photometric: String,
     pub plan: PixelPlan,
+    /// Text boxes blanked in every frame.
+    pub masked_boxes: u32,
 }
 
 pub fn plan_for(
@@ -49,12 +52,17 @@ pub fn plan_for(
     obj: &DefaultDicomObject,
     crop: &CropRect,
     settings: &Settings,
+    masking: bool,
 ) -> PixelPlan {
     if settings.output.encoding == Encoding::Jpeg {
         return PixelPlan::JpegEncode;
     }
     if info.ts_kind != TransferSyntaxKind::JpegBaseline || info.bits_allocated != 8 {
         return PixelPlan::Native;
+    }
+    if masking {
+        // blanking needs the pixels: decode, blank, re-encode
+        return PixelPlan::JpegEncode;
     }
     if crop.is_full(info.columns, info.rows) {
         return PixelPlan::JpegCopy;
@@ -90,21 +98,31 @@ pub enum PixelOut {
         frame_bytes: usize,
         vr_ow: bool,
         rect: CropRect,
+        /// Text boxes to blank (frame coordinates) and the black pixel's sample bytes.
+        mask: Vec<CropRect>,
+        black: Vec<u8>,
     },
     /// Compressed frames and their transfer syntax.
     Encapsulated(Vec<Vec<u8>>, &'static str),
 }
 
-/// Decides and computes the pixel side and rewrites the pixel-describing header.
+/// Decides and computes the pixel side and rewrites the pixel-describing header. `mask`:
+/// rectangles (image coordinates) blanked in every frame.
 pub fn prepare(
     file: LoadedFile,
     crop: CropRect,
+    mask: &[CropRect],
     settings: &Settings,
     progress: &(dyn Fn(u32, u32) + Sync),
 ) -> Result<Prepared, String> {
     let LoadedFile { obj: src, info, .. } = file;
     crop.validate(info.columns, info.rows)?;
-    let plan = plan_for(&info, &src, &crop, settings);
+    let mask = crate::core::text::to_crop_coords(mask, &crop);
+    let plan = plan_for(&info, &src, &crop, settings, !mask.is_empty());
+    let palette = (info.photometric == "PALETTE COLOR")
+        .then(|| render::read_palette(&src))
+        .flatten();
+    let signed = info.pixel_representation == 1;
     let q = settings.output.jpeg_quality;
     let frames = info.frames;
     let done = std::sync::atomic::AtomicU32::new(0);
@@ -115,6 +133,7 @@ pub fn prepare(
     let (pixels, desc, written_crop) = match plan {
         PixelPlan::Native => {
             let first = decode::decode_cropped(&src, &info, 0, &crop)?;
+            let black = mask::black_pixel(&first, signed, palette.as_ref());
             let mut desc = PixelDescription {
                 rows: first.height,
                 columns: first.width,
@@ -131,7 +150,8 @@ pub fn prepare(
                 let out: Result<Vec<Vec<u8>>, String> = (0..frames)
                     .into_par_iter()
                     .map(|i| {
-                        let f = decode::decode_cropped(&src, &info, i, &crop)?;
+                        let mut f = decode::decode_cropped(&src, &info, i, &crop)?;
+                        mask::fill(&mut f, &mask, &black);
                         tick();
                         Ok(rle::encode(&f))
                     })
@@ -145,6 +165,8 @@ pub fn prepare(
                         frame_bytes: first.data.len(),
                         vr_ow,
                         rect: crop,
+                        mask: mask.clone(),
+                        black,
                     },
                     desc,
                     crop,
@@ -183,12 +205,8 @@ pub fn prepare(
             (PixelOut::Encapsulated(out?, JPEG_BASELINE), desc, rect)
         }
         PixelPlan::JpegEncode => {
-            let palette = (info.photometric == "PALETTE COLOR")
-                .then(|| render::read_palette(&src))
-                .flatten();
             // the header's VOI window, else the whole stored range: one mapping for every
             // frame (a per-frame range would make cine loops flicker)
-            let signed = info.pixel_representation == 1;
             let full = ((1u64 << info.bits_stored.min(16)) - 1) as f64;
             let window = render::read_window(&src, signed).or(Some(render::Window {
                 center: if signed { -0.5 } else { full / 2.0 },
@@ -199,7 +217,9 @@ pub fn prepare(
                 .into_par_iter()
                 .map(|i| {
                     let f = decode::decode_cropped(&src, &info, i, &crop)?;
-                    let e = render::to_8bit(&f, palette.as_ref(), window);
+                    let mut e = render::to_8bit(&f, palette.as_ref(), window);
+                    let black = vec![0u8; e.spp as usize];
+                    mask::fill(&mut e, &mask, &black);
                     let r = jpeg::encode(&e, q);
                     tick();
                     r
@@ -241,6 +261,7 @@ pub fn prepare(
         transfer_syntax: transfer_syntax.to_string(),
         photometric: desc.photometric.clone(),
         plan,
+        masked_boxes: mask.len() as u32,
     };
     // The new header: a copy of the original's without pixel data, then the new description.
     let mut obj = header_copy(&src);
@@ -313,6 +334,8 @@ pub fn write(
             frame_bytes,
             vr_ow,
             rect,
+            mask: boxes,
+            black,
         } => {
             let total = frame_bytes as u64 * written.frames as u64;
             let padded = total + total % 2;
@@ -326,7 +349,11 @@ pub fn write(
                 let end = (start + chunk).min(written.frames);
                 let frames: Result<Vec<Frame>, String> = (start..end)
                     .into_par_iter()
-                    .map(|i| decode::decode_cropped(&src, &info, i, &rect))
+                    .map(|i| {
+                        let mut f = decode::decode_cropped(&src, &info, i, &rect)?;
+                        mask::fill(&mut f, &boxes, &black);
+                        Ok(f)
+                    })
                     .collect();
                 for f in frames? {
                     if f.data.len() != frame_bytes {

@@ -27,6 +27,15 @@ pub struct Settings {
     pub tags: Vocabulary,
     pub preview: PreviewSettings,
     pub logging: LoggingSettings,
+    #[serde(default)]
+    pub pixels: PixelSettings,
+}
+
+/// `[pixels]`: what happens to text burned into the pixels.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PixelSettings {
+    pub burned_in_text: crate::core::text::policy::TextMode,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
