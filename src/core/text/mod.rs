@@ -10,6 +10,7 @@
 pub mod detect;
 pub mod draw;
 pub mod mask;
+pub mod ocr;
 pub mod policy;
 
 use serde::Serialize;
