@@ -101,7 +101,7 @@ pub fn detect(img: &Image8, steady: Option<&[bool]>) -> Vec<Found> {
         if comps.len() > MAX_CANDIDATES {
             continue;
         }
-        rows.extend(group_rows(&comps));
+        rows.extend(group_rows(&comps, steady.is_some()));
     }
     merge_found(rows)
 }
@@ -200,7 +200,7 @@ fn ring(img: &Image8, x0: u32, y0: u32, x1: u32, y1: u32, t: u8) -> (u32, u32) {
 }
 
 /// Groups components into rows and keeps the rows that look like text.
-fn group_rows(comps: &[Comp]) -> Vec<Found> {
+fn group_rows(comps: &[Comp], cine: bool) -> Vec<Found> {
     let n = comps.len();
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|&i| comps[i].x0);
@@ -240,7 +240,7 @@ fn group_rows(comps: &[Comp]) -> Vec<Found> {
         .values()
         .filter_map(|g| {
             let members: Vec<Comp> = g.iter().map(|&i| comps[i]).collect();
-            is_text(&members).then(|| {
+            is_text(&members, cine).then(|| {
                 let rect = CropRect::new(
                     members.iter().map(|c| c.x0).min().unwrap_or(0),
                     members.iter().map(|c| c.y0).min().unwrap_or(0),
@@ -257,7 +257,9 @@ fn group_rows(comps: &[Comp]) -> Vec<Found> {
         .collect()
 }
 
-fn is_text(m: &[Comp]) -> bool {
+/// `cine`: the scan moves between frames, so overlay text is steady: a row with neither black
+/// ground, overlay colour nor steady pixels is anatomy.
+fn is_text(m: &[Comp], cine: bool) -> bool {
     let n = m.len();
     if n < 2 {
         return false;
@@ -269,7 +271,7 @@ fn is_text(m: &[Comp]) -> bool {
     if evidence * 3 >= n * 2 {
         return true;
     }
-    if n < 4 {
+    if n < 4 || cine {
         return false;
     }
     // no background evidence: a regular row of glyphs of one height on a common line
