@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use common::*;
 use dicom_dictionary_std::tags;
@@ -99,8 +99,6 @@ fn default_export_blanks_planted_text_in_every_encoding_and_still_exports() {
     let report = export_files(&files, &out, &Settings::defaults());
     for (k, r) in report.files.iter().enumerate() {
         assert_eq!(r.status, Status::Exported, "file {k}: {:?}", r.reason);
-        let note = r.burned_in_text.clone().unwrap_or_default();
-        assert!(note.starts_with("masked: "), "file {k}: {note}");
         let file = read_entry(&out, r.output.as_ref().unwrap());
         let crop = r.crop.unwrap();
         for p in &planted[k] {
@@ -112,6 +110,8 @@ fn default_export_blanks_planted_text_in_every_encoding_and_still_exports() {
                 p.text
             );
         }
+        let note = r.burned_in_text.clone().unwrap_or_default();
+        assert!(note.starts_with("masked: "), "file {k}: {note}");
         // the scan itself is untouched: bright speckle remains in the middle
         let mid = CropRect::new(200, 200, 260, 260);
         assert!(max_luma_in(&file, &shifted(&mid, &crop)) > 60);
@@ -478,7 +478,6 @@ fn corpus_cine_with_text_in_its_regions_exports_without_readable_identity() {
     );
     let r = &report.files[0];
     assert_eq!(r.status, Status::Exported, "{:?}", r.reason);
-    assert!(r.burned_in_text.as_ref().unwrap().starts_with("masked"));
     if ocr::available() {
         let file = read_entry(&out, r.output.as_ref().unwrap());
         let f = decode::decode_full(&file.obj, &file.info, 32).unwrap();
@@ -488,5 +487,5 @@ fn corpus_cine_with_text_in_its_regions_exports_without_readable_identity() {
             assert!(!t.contains(needle), "`{needle}` is readable: {t}");
         }
     }
-    let _ = Path::new("");
+    assert!(r.burned_in_text.as_ref().unwrap().starts_with("masked"));
 }
