@@ -415,6 +415,12 @@ fn detector_precision_and_recall_on_a_labelled_generated_set() {
                 text::intersect(&g.with_margin(f.width, f.height), b) == Some(*b)
                     || (on_scan && text::intersect(&g.rect, b).is_some())
             });
+            if !covered && std::env::var_os("TEXT_DEBUG").is_some() {
+                eprintln!(
+                    "missed {b:?} on_scan={on_scan} got={:?}",
+                    got.iter().map(|g| g.rect).collect::<Vec<_>>()
+                );
+            }
             hit += covered as usize;
         }
         found += got.len();

@@ -539,6 +539,53 @@ pub fn write_file(path: &Path, spec: &Spec) -> Result<(), String> {
     crate::core::fsutil::write_atomic(path, &bytes).map_err(|e| e.to_string())
 }
 
+/// A demo file that looks like a scanner's: a speckled sector, a banner with the fake patient
+/// above the scan region, and a parameter column (with a clinic name, an ID fragment and a
+/// clock) inside the region, beside the sector, where only masking removes it.
+pub fn realistic(kind: Kind, columns: u32, rows: u32, frames: u32) -> Spec {
+    let white = [235, 235, 235];
+    let yellow = [240, 220, 60];
+    let col_x = columns - columns / 8 - 110;
+    let col_y = rows / 8 + 30;
+    let mut text = vec![
+        Planted::new(12, 6, "DEMO^FAKE^PATIENT", 1, Style::Plain, white),
+        Planted::new(
+            12,
+            20,
+            "ID DEMO-000001  DOB 01.01.1900",
+            1,
+            Style::Plain,
+            white,
+        ),
+        Planted::new(columns - 150, 6, "01 JAN 2000", 1, Style::Plain, white),
+    ];
+    for (k, line) in [
+        "DEMO CLINIC",
+        "ID 000001",
+        "L12-5 8MHz",
+        "Gn 60 DR 55",
+        "10:42:13 am",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let colour = if k == 4 { yellow } else { white };
+        text.push(Planted::new(
+            col_x,
+            col_y + k as u32 * 14,
+            line,
+            1,
+            Style::Plain,
+            colour,
+        ));
+    }
+    Spec {
+        sector: true,
+        text,
+        ..Spec::new(kind, columns, rows, frames)
+    }
+}
+
 /// Writes the demo exam into `dir` (created if needed). Refuses to overwrite existing files.
 pub fn write_exam(dir: &Path) -> Result<Vec<PathBuf>, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
@@ -547,21 +594,21 @@ pub fn write_exam(dir: &Path) -> Result<Vec<PathBuf>, String> {
             "demo_01_mono_single.dcm",
             Spec {
                 instance: 1,
-                ..Spec::new(Kind::Mono, 640, 480, 1)
+                ..realistic(Kind::Mono, 640, 480, 1)
             },
         ),
         (
             "demo_02_rgb_cine.dcm",
             Spec {
                 instance: 2,
-                ..Spec::new(Kind::Rgb, 640, 480, 12)
+                ..realistic(Kind::Rgb, 640, 480, 12)
             },
         ),
         (
             "demo_03_jpeg_cine.dcm",
             Spec {
                 instance: 3,
-                ..Spec::new(Kind::JpegBaseline, 640, 480, 24)
+                ..realistic(Kind::JpegBaseline, 640, 480, 24)
             },
         ),
         (
@@ -569,14 +616,14 @@ pub fn write_exam(dir: &Path) -> Result<Vec<PathBuf>, String> {
             Spec {
                 instance: 4,
                 regions: false,
-                ..Spec::new(Kind::Ybr422Native, 640, 480, 1)
+                ..realistic(Kind::Ybr422Native, 640, 480, 1)
             },
         ),
         (
             "demo_05_jpeg_single.dcm",
             Spec {
                 instance: 5,
-                ..Spec::new(Kind::JpegBaseline, 800, 600, 1)
+                ..realistic(Kind::JpegBaseline, 800, 600, 1)
             },
         ),
     ];

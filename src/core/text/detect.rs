@@ -83,6 +83,8 @@ struct Comp {
     on_black: bool,
     colour: bool,
     steady: bool,
+    /// Mean luma minus the ring's.
+    contrast: i32,
 }
 
 impl Comp {
@@ -177,6 +179,7 @@ fn components(img: &Image8, t: u8, steady: Option<&[bool]>, labels: &mut [u32]) 
             // overlay colours on dark ground (yellow Doppler blobs sit on red and orange)
             colour: colour * 2 >= area && ring_mean <= 2 * BLACK_RING,
             steady: steady.is_some() && still * 10 >= area * 9,
+            contrast: mean - ring_mean as i32,
         });
     }
     out
@@ -274,7 +277,15 @@ fn is_text(m: &[Comp], cine: bool) -> bool {
     if n < 4 || cine {
         return false;
     }
-    // no background evidence: a regular row of glyphs of one height on a common line
+    // no background evidence: a regular row of strongly contrasted, letter-shaped glyphs of
+    // one height on a common line (pieces of a bright tissue layer are wider and dimmer)
+    let letters = m
+        .iter()
+        .filter(|c| (c.x1 - c.x0) * 10 <= c.h() * 25 && c.contrast >= 60)
+        .count();
+    if letters * 4 < n * 3 {
+        return false;
+    }
     let mut hs: Vec<u32> = m.iter().map(|c| c.h()).collect();
     hs.sort_unstable();
     let med_h = hs[n / 2];
