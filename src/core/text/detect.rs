@@ -281,7 +281,7 @@ fn is_text(m: &[Comp], cine: bool) -> bool {
     // one height on a common line (pieces of a bright tissue layer are wider and dimmer)
     let letters = m
         .iter()
-        .filter(|c| (c.x1 - c.x0) * 10 <= c.h() * 25 && c.contrast >= 60)
+        .filter(|c| (c.x1 - c.x0) * 10 <= c.h() * 25 && c.contrast >= 100)
         .count();
     if letters * 4 < n * 3 {
         return false;
