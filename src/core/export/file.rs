@@ -43,8 +43,8 @@ pub struct Written {
     pub transfer_syntax: String,
     pub photometric: String,
     pub plan: PixelPlan,
-    /// Text boxes blanked in every frame.
-    pub masked_boxes: u32,
+    /// Rectangles blanked in every frame (output coordinates).
+    pub masked: Vec<CropRect>,
 }
 
 pub fn plan_for(
@@ -261,7 +261,7 @@ pub fn prepare(
         transfer_syntax: transfer_syntax.to_string(),
         photometric: desc.photometric.clone(),
         plan,
-        masked_boxes: mask.len() as u32,
+        masked: mask.clone(),
     };
     // The new header: a copy of the original's without pixel data, then the new description.
     let mut obj = header_copy(&src);

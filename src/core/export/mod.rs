@@ -75,6 +75,9 @@ pub struct FileReport {
     pub photometric: Option<String>,
     /// Burned-in text in the pixels: `none found`, `masked: N boxes`, `kept: N boxes`, ...
     pub burned_in_text: Option<String>,
+    /// Rectangles blanked (burned-in text), in output coordinates: x0, y0, x1, y1.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub masked: Vec<[u32; 4]>,
     pub tags: BTreeMap<String, String>,
     #[serde(skip)]
     pub entry_bytes: u64,
@@ -96,6 +99,7 @@ impl FileReport {
             transfer_syntax: None,
             photometric: None,
             burned_in_text: None,
+            masked: Vec::new(),
             tags: BTreeMap::new(),
             entry_bytes: 0,
             rows_cols: None,
@@ -650,6 +654,7 @@ impl<W: Write + std::io::Seek> Writer<W> {
             transfer_syntax: Some(w.transfer_syntax.clone()),
             photometric: Some(w.photometric.clone()),
             burned_in_text: Some(p.text_note),
+            masked: w.masked.iter().map(|r| r.as_array()).collect(),
             tags: item.tags.clone(),
             entry_bytes,
             rows_cols: Some((w.crop.height(), w.crop.width())),
