@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use us_dicomizer::core::display::escape;
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -48,7 +49,10 @@ fn run_header(args: &VerifyArgs) -> i32 {
                 for f in &report.findings {
                     println!(
                         "FOUND {} in {} at {} (a {} value)",
-                        f.needle, f.entry, f.location, f.needle_kind
+                        escape(&f.needle),
+                        escape(&f.entry),
+                        escape(&f.location),
+                        f.needle_kind
                     );
                 }
                 println!(
@@ -65,7 +69,7 @@ fn run_header(args: &VerifyArgs) -> i32 {
             }
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", escape(&e.to_string()));
             2
         }
     }

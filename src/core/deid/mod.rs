@@ -126,6 +126,8 @@ pub struct DeidSettings {
     pub keep_references: bool,
     /// Path of the project key; empty/absent = `<config dir>/deid.key`, created once.
     pub key_file: Option<String>,
+    /// What to do when the key file is open to group or others: "warn" or "refuse".
+    pub key_permissions: crate::core::key::KeyPermissions,
     /// `[deid.private]`.
     pub private: PrivateSettings,
 }
@@ -146,6 +148,7 @@ impl Default for DeidSettings {
             max_shift_days: 365,
             keep_references: true,
             key_file: None,
+            key_permissions: crate::core::key::KeyPermissions::Warn,
             private: PrivateSettings::default(),
         }
     }

@@ -1,5 +1,6 @@
 //! Export: every planned file through the pipeline into one ZIP, written under a temporary
-//! name in the destination folder and renamed when complete. Files are streamed one after the
+//! name in the destination folder (exclusive, unpredictable) and renamed when complete, with
+//! the destination locked meanwhile. Files are streamed one after the
 //! other (frames in parallel), so memory does not grow with the number of files.
 
 pub mod file;
@@ -116,12 +117,17 @@ pub struct Summary {
     pub frames: u64,
     pub archive: String,
     pub seconds: f64,
+    /// Temporary files of earlier, interrupted exports removed from the destination folder.
+    pub removed_temporaries: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ExportReport {
     pub files: Vec<FileReport>,
     pub summary: Summary,
+    /// The private mapping file's content until it is written (never in the report).
+    #[serde(skip)]
+    pub mapping: Option<Vec<u8>>,
 }
 
 /// Progress events, in order.
@@ -134,7 +140,8 @@ pub enum Event {
     Writing,
 }
 
-/// Checks that the destination can be written, before any work.
+/// Checks that the destination can be written, before any work: a `.zip` name in an existing
+/// folder, not a symbolic link, not an existing file unless `force`.
 pub fn check_destination(out: &Path, force: bool) -> Result<()> {
     if out
         .extension()
@@ -146,12 +153,7 @@ pub fn check_destination(out: &Path, force: bool) -> Result<()> {
             out.display()
         )));
     }
-    if out.exists() && !force {
-        return Err(CoreError::Invalid(format!(
-            "`{}` already exists: pass --force to replace it",
-            out.display()
-        )));
-    }
+    check_target(out, force)?;
     let parent = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -161,6 +163,93 @@ pub fn check_destination(out: &Path, force: bool) -> Result<()> {
             "destination folder `{}` does not exist",
             parent.display()
         )));
+    }
+    Ok(())
+}
+
+/// A file the tool is about to write (archive, mapping, report): never a symbolic link, never
+/// anything but a regular file, and an existing one only with `force`.
+pub fn check_target(path: &Path, force: bool) -> Result<()> {
+    crate::core::fsutil::refuse_symlink(path).map_err(|e| CoreError::Invalid(e.to_string()))?;
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if !m.file_type().is_file() => Err(CoreError::Invalid(format!(
+            "`{}` exists and is not a regular file",
+            path.display()
+        ))),
+        Ok(_) if !force => Err(CoreError::Invalid(format!(
+            "`{}` already exists: pass --force to replace it",
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses to write `path` when it is one of the inputs (a file given, found in a folder, or an
+/// archive read from), compared by device and inode so links and other spellings count, even
+/// with `--force`.
+pub fn check_not_input<'a>(
+    path: &Path,
+    inputs: impl IntoIterator<Item = &'a InputSource>,
+) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(target) = std::fs::metadata(path) else {
+            return Ok(());
+        };
+        let mut seen = HashSet::new();
+        for src in inputs {
+            let p = match &src.kind {
+                load::SourceKind::File(p) => p,
+                load::SourceKind::ZipMember { archive, .. } => archive,
+            };
+            if !seen.insert(p.clone()) {
+                continue;
+            }
+            if let Ok(m) = std::fs::metadata(p) {
+                if m.dev() == target.dev() && m.ino() == target.ino() {
+                    return Err(CoreError::Invalid(format!(
+                        "`{}` is one of the inputs: it is never replaced, even with --force",
+                        path.display()
+                    )));
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let target = std::fs::canonicalize(path).ok();
+        for src in inputs {
+            let p = match &src.kind {
+                load::SourceKind::File(p) => p,
+                load::SourceKind::ZipMember { archive, .. } => archive,
+            };
+            if target.is_some() && std::fs::canonicalize(p).ok() == target {
+                return Err(CoreError::Invalid(format!(
+                    "`{}` is one of the inputs: it is never replaced, even with --force",
+                    path.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Where the private mapping file of an archive goes.
+pub fn mapping_path(out: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.mapping.json", out.display()))
+}
+
+/// Every check on what an export will write, before any work: the archive and (if asked) the
+/// mapping file may replace existing files only with `force`, and never an input.
+pub fn check_outputs(req: &ExportRequest) -> Result<()> {
+    let inputs = || req.items.iter().map(|i| &i.source);
+    check_not_input(&req.out, inputs())?;
+    check_destination(&req.out, req.force)?;
+    if req.write_mapping {
+        let m = mapping_path(&req.out);
+        check_target(&m, req.force)?;
+        check_not_input(&m, inputs())?;
     }
     Ok(())
 }
@@ -225,23 +314,40 @@ pub fn run(
     progress: &(dyn Fn(Event) + Sync),
     cancel: &AtomicBool,
 ) -> Result<ExportReport> {
+    use crate::core::fsutil;
     let started = std::time::Instant::now();
-    check_destination(&req.out, req.force)?;
-    let tmp = crate::core::fsutil::temp_sibling(&req.out);
-    let result = run_into(req, settings, progress, cancel, &tmp);
-    match result {
-        Ok(mut report) => {
-            std::fs::rename(&tmp, &req.out).inspect_err(|_| {
-                let _ = std::fs::remove_file(&tmp);
-            })?;
-            report.summary.seconds = started.elapsed().as_secs_f64();
-            Ok(report)
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
+    check_outputs(req)?;
+    // one export per destination at a time; checked again under the lock, since another export
+    // may have finished in between
+    let _lock =
+        fsutil::DestLock::acquire(&req.out).map_err(|e| CoreError::Invalid(e.to_string()))?;
+    check_outputs(req)?;
+    let folder = req
+        .out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let removed = fsutil::remove_stale_temps(folder);
+    if !removed.is_empty() {
+        tracing::info!(count = removed.len(), "removed stale temporary files");
     }
+    let tmp = fsutil::temp_beside(&req.out)?;
+    let file = tmp.as_file().try_clone()?;
+    let mut report = run_into(req, settings, progress, cancel, file)?;
+    // the mapping first, removed again if the archive cannot be put in place
+    let mapping = report.mapping.take();
+    if let Some(json) = &mapping {
+        fsutil::write_private(&mapping_path(&req.out), json, req.force)?;
+    }
+    if let Err(e) = fsutil::persist(tmp, &req.out, req.force) {
+        if mapping.is_some() {
+            let _ = std::fs::remove_file(mapping_path(&req.out));
+        }
+        return Err(e.into());
+    }
+    report.summary.removed_temporaries = removed;
+    report.summary.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
 }
 
 /// Files up to this size are processed several at a time, their output held in memory;
@@ -253,12 +359,11 @@ fn run_into(
     settings: &Settings,
     progress: &(dyn Fn(Event) + Sync),
     cancel: &AtomicBool,
-    tmp: &Path,
+    file: std::fs::File,
 ) -> Result<ExportReport> {
     use rayon::prelude::*;
     let total = req.items.len();
     progress(Event::Started { total });
-    let file = std::fs::File::create(tmp)?;
     let mut w = Writer {
         zip: zip::ZipWriter::new(std::io::BufWriter::with_capacity(1 << 20, file)),
         seen: HashMap::new(),
@@ -337,12 +442,11 @@ fn run_into(
         .into_inner()
         .map_err(|e| CoreError::Io(e.into_error()))?;
     file.sync_all()?;
-    if req.write_mapping {
-        let path = PathBuf::from(format!("{}.mapping.json", req.out.display()));
-        let json =
-            serde_json::to_vec_pretty(&mapping).map_err(|e| CoreError::Invalid(e.to_string()))?;
-        crate::core::fsutil::write_atomic(&path, &json)?;
-    }
+    let mapping = if req.write_mapping {
+        Some(serde_json::to_vec_pretty(&mapping).map_err(|e| CoreError::Invalid(e.to_string()))?)
+    } else {
+        None
+    };
     let count = |s: Status| reports.iter().filter(|r| r.status == s).count();
     let summary = Summary {
         total,
@@ -356,10 +460,12 @@ fn run_into(
             .sum(),
         archive: req.out.display().to_string(),
         seconds: 0.0,
+        removed_temporaries: Vec::new(),
     };
     Ok(ExportReport {
         files: reports,
         summary,
+        mapping,
     })
 }
 
