@@ -199,7 +199,7 @@ fn ring(img: &Image8, x0: u32, y0: u32, x1: u32, y1: u32, t: u8) -> (u32, u32) {
             }
         }
     }
-    (if n == 0 { 0 } else { sum / n }, n)
+    (sum.checked_div(n).unwrap_or(0), n)
 }
 
 /// Groups components into rows and keeps the rows that look like text.
