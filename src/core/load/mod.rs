@@ -2,6 +2,7 @@
 
 pub mod parse;
 pub mod probe;
+pub mod scan;
 pub mod sources;
 
 pub use parse::{parse_dicom, parse_file, ParsedFile};
@@ -19,17 +20,16 @@ pub struct LoadedFile {
 /// read when needed, so memory does not hold the whole cine loop.
 const LEAVE_ON_DISK: u64 = 8 << 20;
 
-/// The header only, and the pixel data located in the file; `None` when the file is not
-/// native little endian or its pixel data cannot be located (then it is read whole).
+/// The header only, and the pixel data located in the file by the element walk; `None` when
+/// the file is not native little endian or has no top-level native Pixel Data (then it is read
+/// whole, and the full parse gives the reason).
 fn load_leaving_pixels_on_disk(
     source: &InputSource,
     path: &std::path::Path,
 ) -> Result<Option<LoadedFile>, String> {
     use crate::core::dcm::{get_str, get_u32};
     use dicom_dictionary_std::tags;
-    let Ok((parsed, consumed)) = parse::parse_file_header(path) else {
-        return Ok(None); // the full parse gives the reason
-    };
+    let parsed = parse::parse_file_header(path)?;
     let ts = parsed
         .obj
         .meta()
@@ -37,11 +37,9 @@ fn load_leaving_pixels_on_disk(
         .trim_end_matches('\0')
         .trim()
         .to_string();
-    let explicit = match ts.as_str() {
-        "1.2.840.10008.1.2.1" => true,
-        "1.2.840.10008.1.2" => false,
-        _ => return Ok(None),
-    };
+    if !matches!(ts.as_str(), "1.2.840.10008.1.2.1" | "1.2.840.10008.1.2") {
+        return Ok(None);
+    }
     let obj = &parsed.obj;
     let frames = get_str(obj, tags::NUMBER_OF_FRAMES)
         .and_then(|s| s.trim().parse::<u64>().ok())
@@ -57,8 +55,20 @@ fn load_leaving_pixels_on_disk(
     if expected == 0 {
         return Ok(None);
     }
-    let Some(location) = parse::locate_native_pixels(path, consumed, explicit, expected) else {
-        return Ok(None);
+    // The position comes from the walk over the element stream, never from a byte search: a
+    // Pixel Data header planted inside another element's value is just part of that value.
+    let Some(scan::PixelElement {
+        offset,
+        len: Some(len),
+        ..
+    }) = parsed.scan.pixel
+    else {
+        return Ok(None); // the full parse gives the reason
+    };
+    let location = probe::PixelLocation {
+        path: path.to_path_buf(),
+        offset,
+        len,
     };
     let info = probe::probe_with(&parsed.obj, Some(location))?;
     Ok(Some(LoadedFile {
