@@ -101,3 +101,117 @@ fn a_pixel_data_header_planted_in_a_private_element_is_not_exported_as_pixels() 
         }
     }
 }
+
+fn limits() -> us_dicomizer::core::settings::LoadSettings {
+    Settings::defaults().load
+}
+
+fn load_path(p: &std::path::Path) -> Result<us_dicomizer::core::load::LoadedFile, String> {
+    us_dicomizer::core::load::load(&common::file_source(p), &limits())
+}
+
+/// The bytes of a small valid native file, and the offset of its first data set element.
+fn small_file() -> Vec<u8> {
+    let obj = demo::build(&Spec::new(Kind::Mono, 32, 24, 1)).unwrap();
+    let mut bytes = Vec::new();
+    obj.write_all(&mut bytes).unwrap();
+    bytes
+}
+
+/// Inserts raw explicit-VR-LE bytes just before the first group-0008 element.
+fn insert_before_dataset(bytes: &[u8], insert: &[u8]) -> Vec<u8> {
+    let at = (132..bytes.len())
+        .step_by(2)
+        .find(|&i| bytes[i..i + 2] == [0x08, 0x00])
+        .unwrap();
+    [&bytes[..at], insert, &bytes[at..]].concat()
+}
+
+#[test]
+fn deep_nesting_is_refused_on_a_small_worker_stack() {
+    let dir = tempfile::tempdir().unwrap();
+    for levels in [2_000usize, 50_000] {
+        let mut nest = Vec::new();
+        for _ in 0..levels {
+            // (0004,1220) SQ of undefined length holding one item of undefined length
+            nest.extend_from_slice(&[0x04, 0x00, 0x20, 0x12, b'S', b'Q', 0, 0]);
+            nest.extend_from_slice(&[0xFF; 4]);
+            nest.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        }
+        let p = dir.path().join(format!("deep{levels}.dcm"));
+        std::fs::write(&p, insert_before_dataset(&small_file(), &nest)).unwrap();
+        // a 1 MB stack: less than any worker thread gets
+        let r = std::thread::Builder::new()
+            .stack_size(1 << 20)
+            .spawn(move || load_path(&p).map(|_| ()))
+            .unwrap()
+            .join()
+            .unwrap();
+        let e = r.unwrap_err();
+        assert!(e.contains("nested deeper than 64"), "{e}");
+    }
+}
+
+#[test]
+fn declared_lengths_beyond_the_file_are_refused_before_allocating() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = small_file();
+    // an explicit OB element (0009,1010) declaring 3 GB, and the implicit-VR style 0xFFFFFFFE
+    for len in [0xC000_0000u32, 0xFFFF_FFFE, 70_000] {
+        let mut el = vec![0x09, 0x00, 0x10, 0x10, b'O', b'B', 0, 0];
+        el.extend_from_slice(&len.to_le_bytes());
+        el.extend_from_slice(&[0u8; 64]);
+        let p = dir.path().join(format!("len{len}.dcm"));
+        std::fs::write(&p, insert_before_dataset(&base, &el)).unwrap();
+        let t = std::time::Instant::now();
+        let e = load_path(&p).map(|_| ()).unwrap_err();
+        assert!(e.contains("remain"), "{len}: {e}");
+        assert!(t.elapsed().as_secs() < 5);
+    }
+}
+
+#[test]
+fn jpeg_data_relabelled_rle_gets_a_specific_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = Spec {
+        regions: false,
+        ..Spec::new(Kind::JpegBaseline, 64, 48, 2)
+    };
+    let mut obj = demo::build(&spec).unwrap();
+    obj.meta_mut().transfer_syntax = "1.2.840.10008.1.2.5\0".into();
+    obj.meta_mut().update_information_group_length();
+    let p = dir.path().join("relabelled.dcm");
+    let mut bytes = Vec::new();
+    obj.write_all(&mut bytes).unwrap();
+    std::fs::write(&p, bytes).unwrap();
+    let f = load_path(&p).unwrap();
+    let e = us_dicomizer::core::pixels::decode::decode_full(&f.obj, &f.info, 0).unwrap_err();
+    assert!(e.contains("RLE") && e.contains("segments"), "{e}");
+    let e = us_dicomizer::core::export::auto_crop(&f, &Settings::defaults()).unwrap_err();
+    assert!(!e.contains("no scan area") && e.contains("segments"), "{e}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_loop_through_two_ancestors_ends_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    let b = a.join("b");
+    std::fs::create_dir_all(&b).unwrap();
+    std::fs::write(b.join("x.dcm"), small_file()).unwrap();
+    std::os::unix::fs::symlink(&a, b.join("up")).unwrap();
+    std::os::unix::fs::symlink(dir.path(), b.join("top")).unwrap();
+    let mut l = limits();
+    l.follow_symlinks = true;
+    let g = us_dicomizer::core::load::gather(&[dir.path().to_path_buf()], &l);
+    assert_eq!(g.sources.len(), 1, "{:?}", g.sources);
+    assert_eq!(
+        g.skipped
+            .iter()
+            .filter(|s| s.reason.contains("loop"))
+            .count(),
+        2,
+        "{:?}",
+        g.skipped
+    );
+}

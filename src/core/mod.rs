@@ -8,6 +8,7 @@ pub mod demo;
 pub mod error;
 pub mod export;
 pub mod fsutil;
+pub mod guard;
 pub mod key;
 pub mod load;
 pub mod pixels;

@@ -54,7 +54,7 @@ pub enum Msg {
     },
     AutoCrop {
         file: FileId,
-        result: Option<(CropRect, CropSource)>,
+        result: Result<(CropRect, CropSource), String>,
     },
     Export(ExportMsg),
     Completion {

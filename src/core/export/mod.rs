@@ -183,21 +183,24 @@ pub fn resolve_crop(
             if let Some(r) = preset() {
                 return Ok((r, CropSource::Preset));
             }
-            auto_crop(file, settings).ok_or_else(|| "automatic crop found no scan area".to_string())
+            auto_crop(file, settings)
         }
     }
 }
 
-/// Regions first, else content of the middle frame.
-pub fn auto_crop(file: &LoadedFile, settings: &Settings) -> Option<(CropRect, CropSource)> {
+/// Regions first, else content of the middle frame. A frame that cannot be decoded gives the
+/// decoder's reason, not "no scan area".
+pub fn auto_crop(file: &LoadedFile, settings: &Settings) -> Result<(CropRect, CropSource), String> {
     let info = &file.info;
+    let failed = std::cell::RefCell::new(None);
     auto::detect(
         &info.regions,
         info.columns,
         info.rows,
         || {
-            let f =
-                decode::decode_full(&file.obj, info, auto::detection_frame(info.frames)).ok()?;
+            let f = decode::decode_full(&file.obj, info, auto::detection_frame(info.frames))
+                .map_err(|e| *failed.borrow_mut() = Some(e))
+                .ok()?;
             let palette = crate::core::pixels::render::read_palette(&file.obj);
             Some(crate::core::pixels::render::to_8bit(
                 &f,
@@ -208,6 +211,10 @@ pub fn auto_crop(file: &LoadedFile, settings: &Settings) -> Option<(CropRect, Cr
         settings.crop.banner_rows,
         settings.crop.threshold,
     )
+    .ok_or_else(|| match failed.take() {
+        Some(e) => format!("automatic crop: {e}"),
+        None => "automatic crop found no scan area".to_string(),
+    })
 }
 
 /// Runs the export. Per-file problems become report lines; only problems with the archive
@@ -286,13 +293,13 @@ fn run_into(
             .map(|k| {
                 progress(Event::FileStarted { n: k + 1, total });
                 // a bug on one odd file must not take the whole export down
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                crate::core::guard::catch(|| {
                     process(req, settings, &req.items[k], k + 1, progress, !streamed)
-                }))
-                .unwrap_or_else(|_| {
-                    Err(Outcome::Fail(
-                        "internal error while processing this file (please report it)".into(),
-                    ))
+                })
+                .unwrap_or_else(|why| {
+                    Err(Outcome::Fail(format!(
+                        "internal error while processing this file (please report it): {why}"
+                    )))
                 })
             })
             .collect();

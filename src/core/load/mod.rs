@@ -78,6 +78,28 @@ fn load_leaving_pixels_on_disk(
     }))
 }
 
+/// Refuses frames whose decoded size is above `load.max_frame_mb`: decoders allocate a frame
+/// from the header's Rows and Columns, whatever the compressed data holds.
+fn check_frame_size(
+    info: &FileInfo,
+    limits: &crate::core::settings::LoadSettings,
+) -> Result<(), String> {
+    let bytes = info.rows as u64
+        * info.columns as u64
+        * info.samples_per_pixel as u64
+        * info.bits_allocated.div_ceil(8) as u64;
+    if bytes > limits.max_frame_mb.saturating_mul(1 << 20) {
+        return Err(format!(
+            "a {}x{} frame needs {} MB decoded, above load.max_frame_mb ({} MB)",
+            info.columns,
+            info.rows,
+            bytes >> 20,
+            limits.max_frame_mb
+        ));
+    }
+    Ok(())
+}
+
 /// Reads, parses and validates one source. The error is a human reason, free of patient data.
 pub fn load(
     source: &InputSource,
@@ -96,6 +118,7 @@ pub fn load(
             }
             if size >= LEAVE_ON_DISK {
                 if let Some(f) = load_leaving_pixels_on_disk(source, path)? {
+                    check_frame_size(&f.info, limits)?;
                     return Ok(f);
                 }
             }
@@ -104,6 +127,7 @@ pub fn load(
         SourceKind::ZipMember { .. } => parse_dicom(&source.read(limits)?)?,
     };
     let info = probe(&parsed.obj)?;
+    check_frame_size(&info, limits)?;
     Ok(LoadedFile {
         source: source.clone(),
         obj: parsed.obj,

@@ -81,21 +81,23 @@ fn parse_reader(
     body: impl std::io::Read,
     until: Option<dicom_core::Tag>,
 ) -> Result<ParsedFile, String> {
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let result = crate::core::guard::catch(|| {
         let options = OpenFileOptions::new().read_preamble(ReadPreamble::Never);
         let options = match until {
             Some(tag) => options.read_until(tag),
             None => options,
         };
         options.from_reader(std::io::Read::chain(&b"DICM"[..], body))
-    }));
+    });
     match result {
         Ok(Ok(obj)) => Ok(ParsedFile {
             obj,
             scan: Default::default(),
         }),
         Ok(Err(e)) => Err(format!("broken DICOM file: {}", first_line(&e.to_string()))),
-        Err(_) => Err("broken DICOM file: the parser gave up on malformed data".into()),
+        Err(why) => Err(format!(
+            "broken DICOM file: the parser gave up on malformed data ({why})"
+        )),
     }
 }
 

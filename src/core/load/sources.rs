@@ -128,12 +128,29 @@ fn io_reason(e: &std::io::Error) -> String {
 pub fn gather(paths: &[PathBuf], limits: &LoadSettings) -> Gathered {
     let mut out = Gathered::default();
     for p in paths {
-        add_path(p, limits, &mut out, true);
+        add_path(p, limits, &mut out, &mut Vec::new());
     }
     out
 }
 
-fn add_path(p: &Path, limits: &LoadSettings, out: &mut Gathered, top: bool) {
+/// Folders deeper than this below an input are not entered.
+const MAX_FOLDER_DEPTH: usize = 64;
+
+/// A folder's identity (device, inode), to notice a symbolic link that leads back up.
+#[cfg(unix)]
+fn dir_id(m: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (m.dev(), m.ino())
+}
+
+#[cfg(not(unix))]
+fn dir_id(_: &std::fs::Metadata) -> (u64, u64) {
+    (0, 0)
+}
+
+/// `ancestors` holds the identities of the folders above `p` (empty for an input path).
+fn add_path(p: &Path, limits: &LoadSettings, out: &mut Gathered, ancestors: &mut Vec<(u64, u64)>) {
+    let top = ancestors.is_empty();
     let meta = if top || limits.follow_symlinks {
         std::fs::metadata(p)
     } else {
@@ -155,6 +172,24 @@ fn add_path(p: &Path, limits: &LoadSettings, out: &mut Gathered, top: bool) {
             reason: "symbolic link not followed (load.follow_symlinks = false)".into(),
         });
     } else if meta.is_dir() {
+        let id = dir_id(&meta);
+        if cfg!(unix) && ancestors.contains(&id) {
+            out.skipped.push(Skipped {
+                input: p.display().to_string(),
+                reason: "symbolic link loop: this folder contains itself (not entered again)"
+                    .into(),
+            });
+            return;
+        }
+        if ancestors.len() >= MAX_FOLDER_DEPTH {
+            out.skipped.push(Skipped {
+                input: p.display().to_string(),
+                reason: format!(
+                    "folder nested deeper than {MAX_FOLDER_DEPTH} levels (not entered)"
+                ),
+            });
+            return;
+        }
         let mut entries: Vec<PathBuf> = match std::fs::read_dir(p) {
             Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
             Err(e) => {
@@ -166,9 +201,11 @@ fn add_path(p: &Path, limits: &LoadSettings, out: &mut Gathered, top: bool) {
             }
         };
         entries.sort();
+        ancestors.push(id);
         for e in entries {
-            add_path(&e, limits, out, false);
+            add_path(&e, limits, out, ancestors);
         }
+        ancestors.pop();
     } else if meta.is_file() {
         if is_zip(p) {
             add_zip(p, limits, out);

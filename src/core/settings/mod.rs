@@ -67,6 +67,8 @@ pub struct LoadSettings {
     pub max_zip_ratio: u64,
     pub max_file_mb: u64,
     pub follow_symlinks: bool,
+    /// The most memory one decoded frame may take; larger frames are refused at load.
+    pub max_frame_mb: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

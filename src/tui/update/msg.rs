@@ -70,7 +70,7 @@ pub fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         Msg::AutoCrop { file, result } => {
             if let Some(d) = state.draft.as_mut().filter(|d| d.file == file) {
                 match result {
-                    Some((rect, source)) => {
+                    Ok((rect, source)) => {
                         d.rect = rect;
                         d.origin = source;
                         d.edited = false;
@@ -78,7 +78,7 @@ pub fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                             format!("automatic crop {rect} ({}); enter applies", source.as_str());
                         state.notify(Level::Info, msg);
                     }
-                    None => state.notify(Level::Warn, "automatic crop found no scan area"),
+                    Err(why) => state.notify(Level::Warn, why),
                 }
             }
         }
