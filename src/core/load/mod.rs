@@ -4,6 +4,7 @@ pub mod parse;
 pub mod probe;
 pub mod scan;
 pub mod sources;
+pub mod zipindex;
 
 pub use parse::{parse_dicom, parse_file, ParsedFile};
 pub use probe::{probe, FileInfo, UsRegion};
