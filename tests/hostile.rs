@@ -2,6 +2,7 @@
 //! turn header bytes into exported pixels.
 
 mod common;
+mod mutate;
 
 use std::io::Read;
 
@@ -214,4 +215,61 @@ fn a_symlink_loop_through_two_ancestors_ends_with_a_reason() {
         "{:?}",
         g.skipped
     );
+}
+
+/// Loads and decodes the last frame of one input on a thread with a small
+/// stack; returns what happened in a word. A panic that escapes fails the test.
+fn exercise(path: std::path::PathBuf) -> &'static str {
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            let settings = Settings::defaults();
+            let f =
+                match us_dicomizer::core::load::load(&common::file_source(&path), &settings.load) {
+                    Ok(f) => f,
+                    Err(reason) => {
+                        assert!(!reason.trim().is_empty());
+                        return "refused";
+                    }
+                };
+            // the last frame: the one most often cut off
+            let last = f.info.frames - 1;
+            match us_dicomizer::core::pixels::decode::decode_full(&f.obj, &f.info, last) {
+                Ok(_) => "decoded",
+                Err(reason) => {
+                    assert!(!reason.trim().is_empty());
+                    "undecodable"
+                }
+            }
+        })
+        .unwrap()
+        .join()
+        .expect("no panic escapes and the stack holds")
+}
+
+#[test]
+fn seeded_mutations_end_as_reasons_not_aborts() {
+    let bases: Vec<_> = mutate::bases()
+        .into_iter()
+        .filter(|(_, b)| b.len() <= 200 << 10)
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = mutate::Rng::new(13);
+    let mut tally = std::collections::BTreeMap::new();
+    for case in 0..300 {
+        let (_, base) = &bases[case % bases.len()];
+        let (_, other) = &bases[r.below(bases.len())];
+        let (kind, bytes) = mutate::mutate(&mut r, base, other);
+        let p = dir.path().join(format!("case{case}.dcm"));
+        std::fs::write(&p, &bytes).unwrap();
+        let what = exercise(p.clone());
+        *tally.entry((kind, what)).or_insert(0) += 1;
+        std::fs::remove_file(&p).unwrap();
+    }
+    eprintln!("{tally:?}");
+    // the mutations really reach every outcome
+    assert!(tally
+        .iter()
+        .any(|((k, w), _)| *k == "nesting" && *w == "refused"));
+    assert!(tally.iter().any(|((_, w), _)| *w == "decoded"));
 }
