@@ -85,8 +85,17 @@ fn hostile_zips(dir: &Path, dicom: &[u8]) -> Vec<(String, PathBuf)> {
         out.push((name.to_string(), p));
     };
     let base = dir.join("base.zip");
-    zip_with(&base, &[("a.dcm", dicom), ("a.dcm", dicom), ("b.dcm", dicom)]);
-    let good = std::fs::read(&base).unwrap();
+    zip_with(
+        &base,
+        &[("a.dcm", dicom), ("c.dcm", dicom), ("b.dcm", dicom)],
+    );
+    let mut good = std::fs::read(&base).unwrap();
+    // the zip writer refuses a name twice: rename c.dcm to a.dcm in the bytes
+    for p in 0..good.len() - 5 {
+        if &good[p..p + 5] == b"c.dcm" {
+            good[p] = b'a';
+        }
+    }
     add("duplicate names", good.clone());
     add("truncated", good[..good.len() * 2 / 3].to_vec());
     let mut lying = good.clone();
@@ -138,7 +147,10 @@ fn main() {
     let seed: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(13);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let bin = root.join("target/release/us-dicomizer");
-    assert!(bin.exists(), "build the release binary first: cargo build --release");
+    assert!(
+        bin.exists(),
+        "build the release binary first: cargo build --release"
+    );
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config");
     std::fs::create_dir_all(&cfg).unwrap();

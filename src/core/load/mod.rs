@@ -81,7 +81,7 @@ fn load_leaving_pixels_on_disk(
 
 /// Refuses frames whose decoded size is above `load.max_frame_mb`: decoders allocate a frame
 /// from the header's Rows and Columns, whatever the compressed data holds.
-fn check_frame_size(
+pub fn check_frame_size(
     info: &FileInfo,
     limits: &crate::core::settings::LoadSettings,
 ) -> Result<(), String> {
