@@ -193,7 +193,8 @@ fn main() {
         let r = run(&bin, &a);
         let e = by_kind.entry(kind.clone()).or_insert((0, 0));
         e.0 += 1;
-        if r.signal.is_some() || r.panicked || r.hung || r.peak_kb > 256 * 1024 {
+        let bad = r.signal.is_some() || r.panicked || r.hung || r.peak_kb > 256 * 1024;
+        if bad {
             e.1 += 1;
             println!(
                 "BAD {kind}: {} signal={:?} panicked={} hung={} peak={} MB",
@@ -211,6 +212,11 @@ fn main() {
         worst_kb = worst_kb.max(r.peak_kb);
         worst_s = worst_s.max(r.secs);
         let _ = std::fs::remove_file(&out);
+        if bad {
+            // kept for a look: copied next to the harness's working folder
+            let keep = std::env::temp_dir().join(format!("hostile-bad-{seed}-{k}.dcm"));
+            let _ = std::fs::copy(p, &keep);
+        }
         if !kind.starts_with("zip") {
             let _ = std::fs::remove_file(p);
         }

@@ -21,7 +21,7 @@ fn main() -> ExitCode {
     let mut settings = match Settings::load(Some(&config_dir), args.global.settings.as_deref()) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("{e}");
+            eprintln!("{}", esc(&e.to_string()));
             return ExitCode::from(2);
         }
     };
@@ -40,7 +40,7 @@ fn main() -> ExitCode {
         ) {
             Ok(code) => code,
             Err(f) => {
-                eprintln!("error: {}", f.message);
+                eprintln!("error: {}", esc(&f.message));
                 f.code
             }
         },
@@ -49,17 +49,21 @@ fn main() -> ExitCode {
             let dir = dir.clone().unwrap_or_else(|| "us-dicomizer-demo".into());
             match us_dicomizer::core::demo::write_exam(&dir) {
                 Ok(files) => {
-                    println!("wrote {} demo files to {}", files.len(), dir.display());
-                    println!("try: us-dicomizer {}", dir.display());
+                    println!(
+                        "wrote {} demo files to {}",
+                        files.len(),
+                        esc(&dir.display().to_string())
+                    );
+                    println!("try: us-dicomizer {}", esc(&dir.display().to_string()));
                     0
                 }
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    eprintln!("error: {}", esc(&e.to_string()));
                     2
                 }
             }
         }
-        Some(Command::Verify(v)) => cli::verify::run(v),
+        Some(Command::Verify(v)) => cli::verify::run(v, &settings),
         None => run_tui(&args, settings, config_dir, data_dir),
     };
     ExitCode::from(code.clamp(0, 255) as u8)
@@ -68,7 +72,7 @@ fn main() -> ExitCode {
 fn run_tui(args: &Cli, settings: Settings, config_dir: PathBuf, data_dir: PathBuf) -> i32 {
     // configuration problems are reported before the screen is taken over
     if let Err(e) = us_dicomizer::tui::load_keymap(&config_dir) {
-        eprintln!("{e}");
+        eprintln!("{}", esc(&e.to_string()));
         return 2;
     }
     let key_file = args.global.key_file.clone().or(settings
@@ -76,10 +80,19 @@ fn run_tui(args: &Cli, settings: Settings, config_dir: PathBuf, data_dir: PathBu
         .key_file
         .as_ref()
         .map(PathBuf::from));
-    let key = match us_dicomizer::core::key::load_or_create_key(&config_dir, key_file.as_deref()) {
-        Ok(k) => k,
+    let key = match us_dicomizer::core::key::load_key(
+        &config_dir,
+        key_file.as_deref(),
+        settings.deid.key_permissions,
+    ) {
+        Ok(k) => {
+            if let Some(w) = &k.warning {
+                eprintln!("warning: {}", esc(w));
+            }
+            k.bytes
+        }
         Err(e) => {
-            eprintln!("error: key: {e}");
+            eprintln!("error: key: {}", esc(&e.to_string()));
             return 2;
         }
     };
@@ -88,7 +101,7 @@ fn run_tui(args: &Cli, settings: Settings, config_dir: PathBuf, data_dir: PathBu
         let exam = data_dir.join("demo-exam");
         if !exam.exists() {
             if let Err(e) = us_dicomizer::core::demo::write_exam(&exam) {
-                eprintln!("error: demo exam: {e}");
+                eprintln!("error: demo exam: {}", esc(&e.to_string()));
                 return 2;
             }
         }
@@ -110,4 +123,9 @@ fn run_tui(args: &Cli, settings: Settings, config_dir: PathBuf, data_dir: PathBu
             1
         }
     }
+}
+
+/// Every human-readable line escapes terminal control characters (file names come from outside).
+fn esc(s: &str) -> std::borrow::Cow<'_, str> {
+    us_dicomizer::core::display::escape(s)
 }

@@ -188,7 +188,7 @@ fn jpeg_data_relabelled_rle_gets_a_specific_reason() {
     let f = load_path(&p).unwrap();
     let e = us_dicomizer::core::pixels::decode::decode_full(&f.obj, &f.info, 0).unwrap_err();
     assert!(e.contains("RLE") && e.contains("segments"), "{e}");
-    let e = us_dicomizer::core::export::auto_crop(&f, &Settings::defaults()).unwrap_err();
+    let e = us_dicomizer::core::export::auto_crop_explained(&f, &Settings::defaults()).unwrap_err();
     assert!(!e.contains("no scan area") && e.contains("segments"), "{e}");
 }
 

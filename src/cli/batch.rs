@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use clap::Args;
 
 use us_dicomizer::core::crop::{CropRect, CropSource};
+use us_dicomizer::core::display::escape;
 use us_dicomizer::core::export::{self, CropChoice, Event, ExportItem, ExportRequest, Status};
 use us_dicomizer::core::load::{self, InputSource};
 use us_dicomizer::core::settings::Settings;
@@ -118,11 +119,32 @@ pub fn run(
             .map_err(|e| usage(format!("tags file: {e}")))?;
     }
     export::check_destination(&args.output, args.force).map_err(|e| usage(e.to_string()))?;
-    let key = us_dicomizer::core::key::load_or_create_key(
+    if let Some(r) = &args.report {
+        export::check_target(r, args.force).map_err(|e| usage(format!("--report: {e}")))?;
+        let folder = r.parent().filter(|p| !p.as_os_str().is_empty());
+        if folder.is_some_and(|f| !f.is_dir()) {
+            return Err(usage(format!(
+                "--report: folder `{}` does not exist",
+                folder.unwrap_or(Path::new(".")).display()
+            )));
+        }
+        let same = |p: &Path| std::path::absolute(p).ok() == std::path::absolute(r).ok();
+        if same(&args.output) || same(&export::mapping_path(&args.output)) {
+            return Err(usage(
+                "--report must name another file than the archive and its mapping",
+            ));
+        }
+    }
+    let key = us_dicomizer::core::key::load_key(
         config_dir,
         key_file.or(settings.deid.key_file.as_deref().map(Path::new)),
+        settings.deid.key_permissions,
     )
     .map_err(|e| usage(format!("key: {e}")))?;
+    if let Some(w) = &key.warning {
+        eprintln!("warning: {}", escape(w));
+    }
+    let key = key.bytes;
     if let Some(j) = args.jobs {
         us_dicomizer::core::guard::check_jobs(j).map_err(usage)?;
     }
@@ -162,6 +184,29 @@ pub fn run(
         allow_uncropped: args.allow_uncropped,
         write_mapping: args.mapping || settings.output.write_mapping,
     };
+    export::check_outputs(&req).map_err(|e| usage(e.to_string()))?;
+    // the paths as given count as inputs too, even those skipped before loading (an archive
+    // over the ZIP limits, say)
+    let given: Vec<InputSource> = args
+        .paths
+        .iter()
+        .filter(|p| p.is_file())
+        .map(|p| InputSource {
+            kind: load::SourceKind::File(p.clone()),
+            size: 0,
+        })
+        .collect();
+    let inputs = || req.items.iter().map(|i| &i.source).chain(&given);
+    let mut targets = vec![(args.output.clone(), "")];
+    if req.write_mapping {
+        targets.push((export::mapping_path(&args.output), ""));
+    }
+    if let Some(r) = &args.report {
+        targets.push((r.clone(), "--report: "));
+    }
+    for (t, what) in targets {
+        export::check_not_input(&t, inputs()).map_err(|e| usage(format!("{what}{e}")))?;
+    }
 
     let bar = progress_bar(req.items.len() as u64);
     let bar_ref = &bar;
@@ -180,8 +225,8 @@ pub fn run(
                 let line = format!(
                     "{:?}: {} ({})",
                     report.status,
-                    report.input,
-                    report.reason.clone().unwrap_or_default()
+                    escape(&report.input),
+                    escape(report.reason.as_deref().unwrap_or_default())
                 );
                 match bar_ref {
                     Some(b) => b.println(line.to_lowercase_first()),
@@ -218,7 +263,7 @@ pub fn run(
         .skipped
         .iter()
         .map(|s| {
-            eprintln!("skipped: {} ({})", s.input, s.reason);
+            eprintln!("skipped: {} ({})", escape(&s.input), escape(&s.reason));
             export::FileReport::new(s.input.clone(), Status::Skipped, s.reason.clone())
         })
         .collect();
@@ -227,15 +272,28 @@ pub fn run(
     report.files.splice(0..0, pre);
     if let Some(p) = &args.report {
         let json = serde_json::to_vec_pretty(&report).unwrap_or_default();
-        us_dicomizer::core::fsutil::write_atomic(p, &json).map_err(|e| Failure {
+        // private (it names the inputs); replaces a file only with --force, an input never
+        us_dicomizer::core::fsutil::write_private(p, &json, args.force).map_err(|e| Failure {
             code: 1,
             message: format!("cannot write report: {e}"),
         })?;
     }
     let s = &report.summary;
+    if !s.removed_temporaries.is_empty() {
+        eprintln!(
+            "removed {} stale temporary file(s) of an interrupted export: {}",
+            s.removed_temporaries.len(),
+            escape(&s.removed_temporaries.join(", "))
+        );
+    }
     eprintln!(
         "{} exported ({} frames), {} skipped, {} failed -> {} in {:.1}s",
-        s.exported, s.frames, s.skipped, s.failed, s.archive, s.seconds
+        s.exported,
+        s.frames,
+        s.skipped,
+        s.failed,
+        escape(&s.archive),
+        s.seconds
     );
     Ok(if s.skipped + s.failed > 0 { 1 } else { 0 })
 }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use us_dicomizer::core::display::escape;
 use us_dicomizer::core::load;
 use us_dicomizer::core::settings::Settings;
 
@@ -78,7 +79,7 @@ pub fn run(args: &CheckArgs, settings: &Settings) -> i32 {
     } else {
         println!("{:<8} {:<44} DETAILS", "STATUS", "INPUT");
         for r in &rows {
-            let input = r["input"].as_str().unwrap_or("");
+            let input = escape(r["input"].as_str().unwrap_or(""));
             let input = if input.chars().count() > 44 {
                 format!(
                     "…{}",
@@ -114,9 +115,9 @@ pub fn run(args: &CheckArgs, settings: &Settings) -> i32 {
             };
             println!(
                 "{:<8} {:<44} {}",
-                r["status"].as_str().unwrap_or(""),
+                escape(r["status"].as_str().unwrap_or("")),
                 input,
-                details
+                escape(&details)
             );
         }
         println!("{ok} usable, {skipped} skipped");

@@ -5,6 +5,7 @@ pub mod crop;
 pub mod dcm;
 pub mod deid;
 pub mod demo;
+pub mod display;
 pub mod error;
 pub mod export;
 pub mod fsutil;

@@ -242,7 +242,7 @@ pub fn run(opts: TuiOptions) -> io::Result<i32> {
     let keymap = match keymap::load_keymap(&opts.config_dir) {
         Ok(k) => k,
         Err(e) => {
-            eprintln!("{e}");
+            eprintln!("{}", crate::core::display::escape(&e.to_string()));
             return Ok(2);
         }
     };
@@ -252,7 +252,8 @@ pub fn run(opts: TuiOptions) -> io::Result<i32> {
         .unwrap_or_else(|| opts.settings.preview.protocol.clone());
     if !PROTOCOLS.contains(&protocol.as_str()) {
         eprintln!(
-            "--protocol: `{protocol}` is not one of {}",
+            "--protocol: `{}` is not one of {}",
+            crate::core::display::escape(&protocol),
             PROTOCOLS.join(", ")
         );
         return Ok(2);

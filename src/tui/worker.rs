@@ -174,10 +174,17 @@ pub fn spawn_export(
                         failed = s.failed,
                         "export finished"
                     );
-                    Ok(format!(
+                    let mut text = format!(
                     "exported {}/{} file(s), {} frame(s) to {} in {:.1} s; {} skipped, {} failed",
                     s.exported, s.total, s.frames, s.archive, s.seconds, s.skipped, s.failed
-                ))
+                );
+                    if !s.removed_temporaries.is_empty() {
+                        text.push_str(&format!(
+                            "; removed {} stale temporary file(s) of an interrupted export",
+                            s.removed_temporaries.len()
+                        ));
+                    }
+                    Ok(text)
                 }
                 Ok(Err(e)) => {
                     tracing::warn!(error = %e, "export stopped");

@@ -1,5 +1,6 @@
 //! Export: every planned file through the pipeline into one ZIP, written under a temporary
-//! name in the destination folder and renamed when complete. Files are streamed one after the
+//! name in the destination folder (exclusive, unpredictable) and renamed when complete, with
+//! the destination locked meanwhile. Files are streamed one after the
 //! other (frames in parallel), so memory does not grow with the number of files.
 
 pub mod file;
@@ -69,11 +70,18 @@ pub struct FileReport {
     pub output: Option<String>,
     pub crop: Option<[u32; 4]>,
     pub crop_source: Option<&'static str>,
+    /// Which rule chose an automatic crop (regions, preset, or the content rule and shape).
+    pub crop_rule: Option<String>,
+    /// What was repaired to read an input that is not a proper Part 10 file.
+    pub repairs: Vec<String>,
     pub frames: Option<u32>,
     pub pixel_encoding: Option<&'static str>,
     pub transfer_syntax: Option<String>,
     pub photometric: Option<String>,
     pub tags: BTreeMap<String, String>,
+    /// De-identification decisions worth a look (a laterality conflict resolved for the tag).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     #[serde(skip)]
     pub entry_bytes: u64,
     #[serde(skip)]
@@ -89,11 +97,14 @@ impl FileReport {
             output: None,
             crop: None,
             crop_source: None,
+            crop_rule: None,
+            repairs: Vec::new(),
             frames: None,
             pixel_encoding: None,
             transfer_syntax: None,
             photometric: None,
             tags: BTreeMap::new(),
+            notes: Vec::new(),
             entry_bytes: 0,
             rows_cols: None,
         }
@@ -109,12 +120,17 @@ pub struct Summary {
     pub frames: u64,
     pub archive: String,
     pub seconds: f64,
+    /// Temporary files of earlier, interrupted exports removed from the destination folder.
+    pub removed_temporaries: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ExportReport {
     pub files: Vec<FileReport>,
     pub summary: Summary,
+    /// The private mapping file's content until it is written (never in the report).
+    #[serde(skip)]
+    pub mapping: Option<Vec<u8>>,
 }
 
 /// Progress events, in order.
@@ -127,7 +143,8 @@ pub enum Event {
     Writing,
 }
 
-/// Checks that the destination can be written, before any work.
+/// Checks that the destination can be written, before any work: a `.zip` name in an existing
+/// folder, not a symbolic link, not an existing file unless `force`.
 pub fn check_destination(out: &Path, force: bool) -> Result<()> {
     if out
         .extension()
@@ -139,12 +156,7 @@ pub fn check_destination(out: &Path, force: bool) -> Result<()> {
             out.display()
         )));
     }
-    if out.exists() && !force {
-        return Err(CoreError::Invalid(format!(
-            "`{}` already exists: pass --force to replace it",
-            out.display()
-        )));
-    }
+    check_target(out, force)?;
     let parent = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -158,12 +170,108 @@ pub fn check_destination(out: &Path, force: bool) -> Result<()> {
     Ok(())
 }
 
+/// A file the tool is about to write (archive, mapping, report): never a symbolic link, never
+/// anything but a regular file, and an existing one only with `force`.
+pub fn check_target(path: &Path, force: bool) -> Result<()> {
+    crate::core::fsutil::refuse_symlink(path).map_err(|e| CoreError::Invalid(e.to_string()))?;
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if !m.file_type().is_file() => Err(CoreError::Invalid(format!(
+            "`{}` exists and is not a regular file",
+            path.display()
+        ))),
+        Ok(_) if !force => Err(CoreError::Invalid(format!(
+            "`{}` already exists: pass --force to replace it",
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses to write `path` when it is one of the inputs (a file given, found in a folder, or an
+/// archive read from), compared by device and inode so links and other spellings count, even
+/// with `--force`.
+pub fn check_not_input<'a>(
+    path: &Path,
+    inputs: impl IntoIterator<Item = &'a InputSource>,
+) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(target) = std::fs::metadata(path) else {
+            return Ok(());
+        };
+        let mut seen = HashSet::new();
+        for src in inputs {
+            let p = match &src.kind {
+                load::SourceKind::File(p) => p,
+                load::SourceKind::ZipMember { archive, .. } => archive,
+            };
+            if !seen.insert(p.clone()) {
+                continue;
+            }
+            if let Ok(m) = std::fs::metadata(p) {
+                if m.dev() == target.dev() && m.ino() == target.ino() {
+                    return Err(CoreError::Invalid(format!(
+                        "`{}` is one of the inputs: it is never replaced, even with --force",
+                        path.display()
+                    )));
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let target = std::fs::canonicalize(path).ok();
+        for src in inputs {
+            let p = match &src.kind {
+                load::SourceKind::File(p) => p,
+                load::SourceKind::ZipMember { archive, .. } => archive,
+            };
+            if target.is_some() && std::fs::canonicalize(p).ok() == target {
+                return Err(CoreError::Invalid(format!(
+                    "`{}` is one of the inputs: it is never replaced, even with --force",
+                    path.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Where the private mapping file of an archive goes.
+pub fn mapping_path(out: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.mapping.json", out.display()))
+}
+
+/// Every check on what an export will write, before any work: the archive and (if asked) the
+/// mapping file may replace existing files only with `force`, and never an input.
+pub fn check_outputs(req: &ExportRequest) -> Result<()> {
+    let inputs = || req.items.iter().map(|i| &i.source);
+    check_not_input(&req.out, inputs())?;
+    check_destination(&req.out, req.force)?;
+    if req.write_mapping {
+        let m = mapping_path(&req.out);
+        check_target(&m, req.force)?;
+        check_not_input(&m, inputs())?;
+    }
+    Ok(())
+}
+
 /// Resolves a crop choice for a loaded file.
 pub fn resolve_crop(
     choice: &CropChoice,
     file: &LoadedFile,
     settings: &Settings,
 ) -> std::result::Result<(CropRect, CropSource), String> {
+    resolve_crop_explained(choice, file, settings).map(|(r, s, _)| (r, s))
+}
+
+/// As [`resolve_crop`], also saying which rule chose an automatic crop (for the report).
+pub fn resolve_crop_explained(
+    choice: &CropChoice,
+    file: &LoadedFile,
+    settings: &Settings,
+) -> std::result::Result<(CropRect, CropSource, Option<String>), String> {
     let info = &file.info;
     let preset = || {
         settings
@@ -171,38 +279,50 @@ pub fn resolve_crop(
             .map(|p| p.rect(info.is_multi_frame()))
     };
     match choice {
-        CropChoice::Fixed(r, s) => Ok((*r, *s)),
-        CropChoice::None => Ok((CropRect::full(info.columns, info.rows), CropSource::None)),
-        CropChoice::Preset => preset().map(|r| (r, CropSource::Preset)).ok_or_else(|| {
-            format!(
-                "no crop preset for this device and {}x{} images",
-                info.columns, info.rows
-            )
-        }),
+        CropChoice::Fixed(r, s) => Ok((*r, *s, None)),
+        CropChoice::None => Ok((
+            CropRect::full(info.columns, info.rows),
+            CropSource::None,
+            None,
+        )),
+        CropChoice::Preset => preset()
+            .map(|r| (r, CropSource::Preset, None))
+            .ok_or_else(|| {
+                format!(
+                    "no crop preset for this device and {}x{} images",
+                    info.columns, info.rows
+                )
+            }),
         CropChoice::Auto => {
             if let Some(r) = preset() {
-                return Ok((r, CropSource::Preset));
+                return Ok((r, CropSource::Preset, Some("preset: device preset".into())));
             }
-            auto_crop(file, settings)
+            auto_crop_explained(file, settings).map(|(r, s, why)| (r, s, Some(why)))
         }
     }
 }
 
-/// Regions first, else content of the middle frame. A frame that cannot be decoded gives the
-/// decoder's reason, not "no scan area".
-pub fn auto_crop(file: &LoadedFile, settings: &Settings) -> Result<(CropRect, CropSource), String> {
+/// Regions first, else content of the middle frame.
+pub fn auto_crop(file: &LoadedFile, settings: &Settings) -> Option<(CropRect, CropSource)> {
+    auto_crop_explained(file, settings)
+        .ok()
+        .map(|(r, s, _)| (r, s))
+}
+
+/// As [`auto_crop`], with the rule that chose the crop, or what was looked for.
+pub fn auto_crop_explained(
+    file: &LoadedFile,
+    settings: &Settings,
+) -> std::result::Result<(CropRect, CropSource, String), String> {
     let info = &file.info;
-    let failed = std::cell::RefCell::new(None);
     auto::detect(
         &info.regions,
         info.columns,
         info.rows,
         || {
-            let f = decode::decode_full(&file.obj, info, auto::detection_frame(info.frames))
-                .map_err(|e| *failed.borrow_mut() = Some(e))
-                .ok()?;
+            let f = decode::decode_full(&file.obj, info, auto::detection_frame(info.frames))?;
             let palette = crate::core::pixels::render::read_palette(&file.obj);
-            Some(crate::core::pixels::render::to_8bit(
+            Ok(crate::core::pixels::render::to_8bit(
                 &f,
                 palette.as_ref(),
                 None,
@@ -211,10 +331,6 @@ pub fn auto_crop(file: &LoadedFile, settings: &Settings) -> Result<(CropRect, Cr
         settings.crop.banner_rows,
         settings.crop.threshold,
     )
-    .ok_or_else(|| match failed.take() {
-        Some(e) => format!("automatic crop: {e}"),
-        None => "automatic crop found no scan area".to_string(),
-    })
 }
 
 /// Runs the export. Per-file problems become report lines; only problems with the archive
@@ -225,23 +341,40 @@ pub fn run(
     progress: &(dyn Fn(Event) + Sync),
     cancel: &AtomicBool,
 ) -> Result<ExportReport> {
+    use crate::core::fsutil;
     let started = std::time::Instant::now();
-    check_destination(&req.out, req.force)?;
-    let tmp = crate::core::fsutil::temp_sibling(&req.out);
-    let result = run_into(req, settings, progress, cancel, &tmp);
-    match result {
-        Ok(mut report) => {
-            std::fs::rename(&tmp, &req.out).inspect_err(|_| {
-                let _ = std::fs::remove_file(&tmp);
-            })?;
-            report.summary.seconds = started.elapsed().as_secs_f64();
-            Ok(report)
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
+    check_outputs(req)?;
+    // one export per destination at a time; checked again under the lock, since another export
+    // may have finished in between
+    let _lock =
+        fsutil::DestLock::acquire(&req.out).map_err(|e| CoreError::Invalid(e.to_string()))?;
+    check_outputs(req)?;
+    let folder = req
+        .out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let removed = fsutil::remove_stale_temps(folder);
+    if !removed.is_empty() {
+        tracing::info!(count = removed.len(), "removed stale temporary files");
     }
+    let tmp = fsutil::temp_beside(&req.out)?;
+    let file = tmp.as_file().try_clone()?;
+    let mut report = run_into(req, settings, progress, cancel, file)?;
+    // the mapping first, removed again if the archive cannot be put in place
+    let mapping = report.mapping.take();
+    if let Some(json) = &mapping {
+        fsutil::write_private(&mapping_path(&req.out), json, req.force)?;
+    }
+    if let Err(e) = fsutil::persist(tmp, &req.out, req.force) {
+        if mapping.is_some() {
+            let _ = std::fs::remove_file(mapping_path(&req.out));
+        }
+        return Err(e.into());
+    }
+    report.summary.removed_temporaries = removed;
+    report.summary.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
 }
 
 /// Files up to this size are processed several at a time, their output held in memory;
@@ -253,12 +386,11 @@ fn run_into(
     settings: &Settings,
     progress: &(dyn Fn(Event) + Sync),
     cancel: &AtomicBool,
-    tmp: &Path,
+    file: std::fs::File,
 ) -> Result<ExportReport> {
     use rayon::prelude::*;
     let total = req.items.len();
     progress(Event::Started { total });
-    let file = std::fs::File::create(tmp)?;
     let mut w = Writer {
         zip: zip::ZipWriter::new(std::io::BufWriter::with_capacity(1 << 20, file)),
         seen: HashMap::new(),
@@ -337,12 +469,11 @@ fn run_into(
         .into_inner()
         .map_err(|e| CoreError::Io(e.into_error()))?;
     file.sync_all()?;
-    if req.write_mapping {
-        let path = PathBuf::from(format!("{}.mapping.json", req.out.display()));
-        let json =
-            serde_json::to_vec_pretty(&mapping).map_err(|e| CoreError::Invalid(e.to_string()))?;
-        crate::core::fsutil::write_atomic(&path, &json)?;
-    }
+    let mapping = if req.write_mapping {
+        Some(serde_json::to_vec_pretty(&mapping).map_err(|e| CoreError::Invalid(e.to_string()))?)
+    } else {
+        None
+    };
     let count = |s: Status| reports.iter().filter(|r| r.status == s).count();
     let summary = Summary {
         total,
@@ -356,10 +487,12 @@ fn run_into(
             .sum(),
         archive: req.out.display().to_string(),
         seconds: 0.0,
+        removed_temporaries: Vec::new(),
     };
     Ok(ExportReport {
         files: reports,
         summary,
+        mapping,
     })
 }
 
@@ -373,6 +506,8 @@ enum Outcome {
 struct Processed {
     uid: String,
     crop_source: CropSource,
+    crop_rule: Option<String>,
+    repairs: Vec<String>,
     written: file::Written,
     outcome: crate::core::deid::DeidOutcome,
     body: Body,
@@ -396,12 +531,25 @@ fn process(
 ) -> std::result::Result<Processed, Outcome> {
     let loaded = load::load(&item.source, &settings.load).map_err(Outcome::Skip)?;
     let uid = loaded.info.sop_instance_uid.clone();
-    let (crop, crop_source) = resolve_crop(&item.crop, &loaded, settings).map_err(Outcome::Fail)?;
+    let repairs: Vec<String> = loaded
+        .info
+        .flags
+        .iter()
+        .filter_map(|f| f.strip_prefix(load::REPAIRED).map(str::to_string))
+        .collect();
+    let (crop, crop_source, crop_rule) =
+        resolve_crop_explained(&item.crop, &loaded, settings).map_err(Outcome::Fail)?;
     crop.validate(loaded.info.columns, loaded.info.rows)
         .map_err(Outcome::Fail)?;
     let uncropped = crop.is_full(loaded.info.columns, loaded.info.rows);
     let allow = req.allow_uncropped || settings.output.allow_burned_in_without_crop;
     if uncropped && loaded.info.may_have_burned_in_text() && !allow {
+        if crop_source == CropSource::AutoContent {
+            return Err(Outcome::Skip(format!(
+                "automatic crop: the scan area fills the whole frame ({}), nothing around it to crop away, and the file may contain burned-in text (set a crop, or allow uncropped export explicitly)",
+                crop_rule.as_deref().unwrap_or("content")
+            )));
+        }
         return Err(Outcome::Skip(
             "may contain burned-in text and has no crop (set a crop, or allow uncropped export explicitly)".into(),
         ));
@@ -444,6 +592,8 @@ fn process(
     Ok(Processed {
         uid,
         crop_source,
+        crop_rule,
+        repairs,
         written,
         outcome,
         body,
@@ -535,11 +685,14 @@ impl<W: Write + std::io::Seek> Writer<W> {
             output: Some(name),
             crop: Some(w.crop.as_array()),
             crop_source: Some(p.crop_source.as_str()),
+            crop_rule: p.crop_rule.clone(),
+            repairs: p.repairs.clone(),
             frames: Some(w.frames),
             pixel_encoding: Some(if w.lossy { "lossy" } else { "lossless" }),
             transfer_syntax: Some(w.transfer_syntax.clone()),
             photometric: Some(w.photometric.clone()),
             tags: item.tags.clone(),
+            notes: p.outcome.notes.clone(),
             entry_bytes,
             rows_cols: Some((w.crop.height(), w.crop.width())),
         })

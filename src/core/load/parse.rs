@@ -8,25 +8,49 @@ pub struct ParsedFile {
     pub obj: DefaultDicomObject,
     /// What the walk over the element stream found (Pixel Data position, depth).
     pub scan: super::scan::Scan,
+    /// What was repaired to read a file that is not a proper Part 10 file (empty if none).
+    pub repairs: Vec<String>,
 }
 
 /// Parses a whole DICOM file held in memory, after the element stream walked safely.
 pub fn parse_dicom(bytes: &[u8]) -> Result<ParsedFile, String> {
-    let skip = locate_magic(bytes)?;
-    let scan = super::scan::scan_bytes(bytes, skip, inflate_cap(bytes.len() as u64))?;
-    let mut p = parse_reader(&bytes[skip..], None)?;
-    p.scan = scan;
-    Ok(p)
+    let strict = locate_magic(bytes).and_then(|skip| {
+        let scan = super::scan::scan_bytes(bytes, skip, inflate_cap(bytes.len() as u64))?;
+        let mut p = parse_reader(&bytes[skip..], None)?;
+        p.scan = scan;
+        Ok(p)
+    });
+    strict.or_else(|e| lenient(bytes, e))
+}
+
+/// What dcmtk and pydicom read although a strict reader refuses it (see [`super::repair`]);
+/// the strict reason stands when that fails too.
+fn lenient(bytes: &[u8], strict: String) -> Result<ParsedFile, String> {
+    match super::repair::parse_lenient(bytes) {
+        Ok((obj, repairs)) => Ok(ParsedFile {
+            obj,
+            scan: Default::default(),
+            repairs,
+        }),
+        // a meta group was found, and what it lacks is the specific reason
+        Err(e) if e.starts_with("the file meta group") => Err(format!("broken DICOM file: {e}")),
+        Err(_) => Err(strict),
+    }
 }
 
 /// Parses a file from disk without holding a second copy of it: the head is inspected for
 /// the DICM marker, the element stream is walked, then the parser reads straight from the file.
 pub fn parse_file(path: &std::path::Path) -> Result<ParsedFile, String> {
-    let scan = scan_file(path)?;
-    let (f, _) = open_past_magic(path)?;
-    let mut p = parse_reader(std::io::BufReader::with_capacity(1 << 16, f), None)?;
-    p.scan = scan;
-    Ok(p)
+    let strict = scan_file(path).and_then(|scan| {
+        let (f, _) = open_past_magic(path)?;
+        let mut p = parse_reader(std::io::BufReader::with_capacity(1 << 16, f), None)?;
+        p.scan = scan;
+        Ok(p)
+    });
+    strict.or_else(|e| {
+        let bytes = std::fs::read(path).map_err(|_| e.clone())?;
+        lenient(&bytes, e)
+    })
 }
 
 /// Walks the element stream of a file (headers only): declared lengths against the bytes
@@ -46,7 +70,7 @@ pub fn scan_file(path: &std::path::Path) -> Result<super::scan::Scan, String> {
 }
 
 /// How far a deflated data set may inflate: a hundred times its file, 16 MB to 2 GB.
-fn inflate_cap(size: u64) -> u64 {
+pub(crate) fn inflate_cap(size: u64) -> u64 {
     size.saturating_mul(100).clamp(16 << 20, 2 << 30)
 }
 
@@ -93,6 +117,7 @@ fn parse_reader(
         Ok(Ok(obj)) => Ok(ParsedFile {
             obj,
             scan: Default::default(),
+            repairs: Vec::new(),
         }),
         Ok(Err(e)) => Err(format!("broken DICOM file: {}", first_line(&e.to_string()))),
         Err(why) => Err(format!(

@@ -213,22 +213,32 @@ fn read_header<S: Source>(src: &mut S, enc: Enc) -> Result<Option<Header>, Strin
     let mut vr = [0u8; 2];
     src.read_exact(&mut vr)
         .map_err(|e| io_reason(e, "an element header"))?;
-    let long = matches!(
+    // as the parser: the VRs with a 16-bit length; everything else (unknown VRs are read as
+    // UN) has reserved bytes and a 32-bit length
+    let long = !matches!(
         &vr,
-        b"OB"
-            | b"OD"
-            | b"OF"
-            | b"OL"
-            | b"OV"
-            | b"OW"
-            | b"SQ"
-            | b"SV"
-            | b"UC"
-            | b"UN"
-            | b"UR"
-            | b"UT"
-            | b"UV"
-    ) || !(vr[0].is_ascii_uppercase() && vr[1].is_ascii_uppercase());
+        b"AE"
+            | b"AS"
+            | b"AT"
+            | b"CS"
+            | b"DA"
+            | b"DS"
+            | b"DT"
+            | b"FL"
+            | b"FD"
+            | b"IS"
+            | b"LO"
+            | b"LT"
+            | b"PN"
+            | b"SH"
+            | b"SL"
+            | b"SS"
+            | b"ST"
+            | b"TM"
+            | b"UI"
+            | b"UL"
+            | b"US"
+    );
     let len = if long {
         let mut b6 = [0u8; 6];
         src.read_exact(&mut b6)
@@ -255,6 +265,40 @@ fn is_sequence(h: &Header) -> bool {
             .map(|e| e.vr.relaxed() == VR::SQ)
             .unwrap_or(false),
     }
+}
+
+/// Refuses a binary value whose length is not a whole number of its values: the parser reads
+/// such a value past its declared end and then walks a different stream than this one.
+fn check_value_size(h: &Header) -> Result<(), String> {
+    let vr: [u8; 2] = match h.vr {
+        Some(vr) => vr,
+        None => match StandardDataDictionary.by_tag(Tag(h.tag.0, h.tag.1)) {
+            Some(e) => {
+                let s = e.vr.relaxed().to_string();
+                let b = s.as_bytes();
+                if b.len() != 2 {
+                    return Ok(());
+                }
+                [b[0], b[1]]
+            }
+            None => return Ok(()),
+        },
+    };
+    let size = match &vr {
+        b"AT" | b"FL" | b"UL" | b"SL" | b"OF" | b"OL" => 4,
+        b"FD" | b"OD" | b"SV" | b"UV" | b"OV" => 8,
+        b"US" | b"SS" | b"OW" => 2,
+        _ => return Ok(()),
+    };
+    if h.len % size != 0 {
+        return Err(format!(
+            "broken DICOM file: element {} of VR {} has length {}, not a multiple of {size}",
+            tag_str(h.tag),
+            String::from_utf8_lossy(&vr),
+            h.len
+        ));
+    }
+    Ok(())
 }
 
 /// Checks that `len` bytes fit in what remains (of the bytes and of every enclosing
@@ -528,6 +572,7 @@ fn walk<S: Source>(src: &mut S, enc: Enc) -> Result<Scan, String> {
             limit,
             &format!("element {}", tag_str(h.tag)),
         )?;
+        check_value_size(&h)?;
         if top_level && h.tag == (0x7FE0, 0x0010) && scan.pixel.is_none() {
             scan.pixel = Some(PixelElement {
                 offset: src.pos(),
@@ -574,6 +619,27 @@ fn walk_fragments<S: Source>(src: &mut S, enc: Enc, limit: Option<u64>) -> Resul
             }
         }
     }
+}
+
+/// Walks a bare data set (no file meta group) held in memory, in transfer syntax `ts`.
+pub fn scan_dataset(bytes: &[u8], ts: &str, max_inflated: u64) -> Result<Scan, String> {
+    let size = bytes.len() as u64;
+    let mut scan = match encoding_of(ts) {
+        Some(enc) => walk(
+            &mut Seekable::new(std::io::Cursor::new(bytes), 0, size),
+            enc,
+        )?,
+        None => {
+            let inflate = flate2::read::DeflateDecoder::new(bytes);
+            let enc = Enc {
+                explicit: true,
+                big: false,
+            };
+            walk(&mut Stream::new(inflate, max_inflated), enc)?
+        }
+    };
+    scan.transfer_syntax = ts.to_string();
+    Ok(scan)
 }
 
 /// Walks bytes held in memory that start with the 128-byte preamble or "DICM".

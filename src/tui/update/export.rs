@@ -68,6 +68,8 @@ pub(super) fn ask(state: &mut AppState, out: PathBuf) {
     }
     // Checking the destination is the reducer's only look at the file system.
     let exists = out.exists();
+    let mapping = crate::core::export::mapping_path(&out);
+    let mapping_exists = state.settings.output.write_mapping && mapping.exists();
     let mut lines = Vec::new();
     let kind = if ready.is_empty() {
         lines.push(format!(
@@ -86,10 +88,16 @@ pub(super) fn ask(state: &mut AppState, out: PathBuf) {
         if exists {
             lines.push(format!("{} exists and will be replaced.", out.display()));
         }
+        if mapping_exists {
+            lines.push(format!(
+                "{} exists and will be replaced.",
+                mapping.display()
+            ));
+        }
         ConfirmKind::Export {
             items: ready,
             out,
-            force: exists,
+            force: exists || mapping_exists,
         }
     };
     if !blocked.is_empty() {
