@@ -25,7 +25,8 @@ struct Run {
     secs: f64,
 }
 
-/// Runs the binary with a 10 s limit; peak memory from wait4's rusage.
+/// Runs the binary with a 10 s limit; peak memory from wait4's rusage (which reaps it).
+#[allow(clippy::zombie_processes)]
 fn run(bin: &Path, args: &[&std::ffi::OsStr]) -> Run {
     let t = Instant::now();
     let mut child = Command::new(bin)

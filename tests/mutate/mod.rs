@@ -39,7 +39,7 @@ fn vr_sites(b: &[u8]) -> Vec<usize> {
         b"OW", b"PN", b"SH", b"SL", b"SQ", b"SS", b"ST", b"TM", b"UI", b"UL", b"UN", b"US", b"UT",
     ];
     (132..b.len().saturating_sub(8))
-        .filter(|&p| KNOWN.iter().any(|v| b[p..p + 2] == v[..]) && b[p - 4] % 2 == 0)
+        .filter(|&p| KNOWN.iter().any(|v| b[p..p + 2] == v[..]) && b[p - 4].is_multiple_of(2))
         .collect()
 }
 

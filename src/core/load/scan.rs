@@ -290,7 +290,7 @@ fn check_value_size(h: &Header) -> Result<(), String> {
         b"US" | b"SS" | b"OW" => 2,
         _ => return Ok(()),
     };
-    if h.len % size != 0 {
+    if !h.len.is_multiple_of(size) {
         return Err(format!(
             "broken DICOM file: element {} of VR {} has length {}, not a multiple of {size}",
             tag_str(h.tag),
@@ -444,9 +444,7 @@ pub fn scan_after_magic<R: Read + Seek>(
     size: u64,
     max_inflated: u64,
 ) -> Result<Scan, String> {
-    let mut src = Seekable::new(&mut inner, start, size);
-    let (ts, at) = read_meta(&mut src)?;
-    drop(src);
+    let (ts, at) = read_meta(&mut Seekable::new(&mut inner, start, size))?;
     inner
         .seek(SeekFrom::Start(at))
         .map_err(|e| io_reason(e, "the data set"))?;
