@@ -10,6 +10,7 @@ pub mod error;
 pub mod export;
 pub mod fsutil;
 pub mod guard;
+pub mod identity;
 pub mod key;
 pub mod load;
 pub mod pixels;
