@@ -166,6 +166,7 @@ pub fn run(
                 source: src.clone(),
                 crop: choice.clone(),
                 tags: tags::merge_tags(&global_tags, row.map(|i| &rows[i].tags)),
+                index: None,
             }
         })
         .collect();
@@ -183,6 +184,7 @@ pub fn run(
         key,
         allow_uncropped: args.allow_uncropped,
         write_mapping: args.mapping || settings.output.write_mapping,
+        excluded: Vec::new(),
     };
     export::check_outputs(&req).map_err(|e| usage(e.to_string()))?;
     // the paths as given count as inputs too, even those skipped before loading (an archive

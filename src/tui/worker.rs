@@ -26,6 +26,8 @@ pub enum AppEvent {
     /// An encoded frame (or an error in `msg`).
     Preview {
         protocol: Option<Protocol>,
+        /// The frame as grey-level characters (NO_COLOR) instead of an image.
+        text: Option<Vec<String>>,
         msg: Msg,
     },
     /// A signal that ends (SIGTERM, SIGHUP, SIGINT, SIGQUIT) or suspends (SIGTSTP) the program.
@@ -133,6 +135,7 @@ pub fn spawn_loader(settings: Settings, tx: Sender<AppEvent>) -> Sender<LoadJob>
                             if let Err(reason) = &r {
                                 tracing::info!(file, reason = %reason, "input invalid");
                             }
+                            let mcu = r.as_ref().ok().and_then(jpeg_mcu);
                             if let Ok(f) = &r {
                                 // The content identity (before `Loaded`: saved work comes back
                                 // as the file appears).
@@ -157,12 +160,27 @@ pub fn spawn_loader(settings: Settings, tx: Sender<AppEvent>) -> Sender<LoadJob>
                             {
                                 return;
                             }
+                            if let Some(mcu) = mcu {
+                                let _ = tx.send(AppEvent::Msg(Msg::Mcu { file, mcu }));
+                            }
                         }
                     }
                 }
             }
         });
     jtx
+}
+
+/// The iMCU size of a JPEG baseline file kept in its encoding (the crop origin snaps to it).
+pub fn jpeg_mcu(f: &load::LoadedFile) -> Option<(u32, u32)> {
+    use crate::core::pixels::{encapsulated, jpeg};
+    if f.info.ts_kind != crate::core::dcm::TransferSyntaxKind::JpegBaseline
+        || f.info.bits_allocated != 8
+    {
+        return None;
+    }
+    let b = encapsulated::frame_bytes(&f.obj, f.info.frames, 0).ok()?;
+    jpeg::mcu_size(&b).ok()
 }
 
 /// A running export.

@@ -57,6 +57,9 @@ pub struct OutputSettings {
     pub deflate_native: bool,
     pub write_mapping: bool,
     pub allow_burned_in_without_crop: bool,
+    /// Folder the UI proposes for exports (`~/` allowed); empty: the user's home.
+    #[serde(default)]
+    pub export_dir: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
