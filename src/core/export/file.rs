@@ -11,7 +11,7 @@ use super::header::{self, PixelDescription};
 use crate::core::crop::CropRect;
 use crate::core::dcm::{get_str, TransferSyntaxKind};
 use crate::core::load::{FileInfo, LoadedFile};
-use crate::core::pixels::{decode, encapsulated, jpeg, render, rle, Frame};
+use crate::core::pixels::{decode, encapsulated, jpeg, render, rle};
 use crate::core::settings::{Encoding, JpegCropMode, Settings};
 
 const EXPLICIT_LE: &str = "1.2.840.10008.1.2.1";
@@ -90,6 +90,8 @@ pub enum PixelOut {
         frame_bytes: usize,
         vr_ow: bool,
         rect: CropRect,
+        /// Native YBR_FULL_422 copied in its stored layout (crop x origin and width even).
+        ybr422_pairs: bool,
     },
     /// Compressed frames and their transfer syntax.
     Encapsulated(Vec<Vec<u8>>, &'static str),
@@ -113,6 +115,28 @@ pub fn prepare(
         progress(d, frames);
     };
     let (pixels, desc, written_crop) = match plan {
+        PixelPlan::Native if decode::keeps_native_ybr422(&info, &crop) => {
+            // 4:2:2 pairs stay whole: the stored samples are copied as they are, bit-exact,
+            // still native YBR_FULL_422 (dciodvfy's findings on it are the input's own)
+            let desc = PixelDescription {
+                rows: crop.height(),
+                columns: crop.width(),
+                frames,
+                spp: 3,
+                photometric: "YBR_FULL_422".into(),
+                bits: None,
+                new_lossy: None,
+                was_lossy: info.lossy,
+                planar: false,
+            };
+            let out = PixelOut::Native {
+                frame_bytes: crop.width() as usize * crop.height() as usize * 2,
+                vr_ow: false,
+                rect: crop,
+                ybr422_pairs: true,
+            };
+            (out, desc, crop)
+        }
         PixelPlan::Native => {
             let first = decode::decode_cropped(&src, &info, 0, &crop)?;
             let mut desc = PixelDescription {
@@ -127,7 +151,8 @@ pub fn prepare(
                 planar: false,
             };
             if first.photometric == "YBR_FULL" {
-                // The US IODs accept YBR_FULL only compressed: keep the samples exactly, in RLE.
+                // The US IODs accept YBR_FULL only compressed: keep the samples exactly, in RLE
+                // (native YBR_FULL_422 cropped through a pixel pair lands here, expanded).
                 let out: Result<Vec<Vec<u8>>, String> = (0..frames)
                     .into_par_iter()
                     .map(|i| {
@@ -145,6 +170,7 @@ pub fn prepare(
                         frame_bytes: first.data.len(),
                         vr_ow,
                         rect: crop,
+                        ybr422_pairs: false,
                     },
                     desc,
                     crop,
@@ -313,6 +339,7 @@ pub fn write(
             frame_bytes,
             vr_ow,
             rect,
+            ybr422_pairs,
         } => {
             let total = frame_bytes as u64 * written.frames as u64;
             let padded = total + total % 2;
@@ -324,18 +351,24 @@ pub fn write(
             let mut start = 0u32;
             while start < written.frames {
                 let end = (start + chunk).min(written.frames);
-                let frames: Result<Vec<Frame>, String> = (start..end)
+                let frames: Result<Vec<Vec<u8>>, String> = (start..end)
                     .into_par_iter()
-                    .map(|i| decode::decode_cropped(&src, &info, i, &rect))
+                    .map(|i| {
+                        if ybr422_pairs {
+                            decode::ybr422_pairs_cropped(&src, &info, i, &rect)
+                        } else {
+                            decode::decode_cropped(&src, &info, i, &rect).map(|f| f.data)
+                        }
+                    })
                     .collect();
                 for f in frames? {
-                    if f.data.len() != frame_bytes {
+                    if f.len() != frame_bytes {
                         return Err(format!(
                             "frame sizes differ within the file ({} vs {frame_bytes} bytes)",
-                            f.data.len()
+                            f.len()
                         ));
                     }
-                    out.write_all(&f.data).map_err(io)?;
+                    out.write_all(&f).map_err(io)?;
                 }
                 progress(end, written.frames);
                 start = end;
