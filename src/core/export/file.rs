@@ -11,7 +11,7 @@ use super::header::{self, PixelDescription};
 use crate::core::crop::CropRect;
 use crate::core::dcm::{get_str, TransferSyntaxKind};
 use crate::core::load::{FileInfo, LoadedFile};
-use crate::core::pixels::{decode, encapsulated, jpeg, render, rle};
+use crate::core::pixels::{decode, encapsulated, jpeg, jpeg_direct, render, rle};
 use crate::core::settings::{Encoding, JpegCropMode, Settings};
 
 const EXPLICIT_LE: &str = "1.2.840.10008.1.2.1";
@@ -224,9 +224,12 @@ pub fn prepare(
             let out: Result<Vec<Vec<u8>>, String> = (0..frames)
                 .into_par_iter()
                 .map(|i| {
-                    let f = decode::decode_cropped(&src, &info, i, &crop)?;
-                    let e = render::to_8bit(&f, palette.as_ref(), window);
-                    let r = jpeg::encode(&e, q);
+                    // straight from the stored samples where possible, else the general path
+                    let r = jpeg_direct::encode(&src, &info, i, &crop, q).unwrap_or_else(|| {
+                        let f = decode::decode_cropped(&src, &info, i, &crop)?;
+                        let e = render::to_8bit(&f, palette.as_ref(), window);
+                        jpeg::encode(&e, q)
+                    });
                     tick();
                     r
                 })

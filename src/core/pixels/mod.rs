@@ -4,6 +4,7 @@ pub mod crop;
 pub mod decode;
 pub mod encapsulated;
 pub mod jpeg;
+pub mod jpeg_direct;
 pub mod layout;
 pub mod render;
 pub mod rle;
