@@ -60,7 +60,7 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Some(Command::Verify(v)) => cli::verify::run(v),
+        Some(Command::Verify(v)) => cli::verify::run(v, &settings),
         None => run_tui(&args, settings, config_dir, data_dir),
     };
     ExitCode::from(code.clamp(0, 255) as u8)

@@ -193,7 +193,11 @@ fn auto_crop_and_preset() {
         &mut s,
         Msg::AutoCrop {
             file: id,
-            result: Some((CropRect::new(10, 20, 600, 460), CropSource::AutoRegions)),
+            result: Ok((
+                CropRect::new(10, 20, 600, 460),
+                CropSource::AutoRegions,
+                "regions".into(),
+            )),
         },
     );
     assert_eq!(

@@ -178,10 +178,7 @@ pub fn run(exe: &Path, dir: &Path, reps: usize) {
             let (t, _) = timed(reps, || jpegtran(&frames, &jout));
             let _ = std::fs::remove_dir_all(&jdir);
             let _ = std::fs::remove_dir_all(&jout);
-            (
-                format!("{:.0}", t * 1e3),
-                format!("{:.2}x", preserve / t),
-            )
+            (format!("{:.0}", t * 1e3), format!("{:.2}x", preserve / t))
         };
         println!(
             "| {label} | {original:.0} | {:.0} | {:.1}x | {:.2} | {:.0} | {:.0} | {:.2}x | {} | {} |",

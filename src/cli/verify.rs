@@ -17,12 +17,18 @@ pub struct VerifyArgs {
     pub json: bool,
 }
 
-pub fn run(args: &VerifyArgs) -> i32 {
+pub fn run(args: &VerifyArgs, settings: &us_dicomizer::core::settings::Settings) -> i32 {
     let mut last = (0usize, 0usize);
     let mut progress = |done: usize, total: usize| {
         last = (done, total);
     };
-    match us_dicomizer::core::verify::verify(&args.archive, &args.against, &mut progress) {
+    let opts = us_dicomizer::core::verify::VerifyOptions::from_settings(settings);
+    match us_dicomizer::core::verify::verify_with(
+        &args.archive,
+        &args.against,
+        &opts,
+        &mut progress,
+    ) {
         Ok(report) => {
             if args.json {
                 println!(
@@ -38,6 +44,9 @@ pub fn run(args: &VerifyArgs) -> i32 {
                         escape(&f.location),
                         f.needle_kind
                     );
+                }
+                for s in &report.inputs_skipped {
+                    println!("NOT READ {s} (over the load limits; loading skips it too)");
                 }
                 println!(
                     "{} finding(s); {} identifying values searched in {} entries",

@@ -54,7 +54,8 @@ pub enum Msg {
     },
     AutoCrop {
         file: FileId,
-        result: Option<(CropRect, CropSource)>,
+        /// The crop, its source and the rule that chose it; or what was looked for.
+        result: Result<(CropRect, CropSource, String), String>,
     },
     Export(ExportMsg),
     Completion {

@@ -165,8 +165,7 @@ impl Previewer {
             Job::Auto((file, source)) => {
                 let result = self
                     .loaded(file, &source)
-                    .ok()
-                    .and_then(|f| crate::core::export::auto_crop(&f, &self.settings));
+                    .and_then(|f| crate::core::export::auto_crop_explained(&f, &self.settings));
                 AppEvent::Msg(Msg::AutoCrop { file, result })
             }
         }

@@ -35,6 +35,7 @@ pub fn info(columns: u32, rows: u32, frames: u32) -> FileInfo {
         burned_in: None,
         lossy: false,
         flags: vec![],
+        laterality: None,
         pixel_location: None,
     }
 }

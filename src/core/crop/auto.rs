@@ -1,5 +1,5 @@
 //! Automatic crop, deterministic: the union of the ultrasound regions if the file has them,
-//! else the bright scan area near the centre of the middle frame, ignoring the banner rows.
+//! else the scan area(s) found in the content of the middle frame ([`super::scan_area`]).
 
 use super::{CropRect, CropSource};
 use crate::core::load::UsRegion;
@@ -24,112 +24,23 @@ pub fn from_regions(regions: &[UsRegion], columns: u32, rows: u32) -> Option<Cro
     rect.validate(columns, rows).ok().map(|_| rect)
 }
 
-/// From image content: an 8-bit grey or RGB frame. Bright cells (4x4 pixels) are grouped
-/// into 8-connected components; components lying wholly within the top `banner_rows` rows
-/// (burned-in text) are ignored; the largest component near the centre wins; its box is then
-/// refined to the exact bright pixels.
-pub fn from_content(f: &Frame, banner_rows: u32, threshold: u8) -> Option<CropRect> {
-    const CELL: u32 = 4;
-    let (w, h) = (f.width, f.height);
-    if w < CELL * 4 || h < CELL * 4 {
-        return None;
-    }
-    let gw = w / CELL;
-    let gh = h / CELL;
-    let spp = f.spp as usize;
-    let bright = |x: u32, y: u32| -> bool {
-        let i = ((y * w + x) as usize) * spp;
-        let v = if spp == 3 {
-            f.data[i].max(f.data[i + 1]).max(f.data[i + 2])
-        } else {
-            f.data[i]
-        };
-        v > threshold
-    };
-    let mut mask = vec![false; (gw * gh) as usize];
-    for gy in 0..gh {
-        for gx in 0..gw {
-            let mut n = 0;
-            for y in gy * CELL..gy * CELL + CELL {
-                for x in gx * CELL..gx * CELL + CELL {
-                    n += bright(x, y) as u32;
-                }
-            }
-            mask[(gy * gw + gx) as usize] = n >= 4;
-        }
-    }
-    let banner_cells = banner_rows.div_ceil(CELL);
-    let mut label = vec![0u32; mask.len()];
-    // (near the centre, area, label, cell bounding box)
-    type Candidate = (bool, u64, u32, (u32, u32, u32, u32));
-    let mut best: Option<Candidate> = None;
-    let mut next = 0u32;
-    let mut stack = Vec::new();
-    for start in 0..mask.len() {
-        if !mask[start] || label[start] != 0 {
-            continue;
-        }
-        next += 1;
-        label[start] = next;
-        stack.push(start);
-        let (mut area, mut b) = (0u64, (u32::MAX, u32::MAX, 0u32, 0u32));
-        while let Some(i) = stack.pop() {
-            area += 1;
-            let (x, y) = (i as u32 % gw, i as u32 / gw);
-            b = (b.0.min(x), b.1.min(y), b.2.max(x), b.3.max(y));
-            for dy in -1i32..=1 {
-                for dx in -1i32..=1 {
-                    let (nx, ny) = (x as i32 + dx, y as i32 + dy);
-                    if nx < 0 || ny < 0 || nx >= gw as i32 || ny >= gh as i32 {
-                        continue;
-                    }
-                    let j = (ny as u32 * gw + nx as u32) as usize;
-                    if mask[j] && label[j] == 0 {
-                        label[j] = next;
-                        stack.push(j);
-                    }
-                }
-            }
-        }
-        if b.3 < banner_cells {
-            continue; // a line of burned-in text
-        }
-        let (cx, cy) = (gw / 2, gh / 2);
-        let central =
-            b.0 <= cx + gw / 6 && b.2 + gw / 6 >= cx && b.1 <= cy + gh / 6 && b.3 + gh / 6 >= cy;
-        let better = match &best {
-            None => true,
-            Some((bc, ba, _, _)) => (central, area) > (*bc, *ba),
-        };
-        if better {
-            best = Some((central, area, next, b));
-        }
-    }
-    let (_, area, id, b) = best?;
-    if area < 16 {
-        return None;
-    }
-    // exact bright pixels of the chosen component's cells
-    let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0u32, 0u32);
-    for gy in b.1..=b.3 {
-        for gx in b.0..=b.2 {
-            if label[(gy * gw + gx) as usize] != id {
-                continue;
-            }
-            for y in gy * CELL..gy * CELL + CELL {
-                for x in gx * CELL..gx * CELL + CELL {
-                    if bright(x, y) {
-                        x0 = x0.min(x);
-                        y0 = y0.min(y);
-                        x1 = x1.max(x + 1);
-                        y1 = y1.max(y + 1);
-                    }
-                }
-            }
-        }
-    }
-    let rect = CropRect::new(x0, y0, x1, y1);
-    rect.validate(w, h).ok().map(|_| rect)
+/// From image content: an 8-bit grey or RGB frame (see [`super::scan_area`] for the rule).
+/// Returns the crop around the scan area(s) and which rule chose it, or what was looked for.
+pub fn from_content(
+    f: &Frame,
+    banner_rows: u32,
+    tolerance: u8,
+) -> Result<(CropRect, String), String> {
+    let areas = super::scan_area::find(
+        f,
+        super::scan_area::Options {
+            banner_rows,
+            tolerance,
+        },
+    )?;
+    let rect = areas.union();
+    rect.validate(f.width, f.height)?;
+    Ok((rect, areas.describe()))
 }
 
 /// The frame used for content detection: the middle one (never random).
@@ -137,20 +48,29 @@ pub fn detection_frame(frames: u32) -> u32 {
     frames / 2
 }
 
-/// Regions first, then content.
+/// Regions first, then content. Returns the crop, its source and the rule that chose it; the
+/// error says what was looked for.
 pub fn detect(
     regions: &[UsRegion],
     columns: u32,
     rows: u32,
-    frame: impl FnOnce() -> Option<Frame>,
+    frame: impl FnOnce() -> Result<Frame, String>,
     banner_rows: u32,
-    threshold: u8,
-) -> Option<(CropRect, CropSource)> {
+    tolerance: u8,
+) -> Result<(CropRect, CropSource, String), String> {
     if let Some(r) = from_regions(regions, columns, rows) {
-        return Some((r, CropSource::AutoRegions));
+        return Ok((
+            r,
+            CropSource::AutoRegions,
+            "regions: union of the Sequence of Ultrasound Regions".into(),
+        ));
     }
-    let f = frame()?;
-    from_content(&f, banner_rows, threshold).map(|r| (r, CropSource::AutoContent))
+    let f = frame().map_err(|e| format!("automatic crop: no ultrasound regions, and the frame for content detection could not be read: {e}"))?;
+    from_content(&f, banner_rows, tolerance)
+        .map(|(r, why)| (r, CropSource::AutoContent, why))
+        .map_err(|e| {
+            format!("automatic crop found no scan area (the file has no ultrasound regions; {e})")
+        })
 }
 
 #[cfg(test)]
@@ -205,8 +125,8 @@ mod tests {
             data,
         };
         assert_eq!(
-            from_content(&f, 30, 8),
-            Some(CropRect::new(50, 40, 150, 140))
+            from_content(&f, 30, 8).map(|r| r.0),
+            Ok(CropRect::new(50, 40, 150, 140))
         );
     }
 }

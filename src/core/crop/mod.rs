@@ -1,6 +1,7 @@
 //! The crop rectangle and where it comes from (user, preset, automatic detection).
 
 pub mod auto;
+pub mod scan_area;
 
 use serde::{Deserialize, Serialize};
 

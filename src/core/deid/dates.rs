@@ -79,6 +79,16 @@ pub fn shift_dt(v: &str, days: i32) -> Option<String> {
     Some(format!("{}{}", shift_da(&v[..8], days)?, rest))
 }
 
+/// [`shift_dt`], then the UTC offset suffix (`&ZZXX`) removed: used when Timezone Offset From
+/// UTC (0008,0201) is not kept, so that no offset survives anywhere.
+pub fn shift_dt_without_offset(v: &str, days: i32) -> Option<String> {
+    let mut s = shift_dt(v, days)?;
+    if let Some(p) = s[8..].find(['+', '-']) {
+        s.truncate(8 + p);
+    }
+    Some(s)
+}
+
 /// Applies `f` to every backslash-separated value; `None` if any value fails. Empty values
 /// stay empty.
 pub fn shift_multi(v: &str, days: i32, f: fn(&str, i32) -> Option<String>) -> Option<String> {
@@ -115,6 +125,14 @@ mod tests {
             Some("20250306101530.123+0100")
         );
         assert_eq!(shift_dt("2025", 2), None);
+        assert_eq!(
+            shift_dt_without_offset("20250304101530.123+0100", 2).as_deref(),
+            Some("20250306101530.123")
+        );
+        assert_eq!(
+            shift_dt_without_offset("20250304-0500", 1).as_deref(),
+            Some("20250305")
+        );
         assert_eq!(
             shift_multi("20250304\\20250305", 1, shift_da).as_deref(),
             Some("20250305\\20250306")

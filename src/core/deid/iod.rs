@@ -76,17 +76,14 @@ pub fn pixel_owned(tag: u32) -> bool {
 }
 
 /// Public text attributes (LO, SH, LT, ST, UT, UC, AE, UR) outside Table E.1-1 that are kept
-/// verbatim: device make and model (not an individual device, so not "device identity"),
-/// transducer and processing descriptions, US stage/view names, and the attributes of the Code
-/// Sequence Macro (coded vocabulary; removing them would break Type 1 attributes of code items).
-/// Every other unknown public text attribute is removed (or emptied when the IOD needs it).
+/// whatever the options: device make and model (not an individual device, so not "device
+/// identity"), US stage/view names, and the attributes of the Code Sequence Macro (their items
+/// pass the code rule of `codes.rs`). The values must still pass [`device_text_ok`].
 pub fn text_kept(tag: u32) -> bool {
     matches!(
         tag,
         0x0008_0070 // Manufacturer
             | 0x0008_1090 // Manufacturer's Model Name
-            | 0x0018_5010 // Transducer Data
-            | 0x0018_5020 // Processing Function
             | 0x0008_0100 // Code Value
             | 0x0008_0102 // Coding Scheme Designator
             | 0x0008_0103 // Coding Scheme Version
@@ -96,4 +93,73 @@ pub fn text_kept(tag: u32) -> bool {
             | 0x0008_2120 // Stage Name
             | 0x0008_2127 // View Name
     )
+}
+
+/// Free-text device descriptions outside Table E.1-1 that can name an individual device
+/// (Transducer Data holds probe serial numbers on several makes): kept only with Retain Device
+/// Identity.
+pub fn device_text(tag: u32) -> bool {
+    matches!(
+        tag,
+        0x0018_5010 // Transducer Data
+            | 0x0018_5020 // Processing Function
+            | 0x0018_1020 // Software Versions (also named by the table)
+    )
+}
+
+/// A kept make/model/view text must not look like an identifier: no run of 5 or more digits
+/// and no serial-number label. (Code values are exempt: SNOMED CT ids are long numbers.)
+pub fn device_text_ok(value: &str) -> bool {
+    let upper = value.to_ascii_uppercase();
+    let mut run = 0;
+    for b in upper.bytes() {
+        run = if b.is_ascii_digit() { run + 1 } else { 0 };
+        if run >= 5 {
+            return false;
+        }
+    }
+    !["SERIAL", "S/N", "SN:", "SN#", "SN ", "S.N."]
+        .iter()
+        .any(|w| upper.contains(w))
+}
+
+/// Whether the VR backstop keeps a public text attribute with this value.
+pub fn text_kept_value(tag: u32, value: &str, retain_device: bool) -> bool {
+    let code_attr = matches!(tag, 0x0008_0100..=0x0008_0104 | 0x0008_0119 | 0x0008_0120);
+    if code_attr {
+        return true;
+    }
+    if device_text(tag) {
+        return retain_device;
+    }
+    text_kept(tag) && (retain_device || device_text_ok(value))
+}
+
+/// Pixel-owned attributes that can carry text are not passed through: the ICC Profile
+/// (0028,2000: description, copyright and vendor text) and its Color Space (0028,2002) are
+/// removed (Type 3 in the Image Pixel module of the US IODs), and a text-VR pixel attribute
+/// (Modality LUT Type, Lossy Image Compression Method) is kept only as a code string.
+pub fn pixel_owned_clean(
+    e: dicom_object::mem::InMemElement,
+) -> Option<dicom_object::mem::InMemElement> {
+    use dicom_core::header::Header;
+    use dicom_core::VR;
+    let t = ((e.tag().group() as u32) << 16) | e.tag().element() as u32;
+    if t == 0x0028_2000 || t == 0x0028_2002 {
+        return None;
+    }
+    match e.vr() {
+        VR::CS | VR::LO | VR::SH | VR::LT | VR::ST | VR::UT | VR::UC => {
+            let s = e.to_str().map(|s| s.into_owned()).unwrap_or_default();
+            let code_string = s.split('\\').all(|v| {
+                let v = v.trim_matches([' ', '\0']);
+                v.len() <= 16
+                    && v.bytes().all(|b| {
+                        b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b' '
+                    })
+            });
+            code_string.then_some(e)
+        }
+        _ => Some(e),
+    }
 }

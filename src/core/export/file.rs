@@ -11,7 +11,7 @@ use super::header::{self, PixelDescription};
 use crate::core::crop::CropRect;
 use crate::core::dcm::{get_str, TransferSyntaxKind};
 use crate::core::load::{FileInfo, LoadedFile};
-use crate::core::pixels::{decode, encapsulated, jpeg, jpeg_direct, render, rle};
+use crate::core::pixels::{decode, encapsulated, jpeg, jpeg_direct, jpeg_markers, render, rle};
 use crate::core::settings::{Encoding, JpegCropMode, Settings};
 
 const EXPLICIT_LE: &str = "1.2.840.10008.1.2.1";
@@ -186,10 +186,12 @@ pub fn prepare(
                 .into_par_iter()
                 .map(|i| {
                     let b = encapsulated::frame_bytes(&src, frames, i)?;
+                    // Copied or DCT-cropped streams keep only the segments decoding needs:
+                    // COM, EXIF, ICC and other APPn segments can carry identity.
                     let r = if plan == PixelPlan::JpegCopy {
-                        Ok(b)
+                        jpeg_markers::strip(&b)
                     } else {
-                        jpeg::lossless_crop(&b, &rect)
+                        jpeg::lossless_crop(&b, &rect).and_then(|c| jpeg_markers::strip(&c))
                     };
                     tick();
                     r

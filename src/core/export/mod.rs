@@ -70,11 +70,18 @@ pub struct FileReport {
     pub output: Option<String>,
     pub crop: Option<[u32; 4]>,
     pub crop_source: Option<&'static str>,
+    /// Which rule chose an automatic crop (regions, preset, or the content rule and shape).
+    pub crop_rule: Option<String>,
+    /// What was repaired to read an input that is not a proper Part 10 file.
+    pub repairs: Vec<String>,
     pub frames: Option<u32>,
     pub pixel_encoding: Option<&'static str>,
     pub transfer_syntax: Option<String>,
     pub photometric: Option<String>,
     pub tags: BTreeMap<String, String>,
+    /// De-identification decisions worth a look (a laterality conflict resolved for the tag).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     #[serde(skip)]
     pub entry_bytes: u64,
     #[serde(skip)]
@@ -90,11 +97,14 @@ impl FileReport {
             output: None,
             crop: None,
             crop_source: None,
+            crop_rule: None,
+            repairs: Vec::new(),
             frames: None,
             pixel_encoding: None,
             transfer_syntax: None,
             photometric: None,
             tags: BTreeMap::new(),
+            notes: Vec::new(),
             entry_bytes: 0,
             rows_cols: None,
         }
@@ -253,6 +263,15 @@ pub fn resolve_crop(
     file: &LoadedFile,
     settings: &Settings,
 ) -> std::result::Result<(CropRect, CropSource), String> {
+    resolve_crop_explained(choice, file, settings).map(|(r, s, _)| (r, s))
+}
+
+/// As [`resolve_crop`], also saying which rule chose an automatic crop (for the report).
+pub fn resolve_crop_explained(
+    choice: &CropChoice,
+    file: &LoadedFile,
+    settings: &Settings,
+) -> std::result::Result<(CropRect, CropSource, Option<String>), String> {
     let info = &file.info;
     let preset = || {
         settings
@@ -260,35 +279,50 @@ pub fn resolve_crop(
             .map(|p| p.rect(info.is_multi_frame()))
     };
     match choice {
-        CropChoice::Fixed(r, s) => Ok((*r, *s)),
-        CropChoice::None => Ok((CropRect::full(info.columns, info.rows), CropSource::None)),
-        CropChoice::Preset => preset().map(|r| (r, CropSource::Preset)).ok_or_else(|| {
-            format!(
-                "no crop preset for this device and {}x{} images",
-                info.columns, info.rows
-            )
-        }),
+        CropChoice::Fixed(r, s) => Ok((*r, *s, None)),
+        CropChoice::None => Ok((
+            CropRect::full(info.columns, info.rows),
+            CropSource::None,
+            None,
+        )),
+        CropChoice::Preset => preset()
+            .map(|r| (r, CropSource::Preset, None))
+            .ok_or_else(|| {
+                format!(
+                    "no crop preset for this device and {}x{} images",
+                    info.columns, info.rows
+                )
+            }),
         CropChoice::Auto => {
             if let Some(r) = preset() {
-                return Ok((r, CropSource::Preset));
+                return Ok((r, CropSource::Preset, Some("preset: device preset".into())));
             }
-            auto_crop(file, settings).ok_or_else(|| "automatic crop found no scan area".to_string())
+            auto_crop_explained(file, settings).map(|(r, s, why)| (r, s, Some(why)))
         }
     }
 }
 
 /// Regions first, else content of the middle frame.
 pub fn auto_crop(file: &LoadedFile, settings: &Settings) -> Option<(CropRect, CropSource)> {
+    auto_crop_explained(file, settings)
+        .ok()
+        .map(|(r, s, _)| (r, s))
+}
+
+/// As [`auto_crop`], with the rule that chose the crop, or what was looked for.
+pub fn auto_crop_explained(
+    file: &LoadedFile,
+    settings: &Settings,
+) -> std::result::Result<(CropRect, CropSource, String), String> {
     let info = &file.info;
     auto::detect(
         &info.regions,
         info.columns,
         info.rows,
         || {
-            let f =
-                decode::decode_full(&file.obj, info, auto::detection_frame(info.frames)).ok()?;
+            let f = decode::decode_full(&file.obj, info, auto::detection_frame(info.frames))?;
             let palette = crate::core::pixels::render::read_palette(&file.obj);
-            Some(crate::core::pixels::render::to_8bit(
+            Ok(crate::core::pixels::render::to_8bit(
                 &f,
                 palette.as_ref(),
                 None,
@@ -472,6 +506,8 @@ enum Outcome {
 struct Processed {
     uid: String,
     crop_source: CropSource,
+    crop_rule: Option<String>,
+    repairs: Vec<String>,
     written: file::Written,
     outcome: crate::core::deid::DeidOutcome,
     body: Body,
@@ -495,12 +531,25 @@ fn process(
 ) -> std::result::Result<Processed, Outcome> {
     let loaded = load::load(&item.source, &settings.load).map_err(Outcome::Skip)?;
     let uid = loaded.info.sop_instance_uid.clone();
-    let (crop, crop_source) = resolve_crop(&item.crop, &loaded, settings).map_err(Outcome::Fail)?;
+    let repairs: Vec<String> = loaded
+        .info
+        .flags
+        .iter()
+        .filter_map(|f| f.strip_prefix(load::REPAIRED).map(str::to_string))
+        .collect();
+    let (crop, crop_source, crop_rule) =
+        resolve_crop_explained(&item.crop, &loaded, settings).map_err(Outcome::Fail)?;
     crop.validate(loaded.info.columns, loaded.info.rows)
         .map_err(Outcome::Fail)?;
     let uncropped = crop.is_full(loaded.info.columns, loaded.info.rows);
     let allow = req.allow_uncropped || settings.output.allow_burned_in_without_crop;
     if uncropped && loaded.info.may_have_burned_in_text() && !allow {
+        if crop_source == CropSource::AutoContent {
+            return Err(Outcome::Skip(format!(
+                "automatic crop: the scan area fills the whole frame ({}), nothing around it to crop away, and the file may contain burned-in text (set a crop, or allow uncropped export explicitly)",
+                crop_rule.as_deref().unwrap_or("content")
+            )));
+        }
         return Err(Outcome::Skip(
             "may contain burned-in text and has no crop (set a crop, or allow uncropped export explicitly)".into(),
         ));
@@ -543,6 +592,8 @@ fn process(
     Ok(Processed {
         uid,
         crop_source,
+        crop_rule,
+        repairs,
         written,
         outcome,
         body,
@@ -634,11 +685,14 @@ impl<W: Write + std::io::Seek> Writer<W> {
             output: Some(name),
             crop: Some(w.crop.as_array()),
             crop_source: Some(p.crop_source.as_str()),
+            crop_rule: p.crop_rule.clone(),
+            repairs: p.repairs.clone(),
             frames: Some(w.frames),
             pixel_encoding: Some(if w.lossy { "lossy" } else { "lossless" }),
             transfer_syntax: Some(w.transfer_syntax.clone()),
             photometric: Some(w.photometric.clone()),
             tags: item.tags.clone(),
+            notes: p.outcome.notes.clone(),
             entry_bytes,
             rows_cols: Some((w.crop.height(), w.crop.width())),
         })

@@ -2,6 +2,7 @@
 
 pub mod parse;
 pub mod probe;
+pub mod repair;
 pub mod sources;
 
 pub use parse::{parse_dicom, parse_file, ParsedFile};
@@ -17,6 +18,9 @@ pub struct LoadedFile {
 
 /// Native little-endian files at least this large keep their pixel data on disk: frames are
 /// read when needed, so memory does not hold the whole cine loop.
+/// Flags that name a repair made to read the file start with this.
+pub const REPAIRED: &str = "repaired: ";
+
 const LEAVE_ON_DISK: u64 = 8 << 20;
 
 /// The header only, and the pixel data located in the file; `None` when the file is not
@@ -93,7 +97,9 @@ pub fn load(
         }
         SourceKind::ZipMember { .. } => parse_dicom(&source.read(limits)?)?,
     };
-    let info = probe(&parsed.obj)?;
+    let mut info = probe(&parsed.obj)?;
+    info.flags
+        .extend(parsed.repairs.iter().map(|r| format!("{REPAIRED}{r}")));
     Ok(LoadedFile {
         source: source.clone(),
         obj: parsed.obj,

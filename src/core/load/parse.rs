@@ -6,19 +6,36 @@ use dicom_object::{DefaultDicomObject, OpenFileOptions};
 
 pub struct ParsedFile {
     pub obj: DefaultDicomObject,
+    /// What was repaired to read a file that is not a proper Part 10 file (empty if none).
+    pub repairs: Vec<String>,
 }
 
 /// Parses a whole DICOM file held in memory.
 pub fn parse_dicom(bytes: &[u8]) -> Result<ParsedFile, String> {
-    let skip = locate_magic(bytes)?;
-    parse_reader(&bytes[skip..], None)
+    let strict = locate_magic(bytes).and_then(|skip| parse_reader(&bytes[skip..], None));
+    strict.or_else(|e| lenient(bytes, e))
+}
+
+/// What dcmtk and pydicom read although a strict reader refuses it (see [`super::repair`]);
+/// the strict reason stands when that fails too.
+fn lenient(bytes: &[u8], strict: String) -> Result<ParsedFile, String> {
+    match super::repair::parse_lenient(bytes) {
+        Ok((obj, repairs)) => Ok(ParsedFile { obj, repairs }),
+        // a meta group was found, and what it lacks is the specific reason
+        Err(e) if e.starts_with("the file meta group") => Err(format!("broken DICOM file: {e}")),
+        Err(_) => Err(strict),
+    }
 }
 
 /// Parses a file from disk without holding a second copy of it: the head is inspected for
 /// the DICM marker, then the parser reads straight from the file.
 pub fn parse_file(path: &std::path::Path) -> Result<ParsedFile, String> {
-    let (f, _) = open_past_magic(path)?;
-    parse_reader(std::io::BufReader::with_capacity(1 << 16, f), None)
+    let strict = open_past_magic(path)
+        .and_then(|(f, _)| parse_reader(std::io::BufReader::with_capacity(1 << 16, f), None));
+    strict.or_else(|e| {
+        let bytes = std::fs::read(path).map_err(|_| e.clone())?;
+        lenient(&bytes, e)
+    })
 }
 
 /// Opens a file positioned just after its "DICM" marker; also returns that position.
@@ -61,7 +78,10 @@ fn parse_reader(
         options.from_reader(std::io::Read::chain(&b"DICM"[..], body))
     }));
     match result {
-        Ok(Ok(obj)) => Ok(ParsedFile { obj }),
+        Ok(Ok(obj)) => Ok(ParsedFile {
+            obj,
+            repairs: Vec::new(),
+        }),
         Ok(Err(e)) => Err(format!("broken DICOM file: {}", first_line(&e.to_string()))),
         Err(_) => Err("broken DICOM file: the parser gave up on malformed data".into()),
     }

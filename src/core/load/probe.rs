@@ -45,6 +45,9 @@ pub struct FileInfo {
     pub lossy: bool,
     /// Things worth telling the user that do not stop the work (e.g. not ultrasound).
     pub flags: Vec<String>,
+    /// The side the file states: Image Laterality (0020,0062), else Laterality (0020,0060)
+    /// (shown against the side tag, which wins on export).
+    pub laterality: Option<String>,
     /// Native pixel data left in the file (large files are not read into memory).
     #[serde(skip)]
     pub pixel_location: Option<PixelLocation>,
@@ -277,6 +280,10 @@ pub fn probe_with(
         burned_in: get_str(obj, tags::BURNED_IN_ANNOTATION).map(|s| s.to_ascii_uppercase()),
         lossy,
         flags,
+        laterality: get_str(obj, Tag(0x0020, 0x0062))
+            .or_else(|| get_str(obj, Tag(0x0020, 0x0060)))
+            .map(|s| s.trim().to_ascii_uppercase())
+            .filter(|s| !s.is_empty()),
         pixel_location: location,
     })
 }

@@ -52,6 +52,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
             lines.push(Line::styled(clip(&facts, w), t.dim()));
             lines.push(crop_line(state, info.columns, info.rows, t, w));
             lines.push(tags_line(state, t, w));
+            if let Some(note) = laterality_note(state, info.laterality.as_deref()) {
+                lines.push(Line::styled(clip(&note, w), t.warn()));
+            }
             let (text, style) = match (&f.export, f.blocker(&state.settings)) {
                 (Some(ExportMark::Exported(e)), _) => (format!("exported as {e}"), t.ok()),
                 (Some(ExportMark::Skipped(r)), _) => {
@@ -119,6 +122,25 @@ fn crop_line<'a>(state: &'a AppState, cols: u32, rows: u32, t: &Theme, w: usize)
     }
     spans.push(Span::styled(label, t.dim()));
     Line::from(spans)
+}
+
+/// The file's stated side against its side tag: the tag wins on export (issue 8).
+fn laterality_note(state: &AppState, stated: Option<&str>) -> Option<String> {
+    let f = state.current()?;
+    let stated = stated?;
+    let list = state
+        .settings
+        .tags
+        .lists
+        .iter()
+        .find(|l| l.dicom == crate::core::tags::TagTarget::Laterality)?;
+    let side = f.tags.get(&list.key)?.trim().to_ascii_uppercase();
+    crate::core::deid::laterality::contradicts(stated, &side).then(|| {
+        format!(
+            "laterality conflict: file says {stated}, {}={side}; the tag wins",
+            list.key
+        )
+    })
 }
 
 fn tags_line<'a>(state: &'a AppState, t: &Theme, w: usize) -> Line<'a> {

@@ -70,15 +70,14 @@ pub fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         Msg::AutoCrop { file, result } => {
             if let Some(d) = state.draft.as_mut().filter(|d| d.file == file) {
                 match result {
-                    Some((rect, source)) => {
+                    Ok((rect, source, rule)) => {
                         d.rect = rect;
                         d.origin = source;
                         d.edited = false;
-                        let msg =
-                            format!("automatic crop {rect} ({}); enter applies", source.as_str());
+                        let msg = format!("automatic crop {rect} ({rule}); enter applies");
                         state.notify(Level::Info, msg);
                     }
-                    None => state.notify(Level::Warn, "automatic crop found no scan area"),
+                    Err(e) => state.notify(Level::Warn, e),
                 }
             }
         }
