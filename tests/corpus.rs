@@ -135,6 +135,16 @@ fn every_ultrasound_file_exports_with_the_right_pixels() {
                 );
             }
         }
+        // verify finds nothing of the input in its export (no false alarm on real files)
+        let v =
+            us_dicomizer::core::verify::verify(&out, std::slice::from_ref(&path), &mut |_, _| {})
+                .unwrap();
+        assert!(
+            v.is_clean(),
+            "{}: verify flagged {:?}",
+            row.file,
+            v.findings
+        );
         checked += 1;
     }
     assert!(checked >= 20, "only {checked} ultrasound files checked");

@@ -45,6 +45,7 @@ mod archive;
 pub mod needles;
 mod scan;
 pub mod text;
+mod words;
 
 use crate::core::error::{CoreError, Result};
 use crate::core::settings::{LoadSettings, Settings};
@@ -195,6 +196,7 @@ pub fn verify_with(
         known_codes: opts.known_codes.clone(),
         ..Default::default()
     };
+    n.keep_own_markers();
     let mut files: Vec<PathBuf> = Vec::new();
     for (i, p) in inputs.iter().enumerate() {
         if std::fs::symlink_metadata(p).is_err() {

@@ -1,6 +1,7 @@
 //! Needles: the identifying values of the inputs, and their variants.
 
 use super::text::fold;
+use super::words::{COMMON, MONTHS};
 use crate::core::deid;
 use crate::core::tags::Code;
 use crate::core::uid;
@@ -10,89 +11,6 @@ use dicom_core::VR;
 use dicom_object::mem::InMemElement;
 use dicom_object::InMemDicomObject;
 use std::collections::{HashMap, HashSet};
-
-const COMMON: &[&str] = &[
-    "YES",
-    "NONE",
-    "NULL",
-    "UNKNOWN",
-    "ANON",
-    "ANONYMOUS",
-    "ANONYMIZED",
-    "ANONYMISED",
-    "TEST",
-    "OTHER",
-    "NORMAL",
-    "LEFT",
-    "RIGHT",
-    "BOTH",
-    "MALE",
-    "FEMALE",
-    "DICOM",
-    "DICOMDIR",
-    "IMAGE",
-    "IMAGES",
-    "DATA",
-    "EXPORT",
-    "EXPORTS",
-    "INPUT",
-    "INPUTS",
-    "OUTPUT",
-    "STUDY",
-    "STUDIES",
-    "SERIES",
-    "PATIENT",
-    "DERIVED",
-    "PRIMARY",
-    "SECONDARY",
-    "ORIGINAL",
-    "MODIFIED",
-    "UNMODIFIED",
-    "REMOVED",
-    "ULTRASOUND",
-    "DOPPLER",
-    "ISO_IR 100",
-    "ISO_IR 192",
-    "ISO_IR 6",
-    "DEFAULT",
-    "FILES",
-    "FILE",
-    "TEMP",
-    "DOWNLOADS",
-    "DESKTOP",
-    "DOCUMENTS",
-    "HOME",
-    "ROOT",
-    "TMP",
-    "NEW",
-    "COPY",
-    "BACKUP",
-    "ARCHIVE",
-    "UNNAMED",
-    "UNTITLED",
-    "DIAGNOSTIC",
-    "NON-DIAGNOSTIC",
-    "MANIFEST",
-    "README",
-    "US-DICOMIZER",
-    "DCM",
-    "SCT",
-];
-
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
 
 /// The needles gathered from the inputs.
 #[derive(Default)]
@@ -123,6 +41,14 @@ impl Needles {
         if COMMON.iter().any(|c| c.eq_ignore_ascii_case(v)) {
             return;
         }
+        // Fewer than 3 distinct letters or digits (XXXXXXXX, 000000000, aaaa): fill, not
+        // identity, and indistinguishable from pixel data.
+        let mut distinct: Vec<char> = fold(v).chars().filter(|c| c.is_alphanumeric()).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if distinct.len() < 3 {
+            return;
+        }
         self.map.entry(v.to_string()).or_insert(kind);
         // accents folded (MÜLLER → MULLER), for exports written in ASCII
         let f = fold(v);
@@ -132,7 +58,7 @@ impl Needles {
         // IDs with separators (12-345-678): also without them
         let digits = v.bytes().filter(|b| b.is_ascii_digit()).count();
         let squeezed: String = v.chars().filter(|c| c.is_alphanumeric()).collect();
-        if digits >= 4 && squeezed.chars().count() >= 6 {
+        if digits >= 4 && squeezed.chars().count() >= 6 && kind != "date" && kind != "uid" {
             self.ids
                 .entry(fold(&squeezed))
                 .or_insert_with(|| v.to_string());
@@ -245,6 +171,20 @@ impl Needles {
         }
     }
 
+    /// What de-identification itself writes (De-identification Method lines, CID 7050
+    /// meanings): a needle inside them proves nothing.
+    pub fn keep_own_markers(&mut self) {
+        let (_, m) = deid::annex_e::PROFILE_CODE;
+        self.keep(m);
+        let (_, m) = deid::annex_e::CLEAN_PIXEL_DATA_CODE;
+        self.keep(m);
+        for (_, _, m) in deid::annex_e::OPTION_CODES {
+            self.keep(m);
+        }
+        self.keep("dates shifted by a keyed per-patient offset, max days");
+        self.keep(deid::TOOL_NAME);
+    }
+
     fn keep(&mut self, v: &str) {
         self.kept.insert(v.trim_matches([' ', '\0']).to_lowercase());
     }
@@ -322,9 +262,9 @@ pub fn utf16_runs(bytes: &[u8], min: usize) -> Vec<String> {
                     u16::from_le_bytes([c[0], c[1]])
                 };
                 match char::from_u32(u as u32) {
-                    Some(ch)
-                        if (0x20..0x7F).contains(&u) || (u >= 0xA0 && ch.is_alphanumeric()) =>
-                    {
+                    // ASCII and Latin letters only: binary data read as UTF-16 is mostly
+                    // CJK "text"
+                    Some(ch) if (0x20..0x7F).contains(&u) || (0xC0..0x180).contains(&u) => {
                         cur.push(ch)
                     }
                     _ => {
@@ -447,6 +387,15 @@ pub fn gather_dataset(obj: &InMemDicomObject, n: &mut Needles) {
                     n.add_text(&s, "private");
                 }
             }
+            VR::CS => {
+                // defined terms, kept by de-identification (Body Part Examined = HEAD): a
+                // needle inside one proves nothing
+                if let Some(s) = elem_text(e) {
+                    for v in s.split('\\') {
+                        n.keep(v);
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -544,7 +493,17 @@ mod tests {
         ] {
             assert!(keys.contains(k), "missing {k}");
         }
-        for k in ["YES", "none", "12345", "ab", "...."] {
+        n.add("XXXXXXXXXXXX", "text");
+        n.add("000000000", "text");
+        for k in [
+            "YES",
+            "none",
+            "12345",
+            "ab",
+            "....",
+            "XXXXXXXXXXXX",
+            "000000000",
+        ] {
             assert!(!keys.contains(k), "unexpected {k}");
         }
         assert!(n.ids.contains_key("12345678"));

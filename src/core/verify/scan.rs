@@ -137,7 +137,14 @@ impl Matcher {
     pub fn scan_text(&self, text: &str, hits: &mut Hits) {
         let folded = fold(text);
         if let Some(ac) = &self.folded {
-            for m in ac.find_overlapping_iter(folded.as_bytes()) {
+            let h = folded.as_bytes();
+            for m in ac.find_overlapping_iter(h) {
+                // a short needle only as a whole word ("Frame" is not in "frames")
+                let word = |i: usize| h.get(i).is_some_and(|b| b.is_ascii_alphanumeric());
+                let short = m.end() - m.start() < 8;
+                if short && ((m.start() > 0 && word(m.start() - 1)) || word(m.end())) {
+                    continue;
+                }
                 hits.entry(self.folded_ids[m.pattern().as_usize()])
                     .or_insert_with(|| "decoded text".into());
             }
@@ -148,7 +155,13 @@ impl Matcher {
                 .map(squeeze)
                 .collect::<Vec<_>>()
                 .join("\n");
-            for m in ac.find_overlapping_iter(sq.as_bytes()) {
+            let h = sq.as_bytes();
+            for m in ac.find_overlapping_iter(h) {
+                // not a digit run inside a longer number (a UID, a measurement)
+                let digit = |i: usize| h.get(i).is_some_and(|b| b.is_ascii_digit());
+                if (m.start() > 0 && digit(m.start() - 1)) || digit(m.end()) {
+                    continue;
+                }
                 hits.entry(self.ids_ids[m.pattern().as_usize()])
                     .or_insert_with(|| "decoded text (separators ignored)".into());
             }
