@@ -2,7 +2,9 @@
 //! cropped to 1024x768. Ours runs as one `batch` process per kind (start-up included), for
 //! `--encoding jpeg` (the original's job) and `preserve`, next to the floors: `cp -r` + `sync`
 //! of the inputs, and for JPEG Baseline in `preserve`, libjpeg-turbo's `jpegtran -crop` over the
-//! same frames. Prints a table with ratios; asserts nothing.
+//! same frames. Prints a table with ratios; asserts nothing. CPU time (user + system of the
+//! child processes) is printed too: on a loaded machine it shows the work removed better than
+//! wall time. BENCH_BASELINE=<older binary> adds that binary's CPU time on the same exam.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -139,6 +141,8 @@ fn jpegtran(frames: &[PathBuf], out: &Path) {
 }
 
 pub fn run(exe: &Path, dir: &Path, reps: usize) {
+    // BENCH_BASELINE=/path/to/an/older/us-dicomizer adds its CPU time per kind (before/after)
+    let baseline = std::env::var_os("BENCH_BASELINE").map(PathBuf::from);
     let jt = have_jpegtran();
     println!(
         "Issue-11 exam per kind: 8 single frames + 2 cines of 30 frames, {W}x{H}, crop 1024x768 \
@@ -150,16 +154,29 @@ pub fn run(exe: &Path, dir: &Path, reps: usize) {
     println!();
     println!(
         "| input | original ms (issue) | ours jpeg ms | original / ours | jpeg CPU / wall \
-         | ours preserve ms | cp -r + sync ms | preserve / copy | jpegtran -crop ms | preserve / jpegtran |"
+         | ours preserve ms | cp -r + sync ms | preserve / copy | jpegtran -crop ms | preserve / jpegtran \
+         | CPU ms jpeg / preserve |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mut cpu_rows = Vec::new();
     let cfg = dir.join("cfg");
     for (label, kind, original) in ORIGINAL_MS {
         let input = dir.join(label.replace(' ', "_"));
         let files = exam(&input, kind);
         let out = dir.join("exam.zip");
         let (jpeg, jpeg_cpu) = timed(reps, || ours(exe, &cfg, &input, &out, "jpeg"));
-        let (preserve, _) = timed(reps, || ours(exe, &cfg, &input, &out, "preserve"));
+        let (preserve, preserve_cpu) = timed(reps, || ours(exe, &cfg, &input, &out, "preserve"));
+        if let Some(old) = &baseline {
+            let (_, j) = timed(reps, || ours(old, &cfg, &input, &out, "jpeg"));
+            let (_, p) = timed(reps, || ours(old, &cfg, &input, &out, "preserve"));
+            cpu_rows.push(format!(
+                "| {label} | {:.0} | {:.0} | {:.0} | {:.0} |",
+                j * 1e3,
+                jpeg_cpu * 1e3,
+                p * 1e3,
+                preserve_cpu * 1e3
+            ));
+        }
         let copy_dst = dir.join("copy");
         let (copy, _) = timed(reps, || copy_floor(&input, &copy_dst));
         let _ = std::fs::remove_dir_all(&copy_dst);
@@ -181,7 +198,7 @@ pub fn run(exe: &Path, dir: &Path, reps: usize) {
             (format!("{:.0}", t * 1e3), format!("{:.2}x", preserve / t))
         };
         println!(
-            "| {label} | {original:.0} | {:.0} | {:.1}x | {:.2} | {:.0} | {:.0} | {:.2}x | {} | {} |",
+            "| {label} | {original:.0} | {:.0} | {:.1}x | {:.2} | {:.0} | {:.0} | {:.2}x | {} | {} | {:.0} / {:.0} |",
             jpeg * 1e3,
             original / (jpeg * 1e3),
             jpeg_cpu / jpeg,
@@ -189,9 +206,21 @@ pub fn run(exe: &Path, dir: &Path, reps: usize) {
             copy * 1e3,
             preserve / copy,
             jt_cell.0,
-            jt_cell.1
+            jt_cell.1,
+            jpeg_cpu * 1e3,
+            preserve_cpu * 1e3
         );
         let _ = std::fs::remove_dir_all(&input);
+    }
+    if !cpu_rows.is_empty() {
+        println!();
+        println!("CPU time (user + system) of the baseline binary and of this one, same exam:");
+        println!();
+        println!("| input | baseline jpeg CPU ms | jpeg CPU ms | baseline preserve CPU ms | preserve CPU ms |");
+        println!("|---|---:|---:|---:|---:|");
+        for r in cpu_rows {
+            println!("{r}");
+        }
     }
     println!();
     println!(
