@@ -2,7 +2,11 @@
 # End-to-end test of the terminal UI: the real binary in a private, detached tmux server on
 # the demo exam. Navigates, steps frames, opens help, crops (auto + apply to same geometry),
 # tags (menu + copy to marked), exports through a user keymap override, quits, checks the
-# ZIP and its manifest, then starts again to check the session was restored.
+# ZIP and its manifest, then starts again to check the session was restored. Then: `--fresh`
+# (nothing shown, saved session kept aside) followed by a normal start (work restored); a second
+# window on the same inputs refused; ctrl-c in a prompt; ctrl-z suspends and SIGCONT resumes;
+# SIGTERM mid-session saves the session and restores the terminal (raw mode and alternate
+# screen left), and the next start has the change and the cursor back.
 #
 # Usage: .ci/tui_e2e.sh BIN SCRATCH     (exit status non-zero on failure)
 # E2E_TIMEOUT_SCALE=N multiplies every wait (slow CI machines).
@@ -14,7 +18,7 @@ SCALE=${E2E_TIMEOUT_SCALE:-1}
 command -v tmux >/dev/null || { echo "tui_e2e: tmux is not installed"; exit 1; }
 command -v python3 >/dev/null || { echo "tui_e2e: python3 is not installed"; exit 1; }
 
-rm -rf "$S/exam" "$S/cfg" "$S/home" "$S/out.zip" "$S/status"
+rm -rf "$S/exam" "$S/cfg" "$S/home" "$S/out.zip" "$S/status" "$S/pid"
 mkdir -p "$S/cfg/keymaps" "$S/home"
 RUN=0
 T=(tmux -L "usd-e2e-$$-$RUN" -f /dev/null)
@@ -41,20 +45,25 @@ wait_for() {
 keys() { "${T[@]}" send-keys -t app "$@"; }
 text() { "${T[@]}" send-keys -t app -l -- "$1"; }
 
-# start ARGS...: runs the UI in a 120x40 tmux pane; its exit status lands in $S/status.
+# start ARGS...: runs the UI in a 120x40 tmux pane; its exit status lands in $S/status and its
+# process id in $S/pid.
 start() {
-  rm -f "$S/status"
+  rm -f "$S/status" "$S/pid"
   local cmd
   cmd=$(printf '%q ' "$BIN" --config-dir "$S/cfg" --protocol halfblocks "$@")
+  # The launcher writes its pid, then becomes the program (exec): that pid is the program's.
+  printf '#!/bin/sh\necho $$ > %q\nexec %s\n' "$S/pid" "$cmd" >"$S/launch.sh"
   # A fresh tmux server (private socket) per run.
   "${T[@]}" kill-server 2>/dev/null || true
   RUN=$((RUN + 1))
   T=(tmux -L "usd-e2e-$$-$RUN" -f /dev/null)
   "${T[@]}" new-session -d -s app -x 120 -y 40 \
     -e HOME="$S/home" -e XDG_DATA_HOME="$S/home/data" -e XDG_CONFIG_HOME="$S/home/config" -e TERM=xterm-256color \
-    "sh -c '$cmd; echo \$? > $S/status; sleep 30'"
+    "sh -c 'sh $S/launch.sh; echo \$? > $S/status; sleep 30'"
 }
+# wait_exit [STATUS]: waits for the program to end with STATUS (default 0).
 wait_exit() {
+  local want=${1:-0}
   local deadline=$((SECONDS + 15 * SCALE))
   until [ -s "$S/status" ]; do
     ((SECONDS < deadline)) || fail "the program did not exit"
@@ -62,7 +71,7 @@ wait_exit() {
   done
   local st
   st=$(cat "$S/status")
-  [ "$st" = 0 ] || fail "exit status $st (expected 0)"
+  [ "$st" = "$want" ] || fail "exit status $st (expected $want)"
 }
 
 step "demo exam"
@@ -177,11 +186,91 @@ keys q
 wait_exit
 step "session restored (crop and tags of file 1)"
 
-step "start with --fresh: nothing restored"
+pane() { "${T[@]}" display-message -p -t app "$1"; }
+app_pid() {
+  local deadline=$((SECONDS + 10 * SCALE))
+  until [ -s "$S/pid" ]; do
+    ((SECONDS < deadline)) || fail "no pid file"
+    sleep 0.1
+  done
+  cat "$S/pid"
+}
+# terminal_restored: the pane left the alternate screen, shows the cursor, and its tty is back
+# in cooked mode (canonical input and echo on, as the shell left it).
+terminal_restored() {
+  [ "$(pane '#{alternate_on}')" = 0 ] || return 1
+  [ "$(pane '#{cursor_flag}')" = 1 ] || return 1
+  local modes
+  modes=$(stty -F "$(pane '#{pane_tty}')" -a) || return 1
+  echo "$modes" | grep -Eq '(^| )icanon( |$)' && echo "$modes" | grep -Eq '(^| )echo( |$)'
+}
+wait_until() { # wait_until SECONDS WHAT COMMAND...
+  local deadline=$((SECONDS + $1 * SCALE)) what=$2
+  shift 2
+  until "$@"; do
+    ((SECONDS < deadline)) || fail "timed out waiting until $what"
+    sleep 0.1
+  done
+}
+
+step "start with --fresh: nothing restored, the saved session kept aside"
 start --fresh "$S/exam"
 wait_for '5 file\(s\) listed' 30
 wait_for 'tags position=- side=- purpose=-' 5
+wait_for 'kept as' 5
+ls "$S/home/data/us-dicomizer/sessions/" | grep -q 'before-fresh' || {
+  ls -la "$S/home/data/us-dicomizer/sessions/"
+  fail "no before-fresh file"
+}
 keys q
 wait_exit
+step "fresh start showed nothing and kept the saved session aside"
+
+step "normal start after --fresh: the work is restored"
+start "$S/exam"
+wait_for '5 file\(s\) listed, 0 invalid; restored 5 crops, 15 tags' 30
+wait_for 'tags position=CFV side=L purpose=diagnostic' 5
+wait_for 'crop X0 +[1-9][0-9]* Y0' 5
+
+step "a second window on the same inputs is refused"
+set +e
+second=$(env HOME="$S/home" XDG_DATA_HOME="$S/home/data" XDG_CONFIG_HOME="$S/home/config" \
+  timeout 20 "$BIN" --config-dir "$S/cfg" --protocol halfblocks "$S/exam" </dev/null 2>&1)
+st=$?
+set -e
+[ "$st" = 1 ] || fail "second window: exit status $st (expected 1): $second"
+echo "$second" | grep -q 'already open in another us-dicomizer window' || fail "second window: $second"
+
+step "ctrl-c in a prompt cancels the prompt"
+keys e
+wait_for 'Pseudonym' 5
+keys C-c
+wait_for '^ FILES ' 5
+[ -s "$S/status" ] && fail "ctrl-c in the prompt ended the program"
+
+step "ctrl-z suspends (terminal given back), SIGCONT resumes"
+PID=$(app_pid)
+keys C-z
+stopped() { [ "$(awk '{print $3}' "/proc/$PID/stat")" = T ]; }
+wait_until 10 "the program is stopped" stopped
+wait_until 10 "the terminal is restored while suspended" terminal_restored
+kill -CONT "$PID"
+wait_until 10 "the screen is taken again" test "$(pane '#{alternate_on}')" = 1
+wait_for '^ FILES ' 10
+
+step "SIGTERM mid-session: session saved, terminal restored"
+keys G t Tab 2 Escape
+wait_for 'side=R' 5
+kill -TERM "$PID"
+wait_exit 143
+wait_until 10 "the terminal is restored after SIGTERM" terminal_restored
+wait_for 'ended by SIGTERM; the session was saved' 5
+start "$S/exam"
+wait_for '5 file\(s\) listed, 0 invalid; restored 5 crops, 15 tags' 30
+wait_for '#5 demo_05' 5
+wait_for 'tags position=CFV side=R purpose=diagnostic' 5
+keys q
+wait_exit
+step "after SIGTERM: the change and the cursor (file 5) came back"
 
 echo "tui_e2e: all checks passed"

@@ -34,9 +34,15 @@ fn default_parses_and_has_the_documented_keys() {
     );
     assert_eq!(r(Mode::Crop, "H"), Resolved::Action(Action::CropLeftBig));
     assert_eq!(r(Mode::Crop, "tab"), Resolved::Action(Action::CropNextEdge));
-    // Text fields take characters, not global keys; ctrl keys still work.
+    // Text fields take characters, not global keys; ctrl keys still work, but ctrl-c cancels
+    // the prompt or question instead of quitting.
     assert_eq!(r(Mode::Prompt, "q"), Resolved::Unbound);
-    assert_eq!(r(Mode::Prompt, "ctrl-c"), Resolved::Action(Action::Quit));
+    assert_eq!(r(Mode::Prompt, "ctrl-l"), Resolved::Action(Action::Redraw));
+    assert_eq!(r(Mode::Prompt, "ctrl-c"), Resolved::Action(Action::Back));
+    assert_eq!(
+        r(Mode::Confirm, "ctrl-c"),
+        Resolved::Action(Action::ConfirmNo)
+    );
 }
 
 #[test]

@@ -8,8 +8,7 @@ use us_dicomizer::core::export::CropChoice;
 use us_dicomizer::tui::effect::Effect;
 use us_dicomizer::tui::keymap::{Keymap, Mode};
 use us_dicomizer::tui::msg::{ExportMsg, Msg};
-use us_dicomizer::tui::session::Session;
-use us_dicomizer::tui::state::{ConfirmKind, Edge, FileStatus, LoadState, View};
+use us_dicomizer::tui::state::{ConfirmKind, Edge, FileStatus, View};
 use us_dicomizer::tui::update;
 
 const EXAM: &[(&str, u32, u32, u32)] = &[
@@ -363,36 +362,6 @@ fn quit_during_export_cancels_after_yes() {
     let fx = keys(&mut s, "y");
     assert!(fx.iter().any(|e| matches!(e, Effect::CancelExport)));
     assert_eq!(s.quit, Some(0));
-}
-
-#[test]
-fn session_restores_order_crops_tags_and_removals() {
-    let mut s = state_with(EXAM);
-    keys(&mut s, "J c l enter t 1 2 1 G d d");
-    let snap = Session::from_state(&s);
-    let json = serde_json::to_string(&snap).unwrap();
-    let restored: Session = serde_json::from_str(&json).unwrap();
-
-    let mut s2 = us_dicomizer::tui::state::AppState::new(
-        us_dicomizer::core::settings::Settings::defaults(),
-        Keymap::defaults(),
-    );
-    s2.restore = Some(restored);
-    let sources = EXAM.iter().map(|f| source(f.0)).collect();
-    update::on_msg(
-        &mut s2,
-        Msg::Gathered {
-            sources,
-            skipped: vec![],
-        },
-    );
-    assert_eq!(names(&s2), ["b.dcm", "a.dcm", "c.dcm"]);
-    assert_eq!(
-        s2.files[1].crop,
-        Some((CropRect::new(1, 0, 640, 480), CropSource::User))
-    );
-    assert_eq!(s2.files[1].tags["side"], "R");
-    assert!(matches!(s2.files[0].load, LoadState::Pending));
 }
 
 #[test]

@@ -27,7 +27,7 @@ pub struct Cli {
     /// Terminal graphics protocol for the preview.
     #[arg(long, value_parser = ["auto", "sixel", "kitty", "iterm2", "halfblocks"])]
     pub protocol: Option<String>,
-    /// Start without restoring the saved session of these inputs.
+    /// Start without restoring saved work; the saved session is kept aside (see README).
     #[arg(long)]
     pub fresh: bool,
     /// Open the built-in demo exam (written once into the data folder).

@@ -35,6 +35,15 @@ pub enum TransferSyntaxKind {
     JpegLsNear,
     Jpeg2000Lossless,
     Jpeg2000,
+    /// High-Throughput JPEG 2000, lossless only (.201, .202 with RPCL).
+    Htj2kLossless,
+    /// High-Throughput JPEG 2000 (.203): may be lossy.
+    Htj2k,
+    JpegXlLossless,
+    /// JPEG XL holding a JPEG (lossy) bit stream, recompressed.
+    JpegXlRecompression,
+    /// JPEG XL (.112): may be lossy.
+    JpegXl,
 }
 
 impl TransferSyntaxKind {
@@ -53,6 +62,11 @@ impl TransferSyntaxKind {
             "1.2.840.10008.1.2.4.81" => JpegLsNear,
             "1.2.840.10008.1.2.4.90" => Jpeg2000Lossless,
             "1.2.840.10008.1.2.4.91" => Jpeg2000,
+            "1.2.840.10008.1.2.4.201" | "1.2.840.10008.1.2.4.202" => Htj2kLossless,
+            "1.2.840.10008.1.2.4.203" => Htj2k,
+            "1.2.840.10008.1.2.4.110" => JpegXlLossless,
+            "1.2.840.10008.1.2.4.111" => JpegXlRecompression,
+            "1.2.840.10008.1.2.4.112" => JpegXl,
             _ => return None,
         })
     }
@@ -68,7 +82,13 @@ impl TransferSyntaxKind {
     pub fn is_lossy(self) -> bool {
         matches!(
             self,
-            Self::JpegBaseline | Self::JpegExtended | Self::JpegLsNear | Self::Jpeg2000
+            Self::JpegBaseline
+                | Self::JpegExtended
+                | Self::JpegLsNear
+                | Self::Jpeg2000
+                | Self::Htj2k
+                | Self::JpegXlRecompression
+                | Self::JpegXl
         )
     }
 
@@ -98,6 +118,11 @@ impl TransferSyntaxKind {
             JpegLsNear => "JPEG-LS Near-Lossless",
             Jpeg2000Lossless => "JPEG 2000 Lossless",
             Jpeg2000 => "JPEG 2000",
+            Htj2kLossless => "HTJ2K Lossless",
+            Htj2k => "HTJ2K",
+            JpegXlLossless => "JPEG XL Lossless",
+            JpegXlRecompression => "JPEG XL Recompression",
+            JpegXl => "JPEG XL",
         }
     }
 }

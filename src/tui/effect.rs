@@ -8,7 +8,7 @@ use crate::core::export::ExportItem;
 use crate::core::load::InputSource;
 use crate::core::settings::CropPreset;
 
-use super::session::Session;
+use super::session::Snapshot;
 use super::state::FileId;
 
 /// A frame to show, decoded and encoded off the UI thread (latest request wins).
@@ -52,7 +52,7 @@ pub enum Effect {
         pseudonym: String,
     },
     CancelExport,
-    SaveSession(Box<Session>),
+    SaveSession(Box<Snapshot>),
     SavePreset(CropPreset),
     /// Put text on the clipboard through OSC 52.
     Clipboard(String),

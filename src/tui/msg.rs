@@ -37,6 +37,11 @@ pub enum Msg {
         sources: Vec<InputSource>,
         skipped: Vec<Skipped>,
     },
+    /// A file's content identity (sent just before its `Loaded`): its saved work comes back.
+    Identified {
+        file: FileId,
+        identity: String,
+    },
     Loaded {
         file: FileId,
         result: Result<Box<FileInfo>, String>,

@@ -146,6 +146,8 @@ struct Ctx {
     config_dir: PathBuf,
     key: Vec<u8>,
     clear: bool,
+    /// Ctrl-Z or SIGTSTP: leave the screen and stop until continued.
+    suspend: bool,
 }
 
 impl Ctx {
@@ -258,11 +260,50 @@ pub fn run(opts: TuiOptions) -> io::Result<i32> {
         );
         return Ok(2);
     }
-    let session_path = session::session_path(&opts.data_dir, &opts.paths);
-    let restore = if opts.fresh {
-        None
+    let session_paths = session::store::paths(&opts.data_dir, &opts.paths);
+    // One window per set of inputs: a second one would overwrite the first one's work.
+    let _instance = match session::store::lock_inputs(&session_paths) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("us-dicomizer: {e}");
+            return Ok(1);
+        }
+    };
+    let mut start_note = None;
+    if opts.fresh {
+        match session::store::set_aside(&session_paths) {
+            Ok(kept) if kept.is_empty() => {}
+            Ok(kept) => {
+                let names: Vec<String> = kept
+                    .iter()
+                    .filter_map(|p| p.file_name())
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .collect();
+                let note = format!(
+                    "--fresh: nothing restored; the saved session is kept as {} in {}",
+                    names.join(" and "),
+                    session_paths.dir.display()
+                );
+                // Also on the terminal after the window closes.
+                eprintln!("us-dicomizer: {note}");
+                start_note = Some(note);
+            }
+            Err(e) => {
+                eprintln!(
+                    "us-dicomizer: --fresh: cannot keep the saved session aside ({e}); \
+                     nothing was changed"
+                );
+                return Ok(1);
+            }
+        }
+    }
+    let (restore, records) = if opts.fresh {
+        (None, Default::default())
     } else {
-        session::load(&session_path)
+        (
+            session::store::load_session(&session_paths.session),
+            session::store::load_records(&session_paths.files),
+        )
     };
 
     let mut state = AppState::new(opts.settings.clone(), keymap);
@@ -270,11 +311,14 @@ pub fn run(opts: TuiOptions) -> io::Result<i32> {
         .map(|v| !v.is_empty())
         .unwrap_or(false);
     state.inputs = opts.paths.clone();
+    state.session.had_saved = restore.is_some() || !records.is_empty();
+    state.session.records = records.into_iter().collect();
+    state.session.start_note = start_note;
     if let Some(r) = &restore {
         state.extra_inputs = r.extra_inputs.clone();
         state.pseudonym = r.pseudonym.clone();
         state.destination = r.destination.clone();
-        tracing::info!(files = r.files.len(), "session restored");
+        tracing::info!(files = r.order.len(), "session restored");
     }
     state.restore = restore;
 
@@ -292,14 +336,16 @@ pub fn run(opts: TuiOptions) -> io::Result<i32> {
         let mut ctx = Ctx {
             loader: worker::spawn_loader(opts.settings.clone(), tx.clone()),
             preview: preview::spawn(picker, opts.settings.clone(), tx.clone()),
-            session: Some(SessionWriter::spawn(session_path.clone(), tx.clone())),
+            session: Some(SessionWriter::spawn(session_paths.clone(), tx.clone())),
             export: None,
-            tx,
+            tx: tx.clone(),
             settings: opts.settings.clone(),
             config_dir: opts.config_dir.clone(),
             key: opts.key.clone(),
             clear: false,
+            suspend: false,
         };
+        let signals = worker::spawn_signals(tx);
         let mut paths = opts.paths.clone();
         paths.extend(state.extra_inputs.iter().cloned());
         if !paths.is_empty() {
@@ -319,6 +365,9 @@ pub fn run(opts: TuiOptions) -> io::Result<i32> {
         if let Some(s) = ctx.session.take() {
             s.finish();
         }
+        if let Some(h) = signals {
+            h.close();
+        }
         if let Some(i) = input {
             let _ = i.join();
         }
@@ -327,7 +376,23 @@ pub fn run(opts: TuiOptions) -> io::Result<i32> {
     drop(guard);
     uninstall_panic_hook(hook);
     result?;
+    if let Some(sig) = state.quit.and_then(|q| q.checked_sub(128)) {
+        let name = signal_hook::low_level::signal_name(sig).unwrap_or("a signal");
+        eprintln!("us-dicomizer: ended by {name}; the session was saved");
+    }
     Ok(state.quit.unwrap_or(0))
+}
+
+/// Ctrl-Z: gives the terminal back as it was, stops (the shell's `fg` or a SIGCONT resumes),
+/// then takes the screen again and redraws everything.
+fn suspend(term: &mut Term) -> io::Result<()> {
+    restore_terminal();
+    let _ = io::stdout().flush();
+    tracing::info!("suspended");
+    signal_hook::low_level::raise(signal_hook::consts::SIGSTOP)?;
+    terminal::enable_raw_mode()?;
+    crossterm::execute!(io::stdout(), EnterAlternateScreen, crossterm::cursor::Hide)?;
+    term.clear()
 }
 
 fn play_interval(state: &AppState) -> Duration {
@@ -398,6 +463,11 @@ fn event_loop(
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return Ok(()),
         }
+        if ctx.suspend {
+            ctx.suspend = false;
+            suspend(term)?;
+            dirty = true;
+        }
         if state.playing && Instant::now() >= next_play {
             // Advance only when the previous frame is on screen: playback never queues work.
             let caught_up = state
@@ -420,6 +490,26 @@ fn event_loop(
 /// Applies one event; true when the screen should be redrawn.
 fn handle(ev: AppEvent, state: &mut AppState, ctx: &mut Ctx, image: &mut ui::PreviewImage) -> bool {
     match ev {
+        AppEvent::Input(CtEvent::Key(k))
+            if k.code == crossterm::event::KeyCode::Char('z')
+                && k.modifiers
+                    .contains(crossterm::event::KeyModifiers::CONTROL) =>
+        {
+            ctx.suspend = true;
+            false
+        }
+        AppEvent::Signal(sig) if sig == signal_hook::consts::SIGTSTP => {
+            ctx.suspend = true;
+            false
+        }
+        AppEvent::Signal(sig) => {
+            tracing::info!(signal = sig, "ending on a signal");
+            if state.export_running() {
+                ctx.perform(state, vec![Effect::CancelExport]);
+            }
+            state.quit = Some(128 + sig);
+            true
+        }
         AppEvent::Input(CtEvent::Key(k)) => {
             let Some(key) = Key::from_event(&k) else {
                 return false;

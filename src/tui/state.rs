@@ -9,7 +9,7 @@ use crate::core::load::{FileInfo, InputSource};
 use crate::core::settings::Settings;
 
 use super::keymap::{Key, Keymap, Mode};
-use super::session::Session;
+use super::session::{Session, SessionTrack};
 
 pub type FileId = u64;
 
@@ -376,6 +376,8 @@ pub struct AppState {
     pub extra_inputs: Vec<PathBuf>,
     /// Keys of files removed from the list in this session.
     pub removed_keys: Vec<String>,
+    /// Saved per-file work, file identities and what was restored.
+    pub session: SessionTrack,
     pub quit: Option<i32>,
 }
 
@@ -414,6 +416,7 @@ impl AppState {
             inputs: Vec::new(),
             extra_inputs: Vec::new(),
             removed_keys: Vec::new(),
+            session: SessionTrack::default(),
             quit: None,
         }
     }

@@ -16,7 +16,7 @@ use crate::core::load::{self, InputSource};
 use crate::core::settings::Settings;
 
 use super::msg::{ExportMsg, Msg};
-use super::session::{self, Session};
+use super::session::{store, Snapshot};
 use super::state::FileId;
 
 /// Everything the UI thread waits for.
@@ -28,6 +28,34 @@ pub enum AppEvent {
         protocol: Option<Protocol>,
         msg: Msg,
     },
+    /// A signal that ends (SIGTERM, SIGHUP, SIGINT, SIGQUIT) or suspends (SIGTSTP) the program.
+    Signal(i32),
+}
+
+/// Forwards the signals that would end or stop the program to the UI thread, which saves the
+/// session and restores the terminal first.
+pub fn spawn_signals(tx: Sender<AppEvent>) -> Option<signal_hook::iterator::Handle> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGTSTP};
+    let mut signals =
+        match signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGTSTP]) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "signal handlers not installed");
+                return None;
+            }
+        };
+    let handle = signals.handle();
+    std::thread::Builder::new()
+        .name("usd-signals".into())
+        .spawn(move || {
+            for sig in signals.forever() {
+                if tx.send(AppEvent::Signal(sig)).is_err() {
+                    return;
+                }
+            }
+        })
+        .ok()?;
+    Some(handle)
 }
 
 pub fn channel() -> (Sender<AppEvent>, Receiver<AppEvent>) {
@@ -102,6 +130,23 @@ pub fn spawn_loader(settings: Settings, tx: Sender<AppEvent>) -> Sender<LoadJob>
                                     });
                             if let Err(reason) = &r {
                                 tracing::info!(file, reason = %reason, "input invalid");
+                            }
+                            if let Ok(f) = &r {
+                                // The content identity (before `Loaded`: saved work comes back
+                                // as the file appears).
+                                match crate::core::identity::content_identity(
+                                    &source,
+                                    &f.info.sop_instance_uid,
+                                    &settings.load,
+                                ) {
+                                    Ok(identity) => {
+                                        let _ = tx.send(AppEvent::Msg(Msg::Identified {
+                                            file,
+                                            identity,
+                                        }));
+                                    }
+                                    Err(e) => tracing::warn!(file, error = %e, "no identity"),
+                                }
                             }
                             let result = r.map(|f| Box::new(f.info));
                             if tx
@@ -198,7 +243,7 @@ pub fn spawn_export(
 }
 
 /// The pending snapshot and the "stop" flag, with its condition variable.
-type SessionSlot = Arc<(Mutex<(Option<Session>, bool)>, Condvar)>;
+type SessionSlot = Arc<(Mutex<(Option<Snapshot>, bool)>, Condvar)>;
 
 /// Writes session snapshots in the background; only the newest pending one is written.
 pub struct SessionWriter {
@@ -207,7 +252,7 @@ pub struct SessionWriter {
 }
 
 impl SessionWriter {
-    pub fn spawn(path: PathBuf, tx: Sender<AppEvent>) -> SessionWriter {
+    pub fn spawn(paths: store::Paths, tx: Sender<AppEvent>) -> SessionWriter {
         let slot: SessionSlot = Arc::new((Mutex::new((None, false)), Condvar::new()));
         let s2 = slot.clone();
         let thread = std::thread::Builder::new()
@@ -229,7 +274,7 @@ impl SessionWriter {
                             None => return,
                         }
                     };
-                    if let Err(e) = session::save(&path, &next) {
+                    if let Err(e) = store::save(&paths, &next) {
                         tracing::warn!(error = %e, "session not saved");
                         if !reported {
                             reported = true;
@@ -242,9 +287,12 @@ impl SessionWriter {
         SessionWriter { slot, thread }
     }
 
-    pub fn save(&self, s: Session) {
+    pub fn save(&self, mut s: Snapshot) {
         let (m, cv) = &*self.slot;
         if let Ok(mut g) = m.lock() {
+            if let Some(older) = g.0.take() {
+                s.absorb(older);
+            }
             g.0 = Some(s);
             cv.notify_one();
         }

@@ -160,7 +160,10 @@ fn decoded_photometric(info: &FileInfo) -> String {
         TransferSyntaxKind::Rle | TransferSyntaxKind::JpegLs | TransferSyntaxKind::JpegLsNear => {
             pi.to_string()
         }
-        TransferSyntaxKind::Jpeg2000 | TransferSyntaxKind::Jpeg2000Lossless => match pi {
+        TransferSyntaxKind::Jpeg2000
+        | TransferSyntaxKind::Jpeg2000Lossless
+        | TransferSyntaxKind::Htj2k
+        | TransferSyntaxKind::Htj2kLossless => match pi {
             "YBR_FULL" => "YBR_FULL".into(),
             _ => "RGB".into(),
         },
@@ -184,6 +187,22 @@ fn decode_encapsulated(obj: &DefaultDicomObject, info: &FileInfo, i: u32) -> Res
                 return dicom_rs_frame(obj, info, i).map_err(|e| format!("{turbo}; {e}"));
             }
         }
+    }
+    if matches!(
+        info.ts_kind,
+        TransferSyntaxKind::JpegExtended | TransferSyntaxKind::JpegBaseline
+    ) && bps == 2
+    {
+        let bytes = super::encapsulated::frame_bytes(obj, info.frames, i)?;
+        return match super::jpeg12::precision(&bytes) {
+            Some(12) => super::jpeg12::decode(&bytes, info.samples_per_pixel == 3)
+                .and_then(|f| check_size(f, info)),
+            Some(p) => Err(format!(
+                "JPEG Extended frame {} declares {p}-bit samples: only 8 and 12 are defined",
+                i + 1
+            )),
+            None => Err(format!("JPEG Extended frame {} has no frame header", i + 1)),
+        };
     }
     dicom_rs_frame(obj, info, i)
 }

@@ -7,6 +7,7 @@ mod files;
 mod meta;
 mod msg;
 mod prompt;
+mod session;
 mod tags;
 
 use super::action::Action;
@@ -171,8 +172,8 @@ pub fn finish(state: &mut AppState, fx: &mut Vec<Effect>) {
 }
 
 /// Saves the session (called after every change worth keeping).
-pub(crate) fn save(state: &AppState, fx: &mut Vec<Effect>) {
-    fx.push(Effect::SaveSession(Box::new(Session::from_state(state))));
+pub(crate) fn save(state: &mut AppState, fx: &mut Vec<Effect>) {
+    fx.push(Effect::SaveSession(Box::new(Session::snapshot(state))));
 }
 
 /// Sets the preview area (cells), from the runner's layout.

@@ -4,14 +4,14 @@ use crate::core::export::Status;
 
 use super::super::effect::Effect;
 use super::super::msg::{ExportMsg, Msg};
-use super::super::session::Session;
 use super::super::state::{AppState, ExportMark, FileEntry, JobLine, Level, LoadState};
-use super::{finish, save};
+use super::{finish, save, session};
 
 pub fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
     let mut fx = Vec::new();
     match msg {
         Msg::Gathered { sources, skipped } => gathered(state, sources, skipped, &mut fx),
+        Msg::Identified { file, identity } => session::identified(state, file, identity, &mut fx),
         Msg::Loaded { file, result } => {
             state.loading = state.loading.saturating_sub(1);
             if let Some(f) = state.file_mut(file) {
@@ -30,9 +30,12 @@ pub fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                     .filter(|f| matches!(f.load, LoadState::Invalid(_)))
                     .count();
                 let n = state.files.len();
+                let restored = session::restored_line(state)
+                    .map(|r| format!("; {r}"))
+                    .unwrap_or_default();
                 state.notify(
                     Level::Info,
-                    format!("{n} file(s) listed, {invalid} invalid"),
+                    format!("{n} file(s) listed, {invalid} invalid{restored}"),
                 );
             }
         }
@@ -117,36 +120,35 @@ fn gathered(
         .as_ref()
         .map(|r| r.removed.clone())
         .unwrap_or_default();
+    let removed_here = |key: &str| removed.contains(&super::super::session::key_hash(key));
     let mut items = Vec::new();
     let mut added = 0usize;
     for s in sources {
         let key = s.display();
-        if removed.contains(&key) || state.files.iter().any(|f| f.key == key) {
+        if removed_here(&key) || state.files.iter().any(|f| f.key == key) {
             continue;
         }
         let id = state.next_id;
         state.next_id += 1;
-        let saved = restore.as_ref().and_then(|r| r.files.get(&key));
-        let entry = FileEntry {
+        let mut entry = FileEntry {
             id,
             name: s.short_name(),
             key,
             source: Some(s.clone()),
             load: LoadState::Pending,
-            crop: saved.and_then(Session::crop_of),
-            tags: saved.map(|f| f.tags.clone()).unwrap_or_default(),
-            marked: saved.map(|f| f.marked).unwrap_or(false),
+            crop: None,
+            tags: Default::default(),
+            marked: false,
             frame: 0,
-            export: saved
-                .and_then(|f| f.exported.clone())
-                .map(ExportMark::Exported),
+            export: None,
         };
+        session::restore_from_set(state, restore.as_ref(), &mut entry);
         state.files.push(entry);
         items.push((id, s));
         added += 1;
     }
     for s in skipped {
-        if removed.contains(&s.input) || state.files.iter().any(|f| f.key == s.input) {
+        if removed_here(&s.input) || state.files.iter().any(|f| f.key == s.input) {
             continue;
         }
         let id = state.next_id;
@@ -172,12 +174,7 @@ fn gathered(
         added += 1;
     }
     if let Some(r) = &restore {
-        let cur = state.current().map(|f| f.id);
-        let pos = |k: &str| r.order.iter().position(|o| o == k).unwrap_or(usize::MAX);
-        state.files.sort_by_key(|f| pos(&f.key));
-        if let Some(id) = cur {
-            state.cursor = state.index_of(id).unwrap_or(0);
-        }
+        session::order_and_cursor(state, r);
     }
     state.loading += items.len();
     if added == 0 {
