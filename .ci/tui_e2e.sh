@@ -127,12 +127,13 @@ wait_for 'applied \(user\)' 5
 step "crop: auto crop, apply to same geometry (no honoured, then yes), second geometry"
 
 keys g g t 1 1 1
-wait_for 'tagged: position=CFV side=L purpose=diagnostic' 5
-keys V
+wait_for 'tagged: position=CFV side=L purpose=diagnostic \(#1\); now #2' 5
+keys Escape g g V
 wait_for '5 files marked' 5
 keys Y
-wait_for 'tags copied to 4 marked' 5
-step "tags: menu keys 1 1 1, copied to the marked files"
+wait_for 'tags copied to 4 marked file\(s\); marks cleared' 5
+wait_for '5 ready( ·)? 0 blocked' 5
+step "tags: menu keys 1 1 1 (the menu moves on), copied to the marked files, marks cleared"
 
 keys g e
 wait_for 'Pseudonym' 5
@@ -142,7 +143,7 @@ wait_for 'Destination ZIP' 5
 keys C-u
 text "$S/out.zip"
 keys Enter
-wait_for 'Export 5 of 5 marked file\(s\)' 5
+wait_for 'Export 5 of 5 listed file\(s\)' 5
 keys y
 wait_for 'exported 5/5 file\(s\)' 120
 step "export through the UI finished"
@@ -272,5 +273,46 @@ wait_for 'tags position=CFV side=R purpose=diagnostic' 5
 keys q
 wait_exit
 step "after SIGTERM: the change and the cursor (file 5) came back"
+
+step "key-count goal: a new demo exam cropped, tagged and exported in at most 25 keys"
+"$BIN" demo "$S/exam2" >/dev/null
+rm -f "$S/home/P02.zip"
+start "$S/exam2"
+wait_for '5 file\(s\) listed' 30
+wait_for 'blocked: no crop: press c' 5
+N=0
+k() { N=$((N + $#)); keys "$@"; }
+k c a
+wait_for 'automatic crop [0-9]+,[0-9]+,[0-9]+,[0-9]+' 20
+k A y
+wait_for 'applied to 4 file\(s\)' 5
+k G c a
+wait_for 'automatic crop [0-9]+,[0-9]+,[0-9]+,[0-9]+' 20
+k Enter g g t 1 1 1 . . . .
+wait_for '5 ready( ·)? 0 blocked' 5
+k e
+wait_for 'Pseudonym' 5
+k P 0 2 Enter
+wait_for "Destination ZIP" 5
+screen | grep -q "$S/home/P02.zip" || fail "the default destination is not in the home folder"
+k Enter
+wait_for 'Export 5 of 5 listed file\(s\)' 5
+k y
+wait_for 'exported 5/5 file\(s\)' 120
+((N <= 25)) || fail "$N keys (goal: at most 25)"
+keys Escape q
+wait_exit
+python3 - "$S/home/P02.zip" <<'EOF' || fail "ZIP check (key-count run)"
+import json, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+m = json.loads(z.read("manifest.json"))
+assert len(m["entries"]) == 5, m["entries"]
+assert m["pseudonym"] == "P02" and m["not_exported"] == [], m
+for e in m["entries"]:
+    assert e["tags"].get("position") == "CFV", e
+    x0, y0, _, _ = e["crop"]
+    assert x0 > 0 or y0 > 0, e
+EOF
+step "key-count goal met: $N keys, ZIP checked"
 
 echo "tui_e2e: all checks passed"

@@ -61,6 +61,7 @@ fn export(
                 source: source(p),
                 crop: crop.clone(),
                 tags: tags(),
+                index: None,
             })
             .collect(),
         out: out.to_path_buf(),
@@ -69,6 +70,7 @@ fn export(
         key: vec![42; 32],
         allow_uncropped,
         write_mapping: false,
+        excluded: Vec::new(),
     };
     let t = Instant::now();
     let rep = export::run(&req, settings, &|_| {}, &AtomicBool::new(false)).unwrap();

@@ -230,7 +230,11 @@ fn tag_menu_one_key_per_value_and_copy_to_marked() {
     keys(&mut s, "2 1");
     assert_eq!(s.tag_list, 2, "each pick moves to the next list");
     keys(&mut s, "2");
-    assert_eq!(s.mode, Mode::Files, "the last list closes the menu");
+    assert_eq!(
+        (s.mode, s.cursor, s.tag_list),
+        (Mode::Tags, 1, 0),
+        "after the last list the menu stays open on the next file"
+    );
     let t = &s.files[0].tags;
     assert_eq!(
         (
@@ -240,12 +244,13 @@ fn tag_menu_one_key_per_value_and_copy_to_marked() {
         ),
         ("GSV", "L", "non-diagnostic")
     );
-    keys(&mut s, "t tab x esc");
+    keys(&mut s, "esc k t tab x esc");
     assert!(!s.files[0].tags.contains_key("side"));
     keys(&mut s, "j space space g g Y");
     assert_eq!(s.files[1].tags, s.files[0].tags);
     assert_eq!(s.files[2].tags, s.files[0].tags);
     assert!(s.files[3].tags.is_empty(), "unmarked files keep theirs");
+    assert_eq!(s.marked_count(), 0, "copying tags clears the marks");
 }
 
 #[test]
@@ -275,7 +280,8 @@ fn export_gate_prompts_and_effect() {
     // Make a.dcm and b.dcm ready; c.dcm lacks a crop, d.dcm lacks tags.
     keys(
         &mut s,
-        "c l enter t 1 1 1 j c l enter t 1 1 1 j t 1 1 1 j c l enter",
+        // The tag menu moves to the next file after the last list; esc closes it.
+        "c l enter t 1 1 1 esc c l enter t 1 1 1 esc t 1 1 1 esc c l enter",
     );
     assert_eq!(s.files[0].status(&s.settings), FileStatus::Ready);
     assert_eq!(s.files[2].status(&s.settings), FileStatus::Tagged);
@@ -291,7 +297,11 @@ fn export_gate_prompts_and_effect() {
     keys(&mut s, "ctrl-u");
     type_text(&mut s, "P01");
     keys(&mut s, "enter");
-    assert_eq!(s.prompt.as_ref().unwrap().text, "P01.zip");
+    let dest = s.prompt.as_ref().unwrap().text.clone();
+    assert!(
+        dest.ends_with("/P01.zip") && std::path::Path::new(&dest).is_absolute(),
+        "default destination in the home folder, not the working directory: {dest}"
+    );
     keys(&mut s, "ctrl-u");
     type_text(&mut s, "/nonexistent-dir/out.zip");
     keys(&mut s, "enter");

@@ -185,6 +185,7 @@ fn real_frame_is_drawn_with_the_crop_outline() {
     let protocol = p.frame_protocol(&req).unwrap();
     let image = PreviewImage {
         protocol: Some(protocol),
+        text: None,
         id: req.id,
         file: id,
         frame: 0,

@@ -110,7 +110,10 @@ fn first_session(data: &Path) -> Paths {
     let paths = store::paths(data, &[PathBuf::from("/exam/DOE^JOHN")]);
     let mut s = start(&paths, false);
     let mut fx = open(&mut s, EXAM);
-    fx.extend(keys(&mut s, "c l enter t 1 2 1 j j c l l enter t 2 1 1"));
+    fx.extend(keys(
+        &mut s,
+        "c l enter t 1 2 1 esc j c l l enter t 2 1 1 esc",
+    ));
     write(&paths, &fx);
     paths
 }

@@ -146,10 +146,9 @@ pub fn run(
     }
     let key = key.bytes;
     if let Some(j) = args.jobs {
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(j.max(1))
-            .build_global();
+        us_dicomizer::core::guard::check_jobs(j).map_err(usage)?;
     }
+    us_dicomizer::core::guard::init_pool(args.jobs);
 
     let gathered = load::gather(&args.paths, &settings.load);
     let mut matched = vec![false; rows.len()];
@@ -167,6 +166,7 @@ pub fn run(
                 source: src.clone(),
                 crop: choice.clone(),
                 tags: tags::merge_tags(&global_tags, row.map(|i| &rows[i].tags)),
+                index: None,
             }
         })
         .collect();
@@ -184,6 +184,7 @@ pub fn run(
         key,
         allow_uncropped: args.allow_uncropped,
         write_mapping: args.mapping || settings.output.write_mapping,
+        excluded: Vec::new(),
     };
     export::check_outputs(&req).map_err(|e| usage(e.to_string()))?;
     // the paths as given count as inputs too, even those skipped before loading (an archive

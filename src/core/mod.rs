@@ -9,6 +9,7 @@ pub mod display;
 pub mod error;
 pub mod export;
 pub mod fsutil;
+pub mod guard;
 pub mod identity;
 pub mod key;
 pub mod load;

@@ -50,12 +50,16 @@ pub enum Effect {
         out: PathBuf,
         force: bool,
         pseudonym: String,
+        /// The listed files left out, with why (by list number; for the manifest).
+        excluded: Vec<String>,
     },
     CancelExport,
     SaveSession(Box<Snapshot>),
     SavePreset(CropPreset),
     /// Put text on the clipboard through OSC 52.
     Clipboard(String),
+    /// Switch the preview protocol (halfblocks, sixel, kitty, iterm2).
+    SetProtocol(String),
     /// Complete a path typed in a prompt.
     CompletePath(String),
     Redraw,

@@ -5,7 +5,10 @@
 //! performs them on worker threads that report on one channel; [`ui`] draws the state.
 
 pub mod action;
+pub mod checks;
+pub mod detect;
 pub mod effect;
+pub mod greytext;
 pub mod keymap;
 pub mod metatree;
 pub mod msg;

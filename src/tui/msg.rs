@@ -69,6 +69,11 @@ pub enum Msg {
     },
     PresetSaved(Result<String, String>),
     SessionError(String),
+    /// The iMCU size of a JPEG baseline file (sent after `Loaded`).
+    Mcu {
+        file: FileId,
+        mcu: (u32, u32),
+    },
     /// Cine playback: time for the next frame.
     PlayTick,
 }

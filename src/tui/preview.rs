@@ -36,6 +36,7 @@ struct Jobs {
     frame: Option<PreviewRequest>,
     meta: Option<(FileId, InputSource)>,
     auto: Option<(FileId, InputSource)>,
+    protocol: Option<ProtocolType>,
     closed: bool,
 }
 
@@ -55,6 +56,10 @@ impl PreviewHandle {
     pub fn auto_crop(&self, file: FileId, source: InputSource) {
         self.with(|j| j.auto = Some((file, source)));
     }
+    /// Switches the protocol for the following frames.
+    pub fn set_protocol(&self, p: ProtocolType) {
+        self.with(|j| j.protocol = Some(p));
+    }
     pub fn close(&self) {
         self.with(|j| j.closed = true);
     }
@@ -68,18 +73,30 @@ impl PreviewHandle {
 }
 
 /// Starts the worker thread.
-pub fn spawn(picker: Picker, settings: Settings, tx: Sender<AppEvent>) -> PreviewHandle {
+pub fn spawn(
+    picker: Picker,
+    settings: Settings,
+    no_color: bool,
+    tx: Sender<AppEvent>,
+) -> PreviewHandle {
     let slot = Arc::new((Mutex::new(Jobs::default()), Condvar::new()));
     let handle = PreviewHandle { slot: slot.clone() };
     let _ = std::thread::Builder::new()
+        .stack_size(crate::core::guard::WORKER_STACK)
         .name("usd-preview".into())
         .spawn(move || {
             let mut worker = Previewer::new(picker, settings);
+            worker.no_color = no_color;
             loop {
                 let job = {
                     let (m, cv) = &*slot;
                     let Ok(mut j) = m.lock() else { return };
-                    while j.frame.is_none() && j.meta.is_none() && j.auto.is_none() && !j.closed {
+                    while j.frame.is_none()
+                        && j.meta.is_none()
+                        && j.auto.is_none()
+                        && j.protocol.is_none()
+                        && !j.closed
+                    {
                         j = match cv.wait(j) {
                             Ok(j) => j,
                             Err(_) => return,
@@ -87,6 +104,12 @@ pub fn spawn(picker: Picker, settings: Settings, tx: Sender<AppEvent>) -> Previe
                     }
                     if j.closed {
                         return;
+                    }
+                    if let Some(p) = j.protocol.take() {
+                        worker.picker.set_protocol_type(p);
+                        if j.frame.is_none() && j.meta.is_none() && j.auto.is_none() {
+                            continue;
+                        }
                     }
                     if let Some(a) = j.auto.take() {
                         Job::Auto(a)
@@ -96,11 +119,11 @@ pub fn spawn(picker: Picker, settings: Settings, tx: Sender<AppEvent>) -> Previe
                         Job::Frame(j.frame.take().expect("checked"))
                     }
                 };
-                let ev = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| worker.run(job)));
+                let ev = crate::core::guard::catch(|| worker.run(job));
                 let ev = match ev {
                     Ok(ev) => ev,
-                    Err(_) => {
-                        tracing::error!("preview worker: a decoder panicked");
+                    Err(why) => {
+                        tracing::error!(%why, "preview worker: a decoder panicked");
                         continue;
                     }
                 };
@@ -124,6 +147,8 @@ pub struct Previewer {
     settings: Settings,
     files: VecDeque<(FileId, Arc<LoadedFile>)>,
     frames: VecDeque<((FileId, u32), Arc<RgbImage>)>,
+    /// NO_COLOR: frames become grey-level characters.
+    pub no_color: bool,
 }
 
 impl Previewer {
@@ -133,6 +158,7 @@ impl Previewer {
             settings,
             files: VecDeque::new(),
             frames: VecDeque::new(),
+            no_color: false,
         }
     }
 
@@ -140,15 +166,22 @@ impl Previewer {
         match job {
             Job::Frame(r) => {
                 let started = Instant::now();
-                let result = self.frame_protocol(&r);
+                let (protocol, text, result) = if self.no_color {
+                    match self.frame_text(&r) {
+                        Ok(t) => (None, Some(t), Ok(())),
+                        Err(e) => (None, None, Err(e)),
+                    }
+                } else {
+                    match self.frame_protocol(&r) {
+                        Ok(p) => (Some(p), None, Ok(())),
+                        Err(e) => (None, None, Err(e)),
+                    }
+                };
                 let ms = started.elapsed().as_millis() as u64;
                 tracing::debug!(file = r.file, frame = r.frame, ms, "preview frame");
-                let (protocol, result) = match result {
-                    Ok(p) => (Some(p), Ok(())),
-                    Err(e) => (None, Err(e)),
-                };
                 AppEvent::Preview {
                     protocol,
+                    text,
                     msg: Msg::PreviewDone {
                         id: r.id,
                         file: r.file,
@@ -221,6 +254,12 @@ impl Previewer {
         self.frames.push_front(((file, frame), img.clone()));
         self.frames.truncate(FRAME_CACHE);
         Ok((img, geom))
+    }
+
+    /// Decodes (or reuses) the frame as grey-level characters (NO_COLOR).
+    pub fn frame_text(&mut self, r: &PreviewRequest) -> Result<Vec<String>, String> {
+        let (img, geom) = self.rgb(r.file, &r.source, r.frame)?;
+        Ok(super::greytext::grey_text(&img, geom, r.crop, r.area))
     }
 
     /// Decodes (or reuses) the frame and encodes it for the request's area.

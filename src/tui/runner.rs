@@ -90,11 +90,19 @@ fn uninstall_panic_hook(prev: Arc<Hook>) {
     std::panic::set_hook(Box::new(move |info| prev(info)));
 }
 
-/// Picks the image protocol. `auto` asks the terminal with a short timeout and falls back to
-/// halfblocks; the others force the protocol (font size still asked, except for halfblocks).
+/// Picks the image protocol. `auto` asks the terminal with a short timeout and keeps only a
+/// protocol known to show here ([`super::detect::decide`]), else halfblocks; the others force
+/// the protocol (font size still asked, except for halfblocks).
 fn make_picker(protocol: &str) -> Picker {
     if protocol == "halfblocks" {
         return Picker::halfblocks();
+    }
+    let mut facts = super::detect::env_facts();
+    if protocol == "auto" {
+        #[cfg(unix)]
+        if let Err(e) = super::detect::query_replies(&mut facts, Duration::from_millis(400)) {
+            tracing::warn!(error = %e, "terminal version query failed");
+        }
     }
     let timeout = Duration::from_millis(800);
     let started = Instant::now();
@@ -117,13 +125,27 @@ fn make_picker(protocol: &str) -> Picker {
         tracing::info!("terminal graphics query timed out");
     }
     let _ = terminal::enable_raw_mode();
-    match protocol {
-        "sixel" => picker.set_protocol_type(ProtocolType::Sixel),
-        "kitty" => picker.set_protocol_type(ProtocolType::Kitty),
-        "iterm2" => picker.set_protocol_type(ProtocolType::Iterm2),
-        _ => {}
-    }
+    let chosen = if protocol == "auto" {
+        facts.kitty_graphics = picker
+            .capabilities()
+            .contains(&ratatui_image::picker::Capability::Kitty);
+        let d = super::detect::decide(&facts);
+        tracing::info!(protocol = d.protocol, reason = %d.reason, "preview protocol detected");
+        d.protocol
+    } else {
+        protocol
+    };
+    picker.set_protocol_type(protocol_type(chosen));
     picker
+}
+
+fn protocol_type(name: &str) -> ProtocolType {
+    match name {
+        "sixel" => ProtocolType::Sixel,
+        "kitty" => ProtocolType::Kitty,
+        "iterm2" => ProtocolType::Iterm2,
+        _ => ProtocolType::Halfblocks,
+    }
 }
 
 fn protocol_name(p: ProtocolType) -> &'static str {
@@ -178,6 +200,7 @@ impl Ctx {
                 out,
                 force,
                 pseudonym,
+                excluded,
             } => {
                 if self
                     .export
@@ -200,6 +223,7 @@ impl Ctx {
                     key: self.key.clone(),
                     allow_uncropped: false,
                     write_mapping: self.settings.output.write_mapping,
+                    excluded,
                 };
                 match worker::spawn_export(req, self.settings.clone(), self.tx.clone()) {
                     Ok(h) => self.export = Some(h),
@@ -235,6 +259,15 @@ impl Ctx {
                 return update::on_msg(state, Msg::Completion { text, candidates });
             }
             Effect::Redraw => self.clear = true,
+            Effect::SetProtocol(name) => {
+                self.preview.set_protocol(protocol_type(&name));
+                state.protocol_name = name;
+                state.preview.requested_key = None;
+                self.clear = true;
+                let mut fx = Vec::new();
+                update::finish(state, &mut fx);
+                return fx;
+            }
         }
         Vec::new()
     }
@@ -324,18 +357,22 @@ pub fn run(opts: TuiOptions) -> io::Result<i32> {
 
     let guard = ScreenGuard::enter()?;
     let hook = install_panic_hook();
-    let picker = make_picker(&protocol);
-    state.protocol_name = protocol_name(picker.protocol_type()).to_string();
-    tracing::info!(protocol = %state.protocol_name, "preview protocol");
     let result = (|| -> io::Result<()> {
         let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
         term.clear()?;
+        // Draw first, then ask the terminal (its answer can take a while inside tmux).
+        state.protocol_name = "detecting".into();
+        state.notify(super::state::Level::Info, "loading…");
+        term.draw(|f| ui::draw(f, &state, &ui::PreviewImage::default()))?;
+        let picker = make_picker(&protocol);
+        state.protocol_name = protocol_name(picker.protocol_type()).to_string();
+        tracing::info!(protocol = %state.protocol_name, "preview protocol");
         let (tx, rx) = worker::channel();
         let stop = Arc::new(AtomicBool::new(false));
         let input = worker::spawn_input(tx.clone(), stop.clone());
         let mut ctx = Ctx {
             loader: worker::spawn_loader(opts.settings.clone(), tx.clone()),
-            preview: preview::spawn(picker, opts.settings.clone(), tx.clone()),
+            preview: preview::spawn(picker, opts.settings.clone(), state.no_color, tx.clone()),
             session: Some(SessionWriter::spawn(session_paths.clone(), tx.clone())),
             export: None,
             tx: tx.clone(),
@@ -528,20 +565,23 @@ fn handle(ev: AppEvent, state: &mut AppState, ctx: &mut Ctx, image: &mut ui::Pre
             ctx.perform(state, fx);
             true
         }
-        AppEvent::Preview { protocol, msg } => {
+        AppEvent::Preview {
+            protocol,
+            text,
+            msg,
+        } => {
             if let Msg::PreviewDone {
                 id, file, frame, ..
             } = &msg
             {
-                if let Some(p) = protocol {
-                    if *id >= image.id {
-                        *image = ui::PreviewImage {
-                            protocol: Some(p),
-                            id: *id,
-                            file: *file,
-                            frame: *frame,
-                        };
-                    }
+                if (protocol.is_some() || text.is_some()) && *id >= image.id {
+                    *image = ui::PreviewImage {
+                        protocol,
+                        text,
+                        id: *id,
+                        file: *file,
+                        frame: *frame,
+                    };
                 }
             }
             let fx = update::on_msg(state, msg);
@@ -605,6 +645,7 @@ pub fn measure_key_to_frame(
                 let p = previewer.frame_protocol(&r)?;
                 image = ui::PreviewImage {
                     protocol: Some(p),
+                    text: None,
                     id: r.id,
                     file: r.file,
                     frame: r.frame,

@@ -43,6 +43,8 @@ pub struct FileEntry {
     pub marked: bool,
     pub frame: u32,
     pub export: Option<ExportMark>,
+    /// iMCU size of a JPEG baseline file (from its first frame), to show the snapped crop.
+    pub mcu: Option<(u32, u32)>,
 }
 
 /// The summary status shown in the list.
@@ -51,6 +53,7 @@ pub enum FileStatus {
     Loading,
     Invalid,
     Exported,
+    Duplicate,
     Ready,
     Cropped,
     Tagged,
@@ -58,11 +61,51 @@ pub enum FileStatus {
 }
 
 impl FileStatus {
+    pub const ALL: [FileStatus; 8] = [
+        FileStatus::New,
+        FileStatus::Cropped,
+        FileStatus::Tagged,
+        FileStatus::Ready,
+        FileStatus::Exported,
+        FileStatus::Duplicate,
+        FileStatus::Invalid,
+        FileStatus::Loading,
+    ];
+
+    /// The glyph in the file list (the help shows the legend).
+    pub fn glyph(self) -> &'static str {
+        match self {
+            FileStatus::Loading => "…",
+            FileStatus::Invalid => "✗",
+            FileStatus::Exported => "✓",
+            FileStatus::Duplicate => "=",
+            FileStatus::Ready => "●",
+            FileStatus::Cropped => "◧",
+            FileStatus::Tagged => "◆",
+            FileStatus::New => "·",
+        }
+    }
+
+    /// What the status means, for the legend.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            FileStatus::Loading => "still being read",
+            FileStatus::Invalid => "cannot be exported (reason shown under it)",
+            FileStatus::Exported => "in the last export",
+            FileStatus::Duplicate => "same SOP Instance UID as an earlier file (exported once)",
+            FileStatus::Ready => "ready to export",
+            FileStatus::Cropped => "cropped; something still blocks it (see the hint)",
+            FileStatus::Tagged => "tagged, no crop yet; something blocks it",
+            FileStatus::New => "neither cropped nor tagged",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             FileStatus::Loading => "loading",
             FileStatus::Invalid => "invalid",
             FileStatus::Exported => "exported",
+            FileStatus::Duplicate => "duplicate",
             FileStatus::Ready => "ready",
             FileStatus::Cropped => "cropped",
             FileStatus::Tagged => "tagged",
@@ -176,6 +219,8 @@ pub struct CropDraft {
     pub edited: bool,
     /// Typed numbers (crop_input mode): X0 Y0 X1 Y1 and the active field.
     pub fields: Option<([String; 4], usize)>,
+    /// The next digit replaces the active field (set when a field is entered).
+    pub replace: bool,
 }
 
 /// One line of the attribute tree.
@@ -204,6 +249,35 @@ pub struct MetaView {
 }
 
 impl MetaView {
+    /// Row indices matching the search (tag, keyword or value, case-insensitive).
+    pub fn matches(&self) -> Vec<usize> {
+        let needle = self.search.to_lowercase();
+        if needle.is_empty() {
+            return Vec::new();
+        }
+        self.rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                r.tag.to_lowercase().contains(&needle)
+                    || r.name.to_lowercase().contains(&needle)
+                    || r.value.to_lowercase().contains(&needle)
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// "n of m matches" for the cursor row (0 when the cursor is not on a match).
+    pub fn match_position(&self) -> (usize, usize) {
+        let all = self.matches();
+        let row = self.visible().get(self.cursor).copied();
+        let n = row
+            .and_then(|r| all.iter().position(|&x| x == r))
+            .map(|p| p + 1)
+            .unwrap_or(0);
+        (n, all.len())
+    }
+
     /// Indices of rows not hidden by a folded parent.
     pub fn visible(&self) -> Vec<usize> {
         let mut out = Vec::with_capacity(self.rows.len());
@@ -276,6 +350,8 @@ pub struct Prompt {
     /// Candidates from the last tab completion.
     pub candidates: Vec<String>,
     pub error: Option<String>,
+    /// Lines shown above the field (the export lists blocked files here).
+    pub info: Vec<String>,
 }
 
 /// What a yes/no question will do on yes.
@@ -291,6 +367,8 @@ pub enum ConfirmKind {
         out: PathBuf,
         force: bool,
     },
+    /// Some files are marked: `m` exports the marked ones, `a` all.
+    ExportScope,
     QuitDuringExport,
     Nothing,
 }
@@ -379,6 +457,14 @@ pub struct AppState {
     /// Saved per-file work, file identities and what was restored.
     pub session: SessionTrack,
     pub quit: Option<i32>,
+    /// A typed count (`5j`, `12G`) waiting for its motion.
+    pub count: Option<usize>,
+    /// The tags last picked in the menu, for "repeat last tags" on another file.
+    pub last_tags: Option<BTreeMap<String, String>>,
+    /// The answer to "marked only or all?" for the export being prepared.
+    pub export_marked_only: bool,
+    /// The preview protocol asked for (the runner switches to it).
+    pub protocol_choice: Option<String>,
 }
 
 impl AppState {
@@ -418,6 +504,10 @@ impl AppState {
             removed_keys: Vec::new(),
             session: SessionTrack::default(),
             quit: None,
+            count: None,
+            last_tags: None,
+            export_marked_only: false,
+            protocol_choice: None,
         }
     }
 

@@ -26,6 +26,8 @@ pub enum AppEvent {
     /// An encoded frame (or an error in `msg`).
     Preview {
         protocol: Option<Protocol>,
+        /// The frame as grey-level characters (NO_COLOR) instead of an image.
+        text: Option<Vec<String>>,
         msg: Msg,
     },
     /// A signal that ends (SIGTERM, SIGHUP, SIGINT, SIGQUIT) or suspends (SIGTSTP) the program.
@@ -65,6 +67,7 @@ pub fn channel() -> (Sender<AppEvent>, Receiver<AppEvent>) {
 /// Reads terminal events until `stop` is set (polls so it can stop).
 pub fn spawn_input(tx: Sender<AppEvent>, stop: Arc<AtomicBool>) -> Option<JoinHandle<()>> {
     std::thread::Builder::new()
+        .stack_size(crate::core::guard::WORKER_STACK)
         .name("usd-input".into())
         .spawn(move || {
             while !stop.load(Ordering::Relaxed) {
@@ -100,6 +103,7 @@ pub enum LoadJob {
 pub fn spawn_loader(settings: Settings, tx: Sender<AppEvent>) -> Sender<LoadJob> {
     let (jtx, jrx) = mpsc::channel::<LoadJob>();
     let _ = std::thread::Builder::new()
+        .stack_size(crate::core::guard::WORKER_STACK)
         .name("usd-loader".into())
         .spawn(move || {
             for job in jrx {
@@ -124,13 +128,14 @@ pub fn spawn_loader(settings: Settings, tx: Sender<AppEvent>) -> Sender<LoadJob>
                     LoadJob::Load(items) => {
                         for (file, source) in items {
                             let r =
-                                std::panic::catch_unwind(|| load::load(&source, &settings.load))
-                                    .unwrap_or_else(|_| {
-                                        Err("the reader crashed on this file".into())
+                                crate::core::guard::catch(|| load::load(&source, &settings.load))
+                                    .unwrap_or_else(|why| {
+                                        Err(format!("the reader crashed on this file ({why})"))
                                     });
                             if let Err(reason) = &r {
                                 tracing::info!(file, reason = %reason, "input invalid");
                             }
+                            let mcu = r.as_ref().ok().and_then(jpeg_mcu);
                             if let Ok(f) = &r {
                                 // The content identity (before `Loaded`: saved work comes back
                                 // as the file appears).
@@ -155,12 +160,27 @@ pub fn spawn_loader(settings: Settings, tx: Sender<AppEvent>) -> Sender<LoadJob>
                             {
                                 return;
                             }
+                            if let Some(mcu) = mcu {
+                                let _ = tx.send(AppEvent::Msg(Msg::Mcu { file, mcu }));
+                            }
                         }
                     }
                 }
             }
         });
     jtx
+}
+
+/// The iMCU size of a JPEG baseline file kept in its encoding (the crop origin snaps to it).
+pub fn jpeg_mcu(f: &load::LoadedFile) -> Option<(u32, u32)> {
+    use crate::core::pixels::{encapsulated, jpeg};
+    if f.info.ts_kind != crate::core::dcm::TransferSyntaxKind::JpegBaseline
+        || f.info.bits_allocated != 8
+    {
+        return None;
+    }
+    let b = encapsulated::frame_bytes(&f.obj, f.info.frames, 0).ok()?;
+    jpeg::mcu_size(&b).ok()
 }
 
 /// A running export.
@@ -178,6 +198,7 @@ pub fn spawn_export(
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = cancel.clone();
     let thread = std::thread::Builder::new()
+        .stack_size(crate::core::guard::WORKER_STACK)
         .name("usd-export".into())
         .spawn(move || {
             let last = Mutex::new(Instant::now() - Duration::from_secs(1));
@@ -256,6 +277,7 @@ impl SessionWriter {
         let slot: SessionSlot = Arc::new((Mutex::new((None, false)), Condvar::new()));
         let s2 = slot.clone();
         let thread = std::thread::Builder::new()
+            .stack_size(crate::core::guard::WORKER_STACK)
             .name("usd-session".into())
             .spawn(move || {
                 let mut reported = false;

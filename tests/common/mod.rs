@@ -60,6 +60,7 @@ pub fn export_files(
                 source: file_source(p),
                 crop: c.clone(),
                 tags: tags(),
+                index: None,
             })
             .collect(),
         out: out.to_path_buf(),
@@ -68,6 +69,7 @@ pub fn export_files(
         key: vec![7u8; 32],
         allow_uncropped: false,
         write_mapping: false,
+        excluded: Vec::new(),
     };
     export::run(&req, settings, &|_| {}, &AtomicBool::new(false)).expect("export runs")
 }
@@ -109,6 +111,7 @@ pub fn one_file_request(src: &Path, out: &Path) -> ExportRequest {
             source: file_source(src),
             crop: user_crop(CropRect::new(1, 1, 50, 50)),
             tags: tags(),
+            index: None,
         }],
         out: out.to_path_buf(),
         force: false,
@@ -116,5 +119,6 @@ pub fn one_file_request(src: &Path, out: &Path) -> ExportRequest {
         key: vec![1; 32],
         allow_uncropped: false,
         write_mapping: false,
+        excluded: Vec::new(),
     }
 }

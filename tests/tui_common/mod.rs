@@ -63,12 +63,15 @@ pub fn state_with_keymap(files: &[(&str, u32, u32, u32)], keymap: Keymap) -> App
         },
     );
     let ids: Vec<u64> = s.files.iter().map(|f| f.id).collect();
-    for (id, f) in ids.iter().zip(files) {
+    for (n, (id, f)) in ids.iter().zip(files).enumerate() {
+        // Each file its own SOP Instance UID (same UIDs are flagged as duplicates).
+        let mut i = info(f.1, f.2, f.3);
+        i.sop_instance_uid = format!("1.2.3.{}", n + 1);
         update::on_msg(
             &mut s,
             Msg::Loaded {
                 file: *id,
-                result: Ok(Box::new(info(f.1, f.2, f.3))),
+                result: Ok(Box::new(i)),
             },
         );
     }
@@ -96,4 +99,128 @@ pub fn type_text(s: &mut AppState, text: &str) -> Vec<Effect> {
 
 pub fn names(s: &AppState) -> Vec<String> {
     s.files.iter().map(|f| f.name.clone()).collect()
+}
+
+/// Runs the reducer's effects the way the runner does, but in this thread: gathering and
+/// loading inputs, automatic crops and the export itself (on real files). Previews, sessions
+/// and the clipboard are not needed here and are dropped.
+pub struct Driver {
+    pub key: Vec<u8>,
+    /// Keys pressed so far (each key of a string counts one).
+    pub keys: usize,
+    pub report: Option<us_dicomizer::core::export::ExportReport>,
+}
+
+impl Driver {
+    pub fn new() -> Driver {
+        Driver {
+            key: vec![7u8; 32],
+            keys: 0,
+            report: None,
+        }
+    }
+
+    /// Presses space-separated keys (`"c a A y"`), counting them.
+    pub fn press(&mut self, s: &mut AppState, text: &str) {
+        for k in text.split_whitespace() {
+            let key = Key::parse(k).unwrap_or_else(|e| panic!("bad key {k}: {e}"));
+            self.keys += 1;
+            let fx = update::handle_key(s, key);
+            self.perform(s, fx);
+        }
+    }
+
+    /// Types literal text (each character one key).
+    pub fn type_text(&mut self, s: &mut AppState, text: &str) {
+        for c in text.chars() {
+            self.keys += 1;
+            let fx = update::handle_key(s, Key::char(c));
+            self.perform(s, fx);
+        }
+    }
+
+    pub fn perform(&mut self, s: &mut AppState, fx: Vec<Effect>) {
+        use us_dicomizer::core::{export, load};
+        for e in fx {
+            let more = match e {
+                Effect::Gather { paths } => {
+                    let g = load::gather(&paths, &s.settings.load);
+                    update::on_msg(
+                        s,
+                        Msg::Gathered {
+                            sources: g.sources,
+                            skipped: g.skipped,
+                        },
+                    )
+                }
+                Effect::Load { items } => {
+                    let mut out = Vec::new();
+                    for (file, source) in items {
+                        let r = load::load(&source, &s.settings.load);
+                        let mcu = r
+                            .as_ref()
+                            .ok()
+                            .and_then(us_dicomizer::tui::worker::jpeg_mcu);
+                        let result = r.map(|f| Box::new(f.info));
+                        out.extend(update::on_msg(s, Msg::Loaded { file, result }));
+                        if let Some(mcu) = mcu {
+                            out.extend(update::on_msg(s, Msg::Mcu { file, mcu }));
+                        }
+                    }
+                    out
+                }
+                Effect::AutoCrop { file, source } => {
+                    let f = load::load(&source, &s.settings.load).expect("loads");
+                    let result = export::auto_crop_explained(&f, &s.settings);
+                    update::on_msg(s, Msg::AutoCrop { file, result })
+                }
+                Effect::StartExport {
+                    items,
+                    out,
+                    force,
+                    pseudonym,
+                    excluded,
+                } => {
+                    let req = export::ExportRequest {
+                        items,
+                        out,
+                        force,
+                        pseudonym,
+                        key: self.key.clone(),
+                        allow_uncropped: false,
+                        write_mapping: false,
+                        excluded,
+                    };
+                    let cancel = std::sync::atomic::AtomicBool::new(false);
+                    let r =
+                        export::run(&req, &s.settings, &|_| {}, &cancel).map_err(|e| e.to_string());
+                    let msg = r
+                        .as_ref()
+                        .map(|rep| format!("exported {}", rep.summary.exported))
+                        .map_err(|e| e.clone());
+                    self.report = r.ok();
+                    update::on_msg(
+                        s,
+                        Msg::Export(us_dicomizer::tui::msg::ExportMsg::Finished(msg)),
+                    )
+                }
+                _ => Vec::new(),
+            };
+            if !more.is_empty() {
+                self.perform(s, more);
+            }
+        }
+    }
+}
+
+/// A state on real input paths (gathered and loaded through the driver).
+pub fn state_on(paths: &[PathBuf], settings: Settings, d: &mut Driver) -> AppState {
+    let mut s = AppState::new(settings, Keymap::defaults());
+    d.perform(
+        &mut s,
+        vec![Effect::Gather {
+            paths: paths.to_vec(),
+        }],
+    );
+    s
 }

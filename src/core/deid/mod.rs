@@ -73,7 +73,7 @@ mod actions;
 pub mod annex_e;
 mod charset;
 pub mod codes;
-mod dates;
+pub(crate) mod dates;
 mod elems;
 #[cfg(test)]
 mod gen;

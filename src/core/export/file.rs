@@ -63,14 +63,29 @@ pub fn plan_for(
     let Ok(mcu) = mcu else {
         return PixelPlan::JpegEncode;
     };
+    jpeg_lossless_crop(crop, mcu, settings)
+        .map(PixelPlan::JpegLossless)
+        .unwrap_or(PixelPlan::JpegEncode)
+}
+
+/// The crop a JPEG baseline file kept in its encoding really gets, given its iMCU size: the
+/// box itself when its origin is on the grid, else (with `jpeg_crop = "snap"`) the origin moved
+/// inward to the grid; `None` when the frames are re-encoded instead. The UI shows this box
+/// before the export.
+pub fn jpeg_lossless_crop(
+    crop: &CropRect,
+    mcu: (u32, u32),
+    settings: &Settings,
+) -> Option<CropRect> {
+    if settings.output.encoding == Encoding::Jpeg {
+        return None;
+    }
     if crop.x0.is_multiple_of(mcu.0) && crop.y0.is_multiple_of(mcu.1) {
-        return PixelPlan::JpegLossless(*crop);
+        return Some(*crop);
     }
     match settings.output.jpeg_crop {
-        JpegCropMode::Snap => jpeg::snap_inward(crop, mcu)
-            .map(PixelPlan::JpegLossless)
-            .unwrap_or(PixelPlan::JpegEncode),
-        JpegCropMode::Reencode => PixelPlan::JpegEncode,
+        JpegCropMode::Snap => jpeg::snap_inward(crop, mcu),
+        JpegCropMode::Reencode => None,
     }
 }
 

@@ -1,11 +1,13 @@
 //! The manifest inside the archive (CSV and JSON): one row per exported entry, never an input
-//! path or any original identifier.
+//! path or any original identifier. The JSON also says which files were not exported and why
+//! (by their number in the request, and what the caller left out), the pseudonym and the UTC
+//! date and time of the export.
 
 use std::io::Write;
 
 use serde::Serialize;
 
-use super::{FileReport, Status};
+use super::{ExportRequest, FileReport, Status};
 use crate::core::error::{CoreError, Result};
 
 #[derive(Serialize)]
@@ -23,10 +25,46 @@ struct Row<'a> {
     tags: &'a std::collections::BTreeMap<String, String>,
 }
 
+#[derive(Serialize)]
+struct NotExported<'a> {
+    /// 1-based position in the export request.
+    input: usize,
+    status: Status,
+    reason: &'a str,
+}
+
+/// `2026-11-30T19:20:05Z` for seconds since the epoch.
+pub fn utc_timestamp(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (y, m, d) = crate::core::deid::dates::civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
 pub fn write<W: Write + std::io::Seek>(
     zip: &mut zip::ZipWriter<W>,
     reports: &[FileReport],
+    req: &ExportRequest,
 ) -> Result<()> {
+    let not_exported: Vec<NotExported> = reports
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.status != Status::Exported)
+        .map(|(i, r)| NotExported {
+            input: i + 1,
+            status: r.status,
+            reason: r.reason.as_deref().unwrap_or(""),
+        })
+        .collect();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let rows: Vec<Row> = reports
         .iter()
         .filter(|r| r.status == Status::Exported)
@@ -75,8 +113,16 @@ pub fn write<W: Write + std::io::Seek>(
         }
         csv.push('\n');
     }
-    let json = serde_json::to_vec_pretty(&serde_json::json!({ "tool": "us-dicomizer", "version": env!("CARGO_PKG_VERSION"), "entries": rows }))
-        .map_err(|e| CoreError::Invalid(e.to_string()))?;
+    let json = serde_json::to_vec_pretty(&serde_json::json!({
+        "tool": "us-dicomizer",
+        "version": env!("CARGO_PKG_VERSION"),
+        "pseudonym": req.pseudonym,
+        "exported_at": utc_timestamp(now),
+        "entries": rows,
+        "not_exported": not_exported,
+        "left_out": req.excluded,
+    }))
+    .map_err(|e| CoreError::Invalid(e.to_string()))?;
     let opts = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
     let zerr = |e: zip::result::ZipError| CoreError::Io(std::io::Error::other(e.to_string()));

@@ -40,6 +40,10 @@ pub struct ExportItem {
     pub crop: CropChoice,
     /// Tag list key -> value (position, side, purpose, ...).
     pub tags: BTreeMap<String, String>,
+    /// The `{index}` of its entry name, fixed by the caller (the UI uses the file's number in
+    /// the list, so a partial export and a later full one never give two files one name);
+    /// `None`: the running count of exported files.
+    pub index: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -51,6 +55,8 @@ pub struct ExportRequest {
     pub key: Vec<u8>,
     pub allow_uncropped: bool,
     pub write_mapping: bool,
+    /// Files the caller left out of the export, with why (the manifest lists them; no paths).
+    pub excluded: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -425,13 +431,13 @@ fn run_into(
             .map(|k| {
                 progress(Event::FileStarted { n: k + 1, total });
                 // a bug on one odd file must not take the whole export down
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                crate::core::guard::catch(|| {
                     process(req, settings, &req.items[k], k + 1, progress, !streamed)
-                }))
-                .unwrap_or_else(|_| {
-                    Err(Outcome::Fail(
-                        "internal error while processing this file (please report it)".into(),
-                    ))
+                })
+                .unwrap_or_else(|why| {
+                    Err(Outcome::Fail(format!(
+                        "internal error while processing this file (please report it): {why}"
+                    )))
                 })
             })
             .collect();
@@ -461,7 +467,7 @@ fn run_into(
     let Writer {
         mut zip, mapping, ..
     } = w;
-    manifest::write(&mut zip, &reports)?;
+    manifest::write(&mut zip, &reports, req)?;
     let buf = zip
         .finish()
         .map_err(|e| CoreError::Io(std::io::Error::other(e.to_string())))?;
@@ -624,7 +630,7 @@ impl<W: Write + std::io::Seek> Writer<W> {
                 "duplicate of input #{first} (same SOP Instance UID), exported once"
             )));
         }
-        let index = self.exported_index + 1;
+        let index = item.index.unwrap_or(self.exported_index + 1);
         let mut fields = item.tags.clone();
         fields.insert("pseudonym".into(), req.pseudonym.clone());
         fields.insert("frames".into(), p.written.frames.to_string());

@@ -208,24 +208,27 @@ fn decode_encapsulated(obj: &DefaultDicomObject, info: &FileInfo, i: u32) -> Res
 }
 
 fn dicom_rs_frame(obj: &DefaultDicomObject, info: &FileInfo, i: u32) -> Result<Frame, String> {
-    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        obj.decode_pixel_data_frame(i)
-    }))
-    .map_err(|_| {
-        format!(
-            "the {} decoder crashed on frame {}",
-            info.ts_kind.name(),
-            i + 1
-        )
-    })?
-    .map_err(|e| {
-        format!(
-            "cannot decode {} frame {}: {}",
-            info.ts_kind.name(),
-            i + 1,
-            first_line(&e.to_string())
-        )
-    })?;
+    if info.ts_kind == TransferSyntaxKind::Rle {
+        let bytes = super::encapsulated::frame_bytes(obj, info.frames, i)?;
+        super::rle::check_header(&bytes, info.samples_per_pixel, info.bits_allocated)
+            .map_err(|e| format!("cannot decode RLE Lossless frame {}: {e}", i + 1))?;
+    }
+    let decoded = crate::core::guard::catch(|| obj.decode_pixel_data_frame(i))
+        .map_err(|why| {
+            format!(
+                "the {} decoder failed on frame {} ({why})",
+                info.ts_kind.name(),
+                i + 1
+            )
+        })?
+        .map_err(|e| {
+            format!(
+                "cannot decode {} frame {}: {}",
+                info.ts_kind.name(),
+                i + 1,
+                first_line(&e.to_string())
+            )
+        })?;
     let bps = decoded.bits_allocated().div_ceil(8) as u8;
     let spp = decoded.samples_per_pixel() as u8;
     let mut data = decoded.data().to_vec();

@@ -57,6 +57,9 @@ pub struct OutputSettings {
     pub deflate_native: bool,
     pub write_mapping: bool,
     pub allow_burned_in_without_crop: bool,
+    /// Folder the UI proposes for exports (`~/` allowed); empty: the user's home.
+    #[serde(default)]
+    pub export_dir: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -67,6 +70,8 @@ pub struct LoadSettings {
     pub max_zip_ratio: u64,
     pub max_file_mb: u64,
     pub follow_symlinks: bool,
+    /// The most memory one decoded frame may take; larger frames are refused at load.
+    pub max_frame_mb: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -51,11 +51,25 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
             }
             lines.push(Line::styled(clip(&facts, w), t.dim()));
             lines.push(crop_line(state, info.columns, info.rows, t, w));
+            if let Some(l) = snap_line(state, info, t, w) {
+                lines.push(l);
+            }
             lines.push(tags_line(state, t, w));
             if let Some(note) = laterality_note(state, info.laterality.as_deref()) {
                 lines.push(Line::styled(clip(&note, w), t.warn()));
             }
-            let (text, style) = match (&f.export, f.blocker(&state.settings)) {
+            // The full reason here, with the key that fixes it.
+            let blocker = state.blocker_at(state.cursor).map(|b| {
+                match state
+                    .hint()
+                    .as_deref()
+                    .and_then(|h| h.rsplit_once(": press "))
+                {
+                    Some((_, key)) => format!("{b}: press {key}"),
+                    None => b,
+                }
+            });
+            let (text, style) = match (&f.export, blocker) {
                 (Some(ExportMark::Exported(e)), _) => (format!("exported as {e}"), t.ok()),
                 (Some(ExportMark::Skipped(r)), _) => {
                     (format!("last export skipped it: {r}"), t.warn())
@@ -122,6 +136,33 @@ fn crop_line<'a>(state: &'a AppState, cols: u32, rows: u32, t: &Theme, w: usize)
     }
     spans.push(Span::styled(label, t.dim()));
     Line::from(spans)
+}
+
+/// For a JPEG kept in its encoding: the crop the export will really make (origin on the iMCU
+/// grid), or that its frames will be re-encoded.
+fn snap_line(
+    state: &AppState,
+    info: &crate::core::load::FileInfo,
+    t: &Theme,
+    w: usize,
+) -> Option<Line<'static>> {
+    let f = state.current()?;
+    let rect = state.shown_crop()?;
+    let mcu = f.mcu?;
+    let text = match crate::tui::checks::jpeg_snapped(info, Some(mcu), &rect, &state.settings)? {
+        Ok(s) => {
+            let [x0, y0, x1, y1] = s.as_array();
+            format!(
+                "JPEG {}x{} grid: exported as X0 {x0} Y0 {y0} X1 {x1} Y1 {y1} (origin snapped inward, no re-encoding)",
+                mcu.0, mcu.1
+            )
+        }
+        Err(()) => format!(
+            "JPEG {}x{} grid: origin off the grid, frames will be re-encoded (lossy)",
+            mcu.0, mcu.1
+        ),
+    };
+    Some(Line::styled(clip(&text, w), t.warn()))
 }
 
 /// The file's stated side against its side tag: the tag wins on export (issue 8).

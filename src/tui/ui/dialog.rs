@@ -46,11 +46,26 @@ pub fn prompt(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
             p.text.clone()
         }
     };
-    let mut lines = vec![Line::from(vec![
+    let mut lines: Vec<Line> = p
+        .info
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let style = if i == 0 && p.info.len() > 1 {
+                t.warn()
+            } else if i == 0 {
+                t.ok()
+            } else {
+                ratatui::style::Style::default()
+            };
+            Line::styled(clip(l, w), style)
+        })
+        .collect();
+    lines.push(Line::from(vec![
         Span::styled("> ", t.accent()),
         Span::raw(shown),
         Span::styled("█", t.accent()),
-    ])];
+    ]));
     if let Some(e) = &p.error {
         lines.push(Line::styled(clip(e, w), t.error()));
     } else if !p.candidates.is_empty() {
@@ -66,6 +81,8 @@ pub fn confirm(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
     let no = km.keys_for(Mode::Confirm, Action::ConfirmNo).join("/");
     let footer = if c.kind == ConfirmKind::Nothing {
         format!(" {no} close ")
+    } else if c.kind == ConfirmKind::ExportScope {
+        " m marked only · a all · esc cancel ".to_string()
     } else {
         format!(" {yes} yes · {no} no ")
     };

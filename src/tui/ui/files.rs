@@ -38,23 +38,31 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
     // Build lines (an invalid file takes two), then scroll so the cursor is visible.
     let mut lines: Vec<(usize, Line)> = Vec::new();
     let mut cursor_line = 0;
+    // First line: the counts, so problems show before the export.
+    let counts = state.counts();
+    let cstyle = if counts.blocked + counts.duplicates + counts.invalid > 0 {
+        t.warn()
+    } else {
+        t.ok()
+    };
+    let header = Line::styled(clip(&counts.line_for(w), w), cstyle);
+    let h = h.saturating_sub(1);
     for (i, f) in state.files.iter().enumerate() {
-        let status = f.status(&state.settings);
-        let (glyph, gstyle) = match status {
-            FileStatus::Loading => ("…", t.dim()),
-            FileStatus::Invalid => ("✗", t.error()),
-            FileStatus::Exported => ("✓", t.ok()),
-            FileStatus::Ready => ("●", t.ok()),
-            FileStatus::Cropped => ("◧", t.warn()),
-            FileStatus::Tagged => ("◆", t.warn()),
-            FileStatus::New => ("·", t.dim()),
+        let status = state.status_at(i);
+        let glyph = status.glyph();
+        let gstyle = match status {
+            FileStatus::Loading | FileStatus::New => t.dim(),
+            FileStatus::Invalid | FileStatus::Duplicate => t.error(),
+            FileStatus::Exported | FileStatus::Ready => t.ok(),
+            FileStatus::Cropped | FileStatus::Tagged => t.warn(),
         };
         let frames = match f.frames() {
             0 => String::new(),
             n => format!("{n}f"),
         };
-        let label = if w >= 44 {
-            format!(" {:<8}", status.label())
+        // Status words from 34 columns (a 120-column screen gives the list 43).
+        let label = if w >= 34 {
+            format!(" {:<9}", status.label())
         } else {
             String::new()
         };
@@ -93,11 +101,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
         }
     }
     let top = (cursor_line + 1).saturating_sub(h);
-    let visible: Vec<Line> = lines
-        .into_iter()
-        .skip(top)
-        .take(h)
-        .map(|(_, l)| l)
+    let visible: Vec<Line> = std::iter::once(header)
+        .chain(lines.into_iter().skip(top).take(h).map(|(_, l)| l))
         .collect();
     frame.render_widget(Paragraph::new(visible), inner);
 }

@@ -54,6 +54,17 @@ pub fn help_lines(km: &Keymap, from: Mode) -> Vec<(bool, String)> {
         }
         out.push((false, String::new()));
     }
+    out.push((true, "[file list glyphs]".into()));
+    for st in crate::tui::state::FileStatus::ALL {
+        out.push((
+            false,
+            format!("  {}  {:<10} {}", st.glyph(), st.label(), st.meaning()),
+        ));
+    }
+    out.push((
+        false,
+        "  *  marked   (space marks; the export then asks: marked only or all?)".into(),
+    ));
     out
 }
 

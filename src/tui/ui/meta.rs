@@ -14,11 +14,38 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
     let idx = state.index_of(m.file).map(|i| i + 1).unwrap_or(0);
     let mut title = format!(" Metadata #{idx} ");
     if !m.search.is_empty() {
-        title.push_str(&format!("· /{} ", m.search));
+        let (n, total) = m.match_position();
+        title.push_str(&format!("· /{} · {n} of {total} matches ", m.search));
     }
     let block = Block::bordered().title(title).border_style(t.accent());
-    let inner = block.inner(area);
+    let mut inner = block.inner(area);
     frame.render_widget(block, area);
+    // The search being typed, on the last line.
+    let typing = state
+        .prompt
+        .as_ref()
+        .filter(|p| p.kind == super::super::state::PromptKind::Search);
+    if let (Some(p), true) = (typing, inner.height > 1) {
+        inner.height -= 1;
+        let (n, total) = m.match_position();
+        let count = if p.text.is_empty() {
+            "type to search tag, keyword or value".to_string()
+        } else {
+            format!("{n} of {total} matches")
+        };
+        let line = Line::from(vec![
+            Span::styled("/", t.accent()),
+            Span::raw(p.text.clone()),
+            Span::styled("█", t.accent()),
+            Span::styled(format!("  {count}"), t.dim()),
+        ]);
+        let row = Rect {
+            y: inner.y + inner.height,
+            height: 1,
+            ..inner
+        };
+        frame.render_widget(Paragraph::new(line), row);
+    }
     if m.loading {
         frame.render_widget(Paragraph::new(Line::styled("reading…", t.dim())), inner);
         return;

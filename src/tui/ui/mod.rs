@@ -24,6 +24,8 @@ pub use help::help_lines;
 #[derive(Default)]
 pub struct PreviewImage {
     pub protocol: Option<Protocol>,
+    /// NO_COLOR: the frame as grey-level characters.
+    pub text: Option<Vec<String>>,
     pub id: u64,
     pub file: u64,
     pub frame: u32,
@@ -45,7 +47,10 @@ pub struct Panes {
 /// Height of the panel under the preview.
 fn bottom_height(state: &AppState) -> u16 {
     match state.mode {
-        Mode::Prompt => 5,
+        Mode::Prompt => {
+            let info = state.prompt.as_ref().map(|p| p.info.len()).unwrap_or(0) as u16;
+            (5 + info).min(16)
+        }
         Mode::Tags => {
             let most = state
                 .settings

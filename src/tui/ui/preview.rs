@@ -67,6 +67,24 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, image: &PreviewImag
             return;
         }
     }
+    if let (Some(text), true) = (&image.text, image.file == f.id) {
+        // NO_COLOR: grey levels as characters, centred.
+        let h = (text.len() as u16).min(inner.height);
+        let w = text
+            .first()
+            .map(|l| l.chars().count() as u16)
+            .unwrap_or(0)
+            .min(inner.width);
+        let area = Rect {
+            x: inner.x + (inner.width - w) / 2,
+            y: inner.y + (inner.height - h) / 2,
+            width: w,
+            height: h,
+        };
+        let lines: Vec<Line> = text.iter().map(|l| Line::raw(l.clone())).collect();
+        frame.render_widget(Paragraph::new(lines), area);
+        return;
+    }
     match &image.protocol {
         Some(p) if image.file == f.id => {
             // Centre the picture in the pane.

@@ -17,8 +17,8 @@ fn hints_for(mode: Mode) -> &'static [Action] {
             Action::CropMode,
             Action::TagMenu,
             Action::Export,
-            Action::Metadata,
             Action::Help,
+            Action::Metadata,
             Action::Quit,
         ],
         Mode::Crop => &[
@@ -63,9 +63,23 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
     }
     let avail =
         (area.width as usize).saturating_sub(badge.chars().count() + 1 + right.chars().count());
-    if !state.pending.is_empty() {
+    // What blocks the current file and the key that fixes it, from the first screen on.
+    let hint = if matches!(state.mode, Mode::Files | Mode::Global) {
+        state.hint()
+    } else {
+        None
+    };
+    if let (Some(n), true) = (state.count, state.pending.is_empty()) {
+        spans.push(Span::styled(
+            clip(&format!("{n} … (a motion: j k G gg ] [)"), avail),
+            t.accent(),
+        ));
+    } else if !state.pending.is_empty() {
         let keys = seq_to_string(&state.pending);
-        let mut text = format!("{keys} … ");
+        let mut text = match state.count {
+            Some(n) => format!("{n}{keys} … "),
+            None => format!("{keys} … "),
+        };
         for (rest, a) in state.keymap.continuations(state.mode, &state.pending) {
             text.push_str(&format!("{}:{}  ", seq_to_string(&rest), a.name()));
         }
@@ -76,9 +90,22 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
             Level::Warn => t.warn(),
             Level::Error => t.error(),
         };
+        let msg_w = msg.chars().count();
         spans.push(Span::styled(clip(msg, avail), style));
+        if let Some(h) = &hint {
+            let room = avail.saturating_sub(msg_w + 3);
+            if room >= 12 {
+                spans.push(Span::styled(" │ ", t.dim()));
+                spans.push(Span::styled(clip(h, room), t.warn()));
+            }
+        }
     } else {
         let mut text = String::new();
+        if let Some(h) = &hint {
+            let h = format!("{h}  ");
+            spans.push(Span::styled(clip(&h, avail), t.warn()));
+        }
+        let avail = avail.saturating_sub(hint.map(|h| h.chars().count() + 2).unwrap_or(0));
         for a in hints_for(state.mode) {
             if let Some(k) = state.keymap.keys_for(state.mode, *a).first() {
                 text.push_str(&format!("{k} {}  ", a.name().replace('_', " ")));

@@ -41,6 +41,7 @@ pub(super) fn enter(state: &mut AppState) {
         edge: Edge::Left,
         edited: false,
         fields: None,
+        replace: false,
     });
     state.playing = false;
     state.push_mode(Mode::Crop);
@@ -131,6 +132,28 @@ pub(super) fn update(state: &mut AppState, action: Action, fx: &mut Vec<Effect>)
         }
         Action::CropApplySameGeometry => ask_same_geometry(state, geom),
         Action::CropSavePreset => save_preset(state, fx),
+        Action::CropNextFile | Action::CropPrevFile => {
+            let to = if action == Action::CropNextFile {
+                state.cursor + 1
+            } else {
+                state.cursor.wrapping_sub(1)
+            };
+            if to >= state.files.len() {
+                state.notify(Level::Info, "no more files this way");
+                return;
+            }
+            let edited = state.draft.as_ref().map(|d| d.edited).unwrap_or(false);
+            state.draft = None;
+            state.pop_mode();
+            files::select(state, to);
+            enter(state);
+            if edited {
+                state.notify(
+                    Level::Warn,
+                    "the previous file's crop was not applied (enter applies)",
+                );
+            }
+        }
         Action::Back => {
             let edited = state.draft.as_ref().map(|d| d.edited).unwrap_or(false);
             state.draft = None;
@@ -197,6 +220,8 @@ fn start_input(state: &mut AppState, first: Option<char>) {
     if let Some(c) = first {
         fields[active] = c.to_string();
     }
+    // A typed number replaces the field's value; backspace edits it instead.
+    d.replace = first.is_none();
     d.fields = Some((fields, active));
     state.push_mode(Mode::CropInput);
 }
@@ -214,13 +239,24 @@ fn input_update(state: &mut AppState, action: Action) {
         return;
     };
     match action {
-        Action::Char(c) if c.is_ascii_digit() && fields[*active].len() < 6 => {
+        Action::Char(c) if c.is_ascii_digit() && (d.replace || fields[*active].len() < 6) => {
+            if d.replace {
+                fields[*active].clear();
+                d.replace = false;
+            }
             fields[*active].push(c)
         }
-        Action::Char(',' | ' ') | Action::FieldNext => *active = (*active + 1) % 4,
-        Action::FieldPrev => *active = (*active + 3) % 4,
+        Action::Char(',' | ' ') | Action::FieldNext => {
+            *active = (*active + 1) % 4;
+            d.replace = true;
+        }
+        Action::FieldPrev => {
+            *active = (*active + 3) % 4;
+            d.replace = true;
+        }
         Action::FieldDelete => {
             fields[*active].pop();
+            d.replace = false;
         }
         Action::FieldCommit => {
             let text = fields.join(",");

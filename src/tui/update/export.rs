@@ -13,7 +13,8 @@ use super::super::state::{
 };
 use super::crop;
 
-/// `e`: asks for the pseudonym (then the destination).
+/// `e`: when some (not all) files are marked, asks "marked only or all?"; then lists what is
+/// blocked and asks for the pseudonym (then the destination).
 pub(super) fn start(state: &mut AppState) {
     if state.export_running() {
         state.notify(Level::Warn, "an export is already running (w shows it)");
@@ -23,49 +24,103 @@ pub(super) fn start(state: &mut AppState) {
         state.notify(Level::Warn, "no files to export");
         return;
     }
+    let marked = state.marked_count();
+    state.export_marked_only = false;
+    if marked > 0 && marked < state.files.len() {
+        state.confirm = Some(Confirm {
+            kind: ConfirmKind::ExportScope,
+            title: "Export: marked only or all?".into(),
+            lines: vec![
+                format!("{marked} of {} file(s) are marked.", state.files.len()),
+                format!("m  export the {marked} marked file(s) only"),
+                format!("a  export all {} file(s)", state.files.len()),
+            ],
+        });
+        state.push_mode(Mode::Confirm);
+        return;
+    }
+    ask_pseudonym(state);
+}
+
+/// The pseudonym prompt, with the blocked files listed above it (nothing to ask when every
+/// file is blocked: the list is shown instead).
+fn ask_pseudonym(state: &mut AppState) {
+    let (ready, blocked) = gate(state);
+    let total = ready.len() + blocked.len();
+    if ready.is_empty() {
+        let mut lines = vec![format!(
+            "Nothing to export: all {total} {} file(s) are blocked.",
+            scope(state)
+        )];
+        lines.extend(blocked);
+        state.confirm = Some(Confirm {
+            kind: ConfirmKind::Nothing,
+            title: "Export".into(),
+            lines,
+        });
+        state.push_mode(Mode::Confirm);
+        return;
+    }
+    let mut info = Vec::new();
+    if !blocked.is_empty() {
+        info.push(format!(
+            "{} of {total} {} file(s) blocked (not exported):",
+            blocked.len(),
+            scope(state)
+        ));
+        info.extend(blocked);
+    } else {
+        info.push(format!("all {total} {} file(s) ready", scope(state)));
+    }
     let text = state.pseudonym.clone();
     state.prompt = Some(Prompt {
         kind: PromptKind::Pseudonym,
         text,
         candidates: Vec::new(),
         error: None,
+        info,
     });
     state.push_mode(Mode::Prompt);
 }
 
-/// The files an export takes: the marked ones, or all when none is marked.
+fn scope(state: &AppState) -> &'static str {
+    if state.export_marked_only {
+        "marked"
+    } else {
+        "listed"
+    }
+}
+
+/// Ready ids and one line per blocked file, over the export's candidates.
+fn gate(state: &AppState) -> (Vec<u64>, Vec<String>) {
+    let mut ready = Vec::new();
+    let mut blocked = Vec::new();
+    for id in candidates(state) {
+        let idx = state.index_of(id).unwrap_or(0);
+        let f = &state.files[idx];
+        match state.blocker_at(idx) {
+            None => ready.push(id),
+            Some(r) => blocked.push(format!("  #{} {}: {r}", idx + 1, f.name)),
+        }
+    }
+    (ready, blocked)
+}
+
+/// The files an export takes: the marked ones when the user chose "marked only", else all.
 pub fn candidates(state: &AppState) -> Vec<u64> {
-    let marked: Vec<u64> = state
+    state
         .files
         .iter()
-        .filter(|f| f.marked)
+        .filter(|f| !state.export_marked_only || f.marked)
         .map(|f| f.id)
-        .collect();
-    if marked.is_empty() {
-        state.files.iter().map(|f| f.id).collect()
-    } else {
-        marked
-    }
+        .collect()
 }
 
 /// Runs the gate and asks for confirmation.
 pub(super) fn ask(state: &mut AppState, out: PathBuf) {
-    let ids = candidates(state);
-    let scope = if state.marked_count() > 0 {
-        "marked"
-    } else {
-        "listed"
-    };
-    let mut ready = Vec::new();
-    let mut blocked = Vec::new();
-    for id in &ids {
-        let idx = state.index_of(*id).unwrap_or(0);
-        let f = &state.files[idx];
-        match f.blocker(&state.settings) {
-            None => ready.push(*id),
-            Some(r) => blocked.push(format!("  #{} {}: {r}", idx + 1, f.name)),
-        }
-    }
+    let scope = scope(state);
+    let (ready, blocked) = gate(state);
+    let total = ready.len() + blocked.len();
     // Checking the destination is the reducer's only look at the file system.
     let exists = out.exists();
     let mapping = crate::core::export::mapping_path(&out);
@@ -73,15 +128,14 @@ pub(super) fn ask(state: &mut AppState, out: PathBuf) {
     let mut lines = Vec::new();
     let kind = if ready.is_empty() {
         lines.push(format!(
-            "Nothing to export: all {} {scope} file(s) are blocked.",
-            ids.len()
+            "Nothing to export: all {total} {scope} file(s) are blocked."
         ));
         ConfirmKind::Nothing
     } else {
         lines.push(format!(
             "Export {} of {} {scope} file(s) as `{}` to {}?",
             ready.len(),
-            ids.len(),
+            total,
             state.pseudonym,
             out.display()
         ));
@@ -126,14 +180,19 @@ pub(super) fn ask_quit(state: &mut AppState) {
 
 pub(super) fn confirm_update(state: &mut AppState, action: Action, fx: &mut Vec<Effect>) {
     match action {
-        Action::ConfirmYes => {
+        Action::ConfirmYes
+            if !matches!(
+                state.confirm.as_ref().map(|c| &c.kind),
+                Some(ConfirmKind::ExportScope)
+            ) =>
+        {
             let Some(c) = state.confirm.take() else {
                 state.pop_mode();
                 return;
             };
             state.pop_mode();
             match c.kind {
-                ConfirmKind::Nothing => {}
+                ConfirmKind::Nothing | ConfirmKind::ExportScope => {}
                 ConfirmKind::ApplySameGeometry {
                     rect,
                     source,
@@ -148,6 +207,17 @@ pub(super) fn confirm_update(state: &mut AppState, action: Action, fx: &mut Vec<
                     state.quit = Some(0);
                 }
             }
+        }
+        Action::Char(c @ ('m' | 'a'))
+            if matches!(
+                state.confirm.as_ref().map(|c| &c.kind),
+                Some(ConfirmKind::ExportScope)
+            ) =>
+        {
+            state.confirm = None;
+            state.pop_mode();
+            state.export_marked_only = c == 'm';
+            ask_pseudonym(state);
         }
         Action::ConfirmNo | Action::Back => {
             state.confirm = None;
@@ -173,13 +243,14 @@ fn run(state: &mut AppState, ids: Vec<u64>, out: PathBuf, force: bool, fx: &mut 
             source,
             crop,
             tags: f.tags.clone(),
+            index: state.index_of(*id).map(|i| i + 1),
         });
     }
     for f in state.files.iter_mut().filter(|f| ids.contains(&f.id)) {
         f.export = None;
     }
     state.export = Some(ExportJob {
-        items: ids,
+        items: ids.clone(),
         out: out.display().to_string(),
         total: items.len(),
         running: true,
@@ -189,11 +260,28 @@ fn run(state: &mut AppState, ids: Vec<u64>, out: PathBuf, force: bool, fx: &mut 
         Level::Info,
         format!("export started: {} file(s)", items.len()),
     );
+    let excluded = state
+        .files
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !ids.contains(&f.id))
+        .map(|(i, f)| {
+            let why = if state.export_marked_only && !f.marked {
+                "not marked (marked files only)".to_string()
+            } else {
+                state
+                    .blocker_at(i)
+                    .unwrap_or_else(|| "left out".to_string())
+            };
+            format!("#{}: {why}", i + 1)
+        })
+        .collect();
     fx.push(Effect::StartExport {
         items,
         out,
         force,
         pseudonym: state.pseudonym.clone(),
+        excluded,
     });
     state.view = View::Jobs;
     state.jobs_scroll = 0;

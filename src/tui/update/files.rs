@@ -77,10 +77,42 @@ pub(super) fn update(state: &mut AppState, action: Action, fx: &mut Vec<Effect>)
                 text: String::new(),
                 candidates: Vec::new(),
                 error: None,
+                info: Vec::new(),
             });
             state.push_mode(Mode::Prompt);
         }
         Action::CopyTagsToMarked => copy_tags_to_marked(state, fx),
+        Action::RepeatTags => repeat_tags(state, fx),
+        Action::NextProblem => match state.next_problem() {
+            Some(i) => {
+                select(state, i);
+                let msg = match state.blocker_at(i) {
+                    Some(r) => format!("#{}: {r}", i + 1),
+                    None => format!("#{}: no tags yet", i + 1),
+                };
+                state.notify(Level::Warn, msg);
+            }
+            None => state.notify(Level::Info, "no blocked or untagged file"),
+        },
+        Action::CycleProtocol => {
+            let names = super::super::detect::PROTOCOLS_CYCLE;
+            let cur = state
+                .protocol_choice
+                .clone()
+                .unwrap_or_else(|| state.protocol_name.clone());
+            let i = names
+                .iter()
+                .position(|n| *n == cur)
+                .map(|i| i + 1)
+                .unwrap_or(0);
+            let next = names[i % names.len()].to_string();
+            state.protocol_choice = Some(next.clone());
+            fx.push(Effect::SetProtocol(next.clone()));
+            state.notify(
+                Level::Info,
+                format!("preview protocol: {next} (P again switches; halfblocks works everywhere)"),
+            );
+        }
         Action::Export => export::start(state),
         Action::Metadata => open_metadata(state, fx),
         Action::Jobs => {
@@ -149,15 +181,18 @@ fn copy_tags_to_marked(state: &mut AppState, fx: &mut Vec<Effect>) {
         f.tags = tags.clone();
         count += 1;
     }
+    state.last_tags = Some(tags.clone());
     if count == 0 {
         state.notify(
             Level::Warn,
             "no other file is marked (space marks, V marks all)",
         );
     } else {
+        // The marks did their job: left over, they would narrow a later export.
+        state.files.iter_mut().for_each(|f| f.marked = false);
         state.notify(
             Level::Info,
-            format!("tags copied to {count} marked file(s)"),
+            format!("tags copied to {count} marked file(s); marks cleared"),
         );
         save(state, fx);
     }
@@ -186,4 +221,25 @@ fn open_metadata(state: &mut AppState, fx: &mut Vec<Effect>) {
     }
     state.view = View::Metadata;
     state.push_mode(Mode::Metadata);
+}
+
+/// `.`: the last picked (or copied) tags on this file, then the next file.
+pub(super) fn repeat_tags(state: &mut AppState, fx: &mut Vec<Effect>) {
+    let Some(tags) = state.last_tags.clone() else {
+        state.notify(Level::Warn, "no tags picked yet (t opens the tag menu)");
+        return;
+    };
+    let Some(f) = state.current_mut() else { return };
+    if f.info().is_none() {
+        state.notify(
+            Level::Warn,
+            "this file cannot be tagged (not loaded or invalid)",
+        );
+        return;
+    }
+    f.tags = tags;
+    let n = state.cursor + 1;
+    save(state, fx);
+    select(state, state.cursor + 1);
+    state.notify(Level::Info, format!("#{n} tagged like the last file"));
 }

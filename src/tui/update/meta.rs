@@ -34,12 +34,13 @@ pub(super) fn update(state: &mut AppState, action: Action, fx: &mut Vec<Effect>)
             }
         }
         Action::Search => {
-            let text = m.search.clone();
+            // A new search starts empty (n / N repeat the last one).
             state.prompt = Some(Prompt {
                 kind: PromptKind::Search,
-                text,
+                text: String::new(),
                 candidates: Vec::new(),
                 error: None,
+                info: Vec::new(),
             });
             state.push_mode(Mode::Prompt);
         }
@@ -52,7 +53,10 @@ pub(super) fn update(state: &mut AppState, action: Action, fx: &mut Vec<Effect>)
                 fx.push(Effect::Clipboard(v));
                 state.notify(
                     Level::Info,
-                    format!("copied {n} characters to the clipboard (OSC 52)"),
+                    format!(
+                        "sent {n} characters as OSC 52 (also tmux-wrapped inside tmux): \
+                         the terminal decides whether they reach the clipboard"
+                    ),
                 );
             }
         }
@@ -74,12 +78,8 @@ pub(super) fn find(state: &mut AppState, forward: bool, here: bool) {
     if n == 0 {
         return;
     }
-    let hit = |i: usize| {
-        let r = &m.rows[i];
-        r.tag.to_lowercase().contains(&needle)
-            || r.name.to_lowercase().contains(&needle)
-            || r.value.to_lowercase().contains(&needle)
-    };
+    let all = m.matches();
+    let hit = |i: usize| all.binary_search(&i).is_ok();
     let start = m.cursor.min(n - 1);
     let found = (0..n)
         .map(|k| {
@@ -92,7 +92,12 @@ pub(super) fn find(state: &mut AppState, forward: bool, here: bool) {
         })
         .find(|&i| hit(i));
     match found {
-        Some(i) => m.cursor = i,
+        Some(i) => {
+            m.cursor = i;
+            let (k, total) = m.match_position();
+            let s = m.search.clone();
+            state.notify(Level::Info, format!("/{s}: {k} of {total} matches"));
+        }
         None => {
             let s = m.search.clone();
             state.notify(Level::Warn, format!("no match for `{s}`"));

@@ -19,22 +19,35 @@ use super::state::{AppState, Level, PreviewKey, View};
 pub use msg::on_msg;
 pub use prompt::expand_home;
 
-/// One key press through the keymap (chords wait in `state.pending`).
+/// One key press through the keymap (chords wait in `state.pending`, counts in `state.count`).
 pub fn handle_key(state: &mut AppState, key: Key) -> Vec<Effect> {
+    if let Some(d) = count_digit(state, key) {
+        let n = state
+            .count
+            .unwrap_or(0)
+            .saturating_mul(10)
+            .saturating_add(d);
+        state.count = Some(n.min(99_999));
+        return Vec::new();
+    }
     let mut seq = state.pending.clone();
     seq.push(key);
     match state.keymap.resolve(state.mode, &seq) {
         Resolved::Action(a) => {
             state.pending.clear();
-            update(state, a)
+            match state.count.take() {
+                Some(n) => with_count(state, a, n),
+                None => update(state, a),
+            }
         }
         Resolved::Pending => {
             state.pending = seq;
             Vec::new()
         }
         Resolved::Unbound => {
-            let was_pending = !state.pending.is_empty();
+            let was_pending = !state.pending.is_empty() || state.count.is_some();
             state.pending.clear();
+            state.count = None;
             if was_pending {
                 return Vec::new();
             }
@@ -50,6 +63,66 @@ pub fn handle_key(state: &mut AppState, key: Key) -> Vec<Effect> {
                 _ => Vec::new(),
             }
         }
+    }
+}
+
+/// A digit that starts or extends a count (`5j`, `12G`) in the lists; `0` alone stays
+/// "first frame". Digits bound in the mode keep their binding.
+fn count_digit(state: &AppState, key: Key) -> Option<usize> {
+    if !matches!(state.mode, Mode::Files | Mode::Metadata) || !state.pending.is_empty() {
+        return None;
+    }
+    if key.ctrl || key.alt {
+        return None;
+    }
+    let KeyCode::Char(c @ '0'..='9') = key.code else {
+        return None;
+    };
+    if c == '0' && state.count.is_none() {
+        return None;
+    }
+    if state.count.is_none() && state.keymap.is_bound(state.mode, key) {
+        return None;
+    }
+    Some(c as usize - '0' as usize)
+}
+
+/// An action with a count: motions repeat, `G`/`gg` go to line N, others ignore it.
+fn with_count(state: &mut AppState, a: Action, n: usize) -> Vec<Effect> {
+    match a {
+        Action::Top | Action::Bottom => {
+            match state.mode {
+                Mode::Files => {
+                    let i = n.saturating_sub(1).min(state.files.len().saturating_sub(1));
+                    files::select(state, i);
+                }
+                Mode::Metadata => {
+                    if let Some(m) = state.meta.as_mut() {
+                        let last = m.visible().len().saturating_sub(1);
+                        m.cursor = n.saturating_sub(1).min(last);
+                    }
+                }
+                _ => return update(state, a),
+            }
+            let mut fx = Vec::new();
+            finish(state, &mut fx);
+            fx
+        }
+        Action::Down
+        | Action::Up
+        | Action::NextFrame
+        | Action::PrevFrame
+        | Action::NextFrame10
+        | Action::PrevFrame10
+        | Action::HalfPageDown
+        | Action::HalfPageUp => {
+            let mut fx = Vec::new();
+            for _ in 0..n.clamp(1, 10_000) {
+                fx.extend(update(state, a));
+            }
+            fx
+        }
+        _ => update(state, a),
     }
 }
 

@@ -23,6 +23,25 @@ pub fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                     Err(r) => LoadState::Invalid(r),
                 };
             }
+            // Duplicates are flagged as they load, not at the export.
+            let mut dup_text = None;
+            if let Some(i) = state.index_of(file) {
+                let pair = match state.duplicate_of(i) {
+                    Some(first) => Some((first, i)),
+                    None => (i + 1..state.files.len())
+                        .find(|&j| state.duplicate_of(j) == Some(i))
+                        .map(|j| (i, j)),
+                };
+                if let Some((first, dup)) = pair {
+                    let text = format!(
+                        "#{} is a duplicate of #{} (same SOP Instance UID): exported once",
+                        dup + 1,
+                        first + 1
+                    );
+                    state.notify(Level::Warn, text.clone());
+                    dup_text = Some(text);
+                }
+            }
             if state.loading == 0 {
                 let invalid = state
                     .files
@@ -33,10 +52,19 @@ pub fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 let restored = session::restored_line(state)
                     .map(|r| format!("; {r}"))
                     .unwrap_or_default();
-                state.notify(
-                    Level::Info,
-                    format!("{n} file(s) listed, {invalid} invalid{restored}"),
-                );
+                let dups = state.counts().duplicates;
+                let level = if dups > 0 { Level::Warn } else { Level::Info };
+                let mut text = format!("{n} file(s) listed, {invalid} invalid{restored}");
+                if dups > 0 {
+                    text.push_str(&format!(", {dups} duplicate(s)"));
+                    // Keep the pair just found in view.
+                    if let Some(pair) = dup_text {
+                        text.push_str(&format!(": {pair}"));
+                    } else {
+                        text.push_str(" (same SOP Instance UID; = in the list)");
+                    }
+                }
+                state.notify(level, text);
             }
         }
         Msg::PreviewDone {
@@ -96,6 +124,11 @@ pub fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             Err(e) => state.notify(Level::Error, format!("preset not saved: {e}")),
         },
         Msg::SessionError(e) => state.notify(Level::Warn, format!("session not saved: {e}")),
+        Msg::Mcu { file, mcu } => {
+            if let Some(f) = state.file_mut(file) {
+                f.mcu = Some(mcu);
+            }
+        }
         Msg::PlayTick => {
             if state.playing {
                 if let Some(f) = state.current_mut() {
@@ -141,6 +174,7 @@ fn gathered(
             marked: false,
             frame: 0,
             export: None,
+            mcu: None,
         };
         session::restore_from_set(state, restore.as_ref(), &mut entry);
         state.files.push(entry);
@@ -170,6 +204,7 @@ fn gathered(
             marked: false,
             frame: 0,
             export: None,
+            mcu: None,
         });
         added += 1;
     }

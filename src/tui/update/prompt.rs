@@ -17,10 +17,12 @@ pub(super) fn update(state: &mut AppState, action: Action, fx: &mut Vec<Effect>)
             p.text.push(c);
             p.candidates.clear();
             p.error = None;
+            incremental_search(state);
         }
         Action::PromptDelete => {
             p.text.pop();
             p.candidates.clear();
+            incremental_search(state);
         }
         Action::PromptDeleteWord => {
             let t = p.text.trim_end_matches(['/', ' ']);
@@ -61,7 +63,10 @@ fn submit(state: &mut AppState, fx: &mut Vec<Effect>) {
             }
             state.pseudonym = text.clone();
             let dest = if state.destination.is_empty() {
-                format!("{text}.zip")
+                default_export_dir(state)
+                    .join(format!("{text}.zip"))
+                    .display()
+                    .to_string()
             } else {
                 state.destination.clone()
             };
@@ -70,14 +75,25 @@ fn submit(state: &mut AppState, fx: &mut Vec<Effect>) {
                 text: dest,
                 candidates: Vec::new(),
                 error: None,
+                info: Vec::new(),
             });
         }
         PromptKind::Destination => {
-            let path = expand_home(&text);
-            if !text.to_ascii_lowercase().ends_with(".zip") {
+            let mut path = expand_home(&text);
+            // A folder gets the default file name.
+            if text.ends_with('/') || path.is_dir() {
+                path = path.join(format!("{}.zip", state.pseudonym));
+            }
+            if !path
+                .to_string_lossy()
+                .to_ascii_lowercase()
+                .ends_with(".zip")
+            {
                 return fail(state, "the destination must end in .zip".into());
             }
-            state.destination = text;
+            // Messages and the export use the absolute path.
+            let path = std::path::absolute(&path).unwrap_or(path);
+            state.destination = path.display().to_string();
             state.prompt = None;
             state.pop_mode();
             export::ask(state, path);
@@ -107,6 +123,38 @@ fn submit(state: &mut AppState, fx: &mut Vec<Effect>) {
             meta::find(state, true, true);
         }
     }
+}
+
+/// While a search is typed: the query is the search, the cursor on its first match from the top.
+fn incremental_search(state: &mut AppState) {
+    let Some(p) = state
+        .prompt
+        .as_ref()
+        .filter(|p| p.kind == PromptKind::Search)
+    else {
+        return;
+    };
+    let text = p.text.clone();
+    let Some(m) = state.meta.as_mut() else { return };
+    m.search = text;
+    if m.search.is_empty() {
+        return;
+    }
+    m.collapsed.clear();
+    if let Some(&first) = m.matches().first() {
+        m.cursor = first;
+    }
+}
+
+/// Where exports go by default: `[output] export_dir`, else the user's home.
+pub fn default_export_dir(state: &AppState) -> PathBuf {
+    let dir = state.settings.output.export_dir.trim();
+    if !dir.is_empty() {
+        return expand_home(dir);
+    }
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/"))
 }
 
 /// `~/x` to `$HOME/x`.

@@ -1,4 +1,5 @@
-//! Tag menus: one per vocabulary list, one key per value; picking a value moves to the next list.
+//! Tag menus: one per vocabulary list, one key per value; picking a value moves to the next
+//! list, and after the last list to the next file (the menu stays open until esc).
 
 use super::super::action::Action;
 use super::super::effect::Effect;
@@ -52,6 +53,18 @@ pub(super) fn update(state: &mut AppState, action: Action, fx: &mut Vec<Effect>)
             state.tag_list = 0;
         }
         Action::CopyTagsToMarked => files::update(state, action, fx),
+        Action::RepeatTags => {
+            let before = state.cursor;
+            let was_last = before + 1 >= state.files.len();
+            files::repeat_tags(state, fx);
+            if was_last && state.last_tags.is_some() {
+                // The last file: done, like picking its last value.
+                state.tag_list = 0;
+                state.pop_mode();
+            } else {
+                first_open_list(state);
+            }
+        }
         Action::Char(c) => pick(state, c, fx),
         Action::Back => state.pop_mode(),
         _ => {}
@@ -68,15 +81,50 @@ fn pick(state: &mut AppState, c: char, fx: &mut Vec<Effect>) {
     let value = list.values[i].value().to_string();
     let Some(f) = state.current_mut() else { return };
     f.tags.insert(list.key.clone(), value);
+    let tags = f.tags.clone();
     let summary = summary(state);
+    state.last_tags = Some(tags);
     save(state, fx);
     if state.tag_list + 1 < state.settings.tags.lists.len() {
         state.tag_list += 1;
-    } else {
-        state.tag_list = 0;
-        state.pop_mode();
-        state.notify(Level::Info, format!("tagged: {summary}"));
+        return;
     }
+    let n = state.cursor + 1;
+    // Next file that can be tagged; the menu stays open on it.
+    let next = (state.cursor + 1..state.files.len()).find(|&i| state.files[i].info().is_some());
+    match next {
+        Some(i) => {
+            files::select(state, i);
+            first_open_list(state);
+            state.notify(
+                Level::Info,
+                format!(
+                    "tagged: {summary} (#{n}); now #{} (. repeats, esc closes)",
+                    i + 1
+                ),
+            );
+        }
+        None => {
+            state.tag_list = 0;
+            state.pop_mode();
+            state.notify(
+                Level::Info,
+                format!("tagged: {summary} (#{n}, the last file)"),
+            );
+        }
+    }
+}
+
+/// The first list without a value on the current file (else the first list).
+fn first_open_list(state: &mut AppState) {
+    let Some(f) = state.current() else { return };
+    state.tag_list = state
+        .settings
+        .tags
+        .lists
+        .iter()
+        .position(|l| !f.tags.contains_key(&l.key))
+        .unwrap_or(0);
 }
 
 fn summary(state: &AppState) -> String {
