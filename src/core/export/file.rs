@@ -11,7 +11,7 @@ use super::header::{self, PixelDescription};
 use crate::core::crop::CropRect;
 use crate::core::dcm::{get_str, TransferSyntaxKind};
 use crate::core::load::{FileInfo, LoadedFile};
-use crate::core::pixels::{decode, encapsulated, jpeg, jpeg_markers, render, rle, Frame};
+use crate::core::pixels::{decode, encapsulated, jpeg, jpeg_direct, jpeg_markers, render, rle};
 use crate::core::settings::{Encoding, JpegCropMode, Settings};
 use crate::core::text::mask;
 
@@ -116,6 +116,8 @@ pub enum PixelOut {
         /// Text boxes to blank (frame coordinates) and the black pixel's sample bytes.
         mask: Vec<CropRect>,
         black: Vec<u8>,
+        /// Native YBR_FULL_422 copied in its stored layout (crop x origin and width even).
+        ybr422_pairs: bool,
     },
     /// Compressed frames and their transfer syntax.
     Encapsulated(Vec<Vec<u8>>, &'static str),
@@ -146,6 +148,31 @@ pub fn prepare(
         progress(d, frames);
     };
     let (pixels, desc, written_crop) = match plan {
+        // (blanking needs whole pixels: with text to mask, 4:2:2 is expanded to YBR_FULL below)
+        PixelPlan::Native if mask.is_empty() && decode::keeps_native_ybr422(&info, &crop) => {
+            // 4:2:2 pairs stay whole: the stored samples are copied as they are, bit-exact,
+            // still native YBR_FULL_422 (dciodvfy's findings on it are the input's own)
+            let desc = PixelDescription {
+                rows: crop.height(),
+                columns: crop.width(),
+                frames,
+                spp: 3,
+                photometric: "YBR_FULL_422".into(),
+                bits: None,
+                new_lossy: None,
+                was_lossy: info.lossy,
+                planar: false,
+            };
+            let out = PixelOut::Native {
+                frame_bytes: crop.width() as usize * crop.height() as usize * 2,
+                vr_ow: false,
+                rect: crop,
+                mask: Vec::new(),
+                black: Vec::new(),
+                ybr422_pairs: true,
+            };
+            (out, desc, crop)
+        }
         PixelPlan::Native => {
             let first = decode::decode_cropped(&src, &info, 0, &crop)?;
             let black = mask::black_pixel(&first, signed, palette.as_ref());
@@ -161,7 +188,8 @@ pub fn prepare(
                 planar: false,
             };
             if first.photometric == "YBR_FULL" {
-                // The US IODs accept YBR_FULL only compressed: keep the samples exactly, in RLE.
+                // The US IODs accept YBR_FULL only compressed: keep the samples exactly, in RLE
+                // (native YBR_FULL_422 cropped through a pixel pair lands here, expanded).
                 let out: Result<Vec<Vec<u8>>, String> = (0..frames)
                     .into_par_iter()
                     .map(|i| {
@@ -182,6 +210,7 @@ pub fn prepare(
                         rect: crop,
                         mask: mask.clone(),
                         black,
+                        ybr422_pairs: false,
                     },
                     desc,
                     crop,
@@ -233,11 +262,20 @@ pub fn prepare(
             let out: Result<Vec<Vec<u8>>, String> = (0..frames)
                 .into_par_iter()
                 .map(|i| {
-                    let f = decode::decode_cropped(&src, &info, i, &crop)?;
-                    let mut e = render::to_8bit(&f, palette.as_ref(), window);
-                    let black = vec![0u8; e.spp as usize];
-                    mask::fill(&mut e, &mask, &black);
-                    let r = jpeg::encode(&e, q);
+                    // straight from the stored samples where possible (nothing to blank),
+                    // else the general path
+                    let direct = if mask.is_empty() {
+                        jpeg_direct::encode(&src, &info, i, &crop, q)
+                    } else {
+                        None
+                    };
+                    let r = direct.unwrap_or_else(|| {
+                        let f = decode::decode_cropped(&src, &info, i, &crop)?;
+                        let mut e = render::to_8bit(&f, palette.as_ref(), window);
+                        let black = vec![0u8; e.spp as usize];
+                        mask::fill(&mut e, &mask, &black);
+                        jpeg::encode(&e, q)
+                    });
                     tick();
                     r
                 })
@@ -353,6 +391,7 @@ pub fn write(
             rect,
             mask: boxes,
             black,
+            ybr422_pairs,
         } => {
             let total = frame_bytes as u64 * written.frames as u64;
             let padded = total + total % 2;
@@ -364,22 +403,26 @@ pub fn write(
             let mut start = 0u32;
             while start < written.frames {
                 let end = (start + chunk).min(written.frames);
-                let frames: Result<Vec<Frame>, String> = (start..end)
+                let frames: Result<Vec<Vec<u8>>, String> = (start..end)
                     .into_par_iter()
                     .map(|i| {
-                        let mut f = decode::decode_cropped(&src, &info, i, &rect)?;
-                        mask::fill(&mut f, &boxes, &black);
-                        Ok(f)
+                        if ybr422_pairs {
+                            decode::ybr422_pairs_cropped(&src, &info, i, &rect)
+                        } else {
+                            let mut f = decode::decode_cropped(&src, &info, i, &rect)?;
+                            mask::fill(&mut f, &boxes, &black);
+                            Ok(f.data)
+                        }
                     })
                     .collect();
                 for f in frames? {
-                    if f.data.len() != frame_bytes {
+                    if f.len() != frame_bytes {
                         return Err(format!(
                             "frame sizes differ within the file ({} vs {frame_bytes} bytes)",
-                            f.data.len()
+                            f.len()
                         ));
                     }
-                    out.write_all(&f.data).map_err(io)?;
+                    out.write_all(&f).map_err(io)?;
                 }
                 progress(end, written.frames);
                 start = end;
