@@ -4,6 +4,7 @@ pub mod batch;
 pub mod check;
 pub mod logging;
 pub mod verify;
+pub mod verify_pixels;
 
 use std::path::PathBuf;
 

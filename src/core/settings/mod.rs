@@ -27,6 +27,15 @@ pub struct Settings {
     pub tags: Vocabulary,
     pub preview: PreviewSettings,
     pub logging: LoggingSettings,
+    #[serde(default)]
+    pub pixels: PixelSettings,
+}
+
+/// `[pixels]`: what happens to text burned into the pixels.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PixelSettings {
+    pub burned_in_text: crate::core::text::policy::TextMode,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -70,6 +79,8 @@ pub struct LoadSettings {
     pub max_zip_ratio: u64,
     pub max_file_mb: u64,
     pub follow_symlinks: bool,
+    /// The most memory one decoded frame may take; larger frames are refused at load.
+    pub max_frame_mb: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
