@@ -8,6 +8,9 @@ BIN=$1; WORK=$2; shift 2
 CORPUS=${CORPUS:-$(cd "$(dirname "$0")/../.." && pwd)/shared/testdata/dicom}
 HERE=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$WORK"; mkdir -p "$WORK"
+# this script checks codecs and headers: burned-in text is kept (masking has its own tests and
+# the demo step), so that every output can be compared with its input pixel for pixel
+printf '[pixels]\nburned_in_text = "keep"\n' >"$WORK/keep-text.toml"
 fail=0; n=0
 for f in "$CORPUS"/us_*; do
   name=$(basename "$f" .dcm)
@@ -15,6 +18,7 @@ for f in "$CORPUS"/us_*; do
   read -r c r <<<"$dims"
   crop="$((c/8+1)),$((r/8+3)),$((c-c/8)),$((r-r/10))"
   if ! "$BIN" --config-dir "$WORK/cfg" batch "$f" -o "$WORK/$name.zip" --crop "$crop" --pseudonym P1 \
+      --settings "$WORK/keep-text.toml" --allow-uncropped \
       --tag position=CFV --tag side=L --tag purpose=diagnostic --report "$WORK/$name.json" "$@" >"$WORK/$name.log" 2>&1; then
     echo "FAIL $name: batch failed: $(tail -2 "$WORK/$name.log")"; fail=1; continue
   fi

@@ -1,7 +1,13 @@
 //! `cargo bench`: the paper's Table 1 on generated 1200x800 inputs, header-only throughput and
 //! peak memory. Prints tables; nothing is asserted (speed is measured here, not tested).
 //!
-//! Environment: BENCH_QUICK=1 runs one repetition and skips the 100-frame JPEG-output rows.
+//! First the issue-11 exam (one `batch` process per input kind next to the copy floor and
+//! `jpegtran`, see exam/mod.rs; needs the release binary), then per-file figures.
+//!
+//! Environment: BENCH_QUICK=1 runs one repetition and skips the 100-frame JPEG-output rows;
+//! BENCH_ONLY=exam stops after the exam table.
+
+mod exam;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -99,6 +105,16 @@ fn main() {
         ("JPEG Baseline", Kind::JpegBaseline),
     ];
     let crops = [(576, 432), (768, 576), (1024, 768)];
+    let exe = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/us-dicomizer");
+    if exe.exists() {
+        exam::run(&exe, dir.path(), reps);
+    } else {
+        println!("(build the release binary first for the exam table: cargo build --release)");
+    }
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("exam") {
+        return;
+    }
+    println!();
     println!(
         "us-dicomizer pipeline benchmark: {} threads, {W}x{H} inputs",
         rayon::current_num_threads()
@@ -218,7 +234,6 @@ fn main() {
     }
 
     // peak memory of the real binary exporting the largest input
-    let exe = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/us-dicomizer");
     if exe.exists() && largest_input.1.exists() {
         let out2 = dir.path().join("rss.zip");
         let cfg = dir.path().join("cfg");

@@ -28,6 +28,9 @@ fn main() -> ExitCode {
     let data_dir = default_data_dir();
     let _guard = cli::logging::init(&data_dir, &settings.logging.level);
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "start");
+    if !matches!(args.command, Some(Command::Batch(_))) {
+        us_dicomizer::core::guard::init_pool(None);
+    }
     let code = match &args.command {
         Some(Command::Batch(b)) => match cli::batch::run(
             b,

@@ -80,7 +80,10 @@ fn every_ultrasound_file_exports_with_the_right_pixels() {
         eprintln!("note: ../shared/testdata/dicom not found; corpus test skipped (engine.rs covers generated files)");
         return;
     };
-    let settings = Settings::defaults();
+    // pixel codecs only: burned-in text is kept here (masking has its own tests)
+    let mut settings = Settings::defaults();
+    settings.pixels.burned_in_text = us_dicomizer::core::text::policy::TextMode::Keep;
+    settings.output.allow_burned_in_without_crop = true;
     let tmp = tempfile::tempdir().unwrap();
     let mut checked = 0;
     for row in manifest(&dir).iter().filter(|r| r.file.starts_with("us_")) {

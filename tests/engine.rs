@@ -93,6 +93,43 @@ fn rgb_and_native_ybr422_crop_keep_exact_samples() {
     }
 }
 
+#[test]
+fn native_ybr422_with_an_even_crop_stays_native_and_bit_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let ybr = write_fixture(
+        dir.path(),
+        "ybr.dcm",
+        &fixture_spec(Kind::Ybr422Native, 160, 120, 3, 2),
+    );
+    let out = dir.path().join("out.zip");
+    // x0 and width even (y may be anything): every Y Y Cb Cr pair stays whole
+    let r = CropRect::new(12, 17, 150, 110);
+    let rep = export_files(&[(ybr.clone(), user_crop(r))], &out, &Settings::defaults());
+    assert_eq!(rep.summary.exported, 1, "{:?}", rep.files);
+    let f = &rep.files[0];
+    assert_eq!(f.pixel_encoding, Some("lossless"));
+    assert_eq!(f.photometric.as_deref(), Some("YBR_FULL_422"));
+    let o = read_entry(&out, f.output.as_ref().unwrap());
+    assert_eq!(o.info.transfer_syntax, "1.2.840.10008.1.2.1");
+    assert_eq!(o.info.photometric, "YBR_FULL_422");
+    assert_eq!((o.info.columns, o.info.rows, o.info.frames), (138, 93, 3));
+    let input = read_loaded(&ybr);
+    for fr in 0..3 {
+        // the stored bytes of the output frame are the input's stored bytes inside the crop
+        let raw = decode::native_frame_raw(&input.obj, &input.info, fr).unwrap();
+        let mut want = Vec::new();
+        for y in r.y0 as usize..r.y1 as usize {
+            want.extend_from_slice(&raw[(y * 160 + r.x0 as usize) * 2..][..r.width() as usize * 2]);
+        }
+        let got = decode::native_frame_raw(&o.obj, &o.info, fr).unwrap();
+        assert_eq!(&got[..], &want[..], "frame {fr}");
+        // and it reads back as the same pixels as the input cropped
+        let a = decode::decode_full(&o.obj, &o.info, fr).unwrap();
+        let b = decode::decode_cropped(&input.obj, &input.info, fr, &r).unwrap();
+        assert_eq!(a, b, "frame {fr}");
+    }
+}
+
 fn read_loaded(p: &std::path::Path) -> us_dicomizer::core::load::LoadedFile {
     us_dicomizer::core::load::load(&file_source(p), &Settings::defaults().load).unwrap()
 }

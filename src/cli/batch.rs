@@ -175,10 +175,9 @@ pub fn run(
     }
     let key = key.bytes;
     if let Some(j) = args.jobs {
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(j.max(1))
-            .build_global();
+        us_dicomizer::core::guard::check_jobs(j).map_err(usage)?;
     }
+    us_dicomizer::core::guard::init_pool(args.jobs);
 
     let gathered = load::gather(&args.paths, &settings.load);
     let mut matched = vec![false; rows.len()];

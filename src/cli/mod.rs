@@ -5,6 +5,7 @@ pub mod check;
 pub mod logging;
 pub mod merge;
 pub mod verify;
+pub mod verify_pixels;
 
 use std::path::PathBuf;
 

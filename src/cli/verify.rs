@@ -15,9 +15,25 @@ pub struct VerifyArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Also read the exported frames with OCR (needs the `tesseract` program) and search the
+    /// text for the inputs' names, IDs, birth dates and institution.
+    #[arg(long)]
+    pub pixels: bool,
 }
 
 pub fn run(args: &VerifyArgs, settings: &us_dicomizer::core::settings::Settings) -> i32 {
+    let header = run_header(args, settings);
+    if !args.pixels {
+        return header;
+    }
+    header.max(super::verify_pixels::run(
+        &args.archive,
+        &args.against,
+        args.json,
+    ))
+}
+
+fn run_header(args: &VerifyArgs, settings: &us_dicomizer::core::settings::Settings) -> i32 {
     let mut last = (0usize, 0usize);
     let mut progress = |done: usize, total: usize| {
         last = (done, total);

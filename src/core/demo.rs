@@ -10,6 +10,7 @@ use dicom_dictionary_std::tags;
 use dicom_object::{DefaultDicomObject, FileMetaTableBuilder, InMemDicomObject};
 
 use crate::core::pixels::{encapsulated, jpeg, Frame};
+use crate::core::text::draw::{draw_text, Canvas, Style};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -31,6 +32,35 @@ pub struct Spec {
     pub patient_id: String,
     /// Distinguishes files of one exam (used in UIDs).
     pub instance: u32,
+    /// Draw a fan-shaped sector (speckle changing from frame to frame) instead of the
+    /// rectangular scan area, and no block banner.
+    pub sector: bool,
+    /// Text burned into every frame, drawn over the image.
+    pub text: Vec<Planted>,
+}
+
+/// A line of text burned into the pixels.
+#[derive(Debug, Clone)]
+pub struct Planted {
+    pub x: u32,
+    pub y: u32,
+    pub text: String,
+    pub scale: u32,
+    pub style: Style,
+    pub colour: [u8; 3],
+}
+
+impl Planted {
+    pub fn new(x: u32, y: u32, text: &str, scale: u32, style: Style, colour: [u8; 3]) -> Self {
+        Planted {
+            x,
+            y,
+            text: text.into(),
+            scale,
+            style,
+            colour,
+        }
+    }
 }
 
 impl Spec {
@@ -44,6 +74,8 @@ impl Spec {
             patient_name: "DEMO^FAKE^PATIENT".into(),
             patient_id: "DEMO-000001".into(),
             instance: 1,
+            sector: false,
+            text: Vec::new(),
         }
     }
 }
@@ -83,18 +115,72 @@ pub fn pixel(x: u32, y: u32, f: u32, columns: u32, rows: u32) -> u8 {
     0
 }
 
-fn grey_frame(s: &Spec, f: u32) -> Vec<u8> {
+/// Grey value of a fan-shaped sector image: apex above the top centre, speckle that changes
+/// from frame to frame, a bright tissue layer and a dark vessel; black outside the fan.
+pub fn sector_pixel(x: u32, y: u32, f: u32, columns: u32, rows: u32) -> u8 {
+    let (cx, apex) = (columns as f32 / 2.0, rows as f32 * 0.08);
+    let (dx, dy) = (x as f32 - cx, y as f32 - apex);
+    let r = (dx * dx + dy * dy).sqrt();
+    let (r0, r1) = (rows as f32 * 0.06, rows as f32 * 0.86);
+    if dy <= 0.0 || r < r0 || r > r1 || dx.abs() > dy * 0.75 {
+        return 0;
+    }
+    let h = x.wrapping_mul(73_856_093) ^ y.wrapping_mul(19_349_663) ^ f.wrapping_mul(83_492_791);
+    let speckle = (h % 97) as f32;
+    let depth = 1.0 - (r - r0) / (r1 - r0) * 0.6;
+    let layer = if ((r / rows as f32) * 9.0).fract() < 0.08 {
+        70.0
+    } else {
+        0.0
+    };
+    let vessel_c = (cx + columns as f32 * 0.05, apex + rows as f32 * 0.5);
+    let vd = ((x as f32 - vessel_c.0).powi(2) + (y as f32 - vessel_c.1).powi(2)).sqrt();
+    if vd < rows as f32 * 0.07 {
+        return (speckle * 0.15) as u8;
+    }
+    ((30.0 + speckle * 1.1 + layer) * depth).min(235.0) as u8
+}
+
+fn base_grey(s: &Spec, f: u32) -> Vec<u8> {
     let mut out = Vec::with_capacity((s.columns * s.rows) as usize);
     for y in 0..s.rows {
         for x in 0..s.columns {
-            out.push(pixel(x, y, f, s.columns, s.rows));
+            out.push(if s.sector {
+                sector_pixel(x, y, f, s.columns, s.rows)
+            } else {
+                pixel(x, y, f, s.columns, s.rows)
+            });
         }
     }
     out
 }
 
+fn draw_planted(s: &Spec, data: &mut [u8], spp: u8) {
+    let mut c = Canvas {
+        data,
+        width: s.columns,
+        height: s.rows,
+        spp,
+    };
+    for t in &s.text {
+        draw_text(&mut c, t.x, t.y, &t.text, t.scale, t.style, t.colour);
+    }
+}
+
+fn grey_frame(s: &Spec, f: u32) -> Vec<u8> {
+    let mut out = base_grey(s, f);
+    draw_planted(s, &mut out, 1);
+    out
+}
+
 fn rgb_frame(s: &Spec, f: u32) -> Vec<u8> {
-    let g = grey_frame(s, f);
+    let mut out = rgb_base(s, f);
+    draw_planted(s, &mut out, 3);
+    out
+}
+
+fn rgb_base(s: &Spec, f: u32) -> Vec<u8> {
+    let g = base_grey(s, f);
     let (x0, y0, x1, _) = scan_area(s.columns, s.rows);
     let mut out = Vec::with_capacity(g.len() * 3);
     for (i, v) in g.iter().enumerate() {
@@ -453,6 +539,53 @@ pub fn write_file(path: &Path, spec: &Spec) -> Result<(), String> {
     crate::core::fsutil::write_atomic(path, &bytes).map_err(|e| e.to_string())
 }
 
+/// A demo file that looks like a scanner's: a speckled sector, a banner with the fake patient
+/// above the scan region, and a parameter column (with a clinic name, an ID fragment and a
+/// clock) inside the region, beside the sector, where only masking removes it.
+pub fn realistic(kind: Kind, columns: u32, rows: u32, frames: u32) -> Spec {
+    let white = [235, 235, 235];
+    let yellow = [240, 220, 60];
+    let col_x = columns - columns / 8 - 110;
+    let col_y = rows / 8 + 30;
+    let mut text = vec![
+        Planted::new(12, 6, "DEMO^FAKE^PATIENT", 1, Style::Plain, white),
+        Planted::new(
+            12,
+            20,
+            "ID DEMO-000001  DOB 01.01.1900",
+            1,
+            Style::Plain,
+            white,
+        ),
+        Planted::new(columns - 150, 6, "01 JAN 2000", 1, Style::Plain, white),
+    ];
+    for (k, line) in [
+        "DEMO CLINIC",
+        "ID 000001",
+        "L12-5 8MHz",
+        "Gn 60 DR 55",
+        "10:42:13 am",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let colour = if k == 4 { yellow } else { white };
+        text.push(Planted::new(
+            col_x,
+            col_y + k as u32 * 14,
+            line,
+            1,
+            Style::Plain,
+            colour,
+        ));
+    }
+    Spec {
+        sector: true,
+        text,
+        ..Spec::new(kind, columns, rows, frames)
+    }
+}
+
 /// Writes the demo exam into `dir` (created if needed). Refuses to overwrite existing files.
 pub fn write_exam(dir: &Path) -> Result<Vec<PathBuf>, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
@@ -461,21 +594,21 @@ pub fn write_exam(dir: &Path) -> Result<Vec<PathBuf>, String> {
             "demo_01_mono_single.dcm",
             Spec {
                 instance: 1,
-                ..Spec::new(Kind::Mono, 640, 480, 1)
+                ..realistic(Kind::Mono, 640, 480, 1)
             },
         ),
         (
             "demo_02_rgb_cine.dcm",
             Spec {
                 instance: 2,
-                ..Spec::new(Kind::Rgb, 640, 480, 12)
+                ..realistic(Kind::Rgb, 640, 480, 12)
             },
         ),
         (
             "demo_03_jpeg_cine.dcm",
             Spec {
                 instance: 3,
-                ..Spec::new(Kind::JpegBaseline, 640, 480, 24)
+                ..realistic(Kind::JpegBaseline, 640, 480, 24)
             },
         ),
         (
@@ -483,14 +616,14 @@ pub fn write_exam(dir: &Path) -> Result<Vec<PathBuf>, String> {
             Spec {
                 instance: 4,
                 regions: false,
-                ..Spec::new(Kind::Ybr422Native, 640, 480, 1)
+                ..realistic(Kind::Ybr422Native, 640, 480, 1)
             },
         ),
         (
             "demo_05_jpeg_single.dcm",
             Spec {
                 instance: 5,
-                ..Spec::new(Kind::JpegBaseline, 800, 600, 1)
+                ..realistic(Kind::JpegBaseline, 800, 600, 1)
             },
         ),
     ];

@@ -82,6 +82,7 @@ pub fn spawn(
     let slot = Arc::new((Mutex::new(Jobs::default()), Condvar::new()));
     let handle = PreviewHandle { slot: slot.clone() };
     let _ = std::thread::Builder::new()
+        .stack_size(crate::core::guard::WORKER_STACK)
         .name("usd-preview".into())
         .spawn(move || {
             let mut worker = Previewer::new(picker, settings);
@@ -118,11 +119,11 @@ pub fn spawn(
                         Job::Frame(j.frame.take().expect("checked"))
                     }
                 };
-                let ev = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| worker.run(job)));
+                let ev = crate::core::guard::catch(|| worker.run(job));
                 let ev = match ev {
                     Ok(ev) => ev,
-                    Err(_) => {
-                        tracing::error!("preview worker: a decoder panicked");
+                    Err(why) => {
+                        tracing::error!(%why, "preview worker: a decoder panicked");
                         continue;
                     }
                 };

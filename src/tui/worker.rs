@@ -67,6 +67,7 @@ pub fn channel() -> (Sender<AppEvent>, Receiver<AppEvent>) {
 /// Reads terminal events until `stop` is set (polls so it can stop).
 pub fn spawn_input(tx: Sender<AppEvent>, stop: Arc<AtomicBool>) -> Option<JoinHandle<()>> {
     std::thread::Builder::new()
+        .stack_size(crate::core::guard::WORKER_STACK)
         .name("usd-input".into())
         .spawn(move || {
             while !stop.load(Ordering::Relaxed) {
@@ -102,6 +103,7 @@ pub enum LoadJob {
 pub fn spawn_loader(settings: Settings, tx: Sender<AppEvent>) -> Sender<LoadJob> {
     let (jtx, jrx) = mpsc::channel::<LoadJob>();
     let _ = std::thread::Builder::new()
+        .stack_size(crate::core::guard::WORKER_STACK)
         .name("usd-loader".into())
         .spawn(move || {
             for job in jrx {
@@ -126,9 +128,9 @@ pub fn spawn_loader(settings: Settings, tx: Sender<AppEvent>) -> Sender<LoadJob>
                     LoadJob::Load(items) => {
                         for (file, source) in items {
                             let r =
-                                std::panic::catch_unwind(|| load::load(&source, &settings.load))
-                                    .unwrap_or_else(|_| {
-                                        Err("the reader crashed on this file".into())
+                                crate::core::guard::catch(|| load::load(&source, &settings.load))
+                                    .unwrap_or_else(|why| {
+                                        Err(format!("the reader crashed on this file ({why})"))
                                     });
                             if let Err(reason) = &r {
                                 tracing::info!(file, reason = %reason, "input invalid");
@@ -196,6 +198,7 @@ pub fn spawn_export(
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = cancel.clone();
     let thread = std::thread::Builder::new()
+        .stack_size(crate::core::guard::WORKER_STACK)
         .name("usd-export".into())
         .spawn(move || {
             let last = Mutex::new(Instant::now() - Duration::from_secs(1));
@@ -274,6 +277,7 @@ impl SessionWriter {
         let slot: SessionSlot = Arc::new((Mutex::new((None, false)), Condvar::new()));
         let s2 = slot.clone();
         let thread = std::thread::Builder::new()
+            .stack_size(crate::core::guard::WORKER_STACK)
             .name("usd-session".into())
             .spawn(move || {
                 let mut reported = false;

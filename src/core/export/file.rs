@@ -11,8 +11,9 @@ use super::header::{self, PixelDescription};
 use crate::core::crop::CropRect;
 use crate::core::dcm::{get_str, TransferSyntaxKind};
 use crate::core::load::{FileInfo, LoadedFile};
-use crate::core::pixels::{decode, encapsulated, jpeg, jpeg_markers, render, rle, Frame};
+use crate::core::pixels::{decode, encapsulated, jpeg, jpeg_direct, jpeg_markers, render, rle};
 use crate::core::settings::{Encoding, JpegCropMode, Settings};
+use crate::core::text::mask;
 
 const EXPLICIT_LE: &str = "1.2.840.10008.1.2.1";
 const JPEG_BASELINE: &str = "1.2.840.10008.1.2.4.50";
@@ -42,6 +43,8 @@ pub struct Written {
     pub transfer_syntax: String,
     pub photometric: String,
     pub plan: PixelPlan,
+    /// Rectangles blanked in every frame (output coordinates).
+    pub masked: Vec<CropRect>,
 }
 
 pub fn plan_for(
@@ -49,12 +52,17 @@ pub fn plan_for(
     obj: &DefaultDicomObject,
     crop: &CropRect,
     settings: &Settings,
+    masking: bool,
 ) -> PixelPlan {
     if settings.output.encoding == Encoding::Jpeg {
         return PixelPlan::JpegEncode;
     }
     if info.ts_kind != TransferSyntaxKind::JpegBaseline || info.bits_allocated != 8 {
         return PixelPlan::Native;
+    }
+    if masking {
+        // blanking needs the pixels: decode, blank, re-encode
+        return PixelPlan::JpegEncode;
     }
     if crop.is_full(info.columns, info.rows) {
         return PixelPlan::JpegCopy;
@@ -105,21 +113,33 @@ pub enum PixelOut {
         frame_bytes: usize,
         vr_ow: bool,
         rect: CropRect,
+        /// Text boxes to blank (frame coordinates) and the black pixel's sample bytes.
+        mask: Vec<CropRect>,
+        black: Vec<u8>,
+        /// Native YBR_FULL_422 copied in its stored layout (crop x origin and width even).
+        ybr422_pairs: bool,
     },
     /// Compressed frames and their transfer syntax.
     Encapsulated(Vec<Vec<u8>>, &'static str),
 }
 
-/// Decides and computes the pixel side and rewrites the pixel-describing header.
+/// Decides and computes the pixel side and rewrites the pixel-describing header. `mask`:
+/// rectangles (image coordinates) blanked in every frame.
 pub fn prepare(
     file: LoadedFile,
     crop: CropRect,
+    mask: &[CropRect],
     settings: &Settings,
     progress: &(dyn Fn(u32, u32) + Sync),
 ) -> Result<Prepared, String> {
     let LoadedFile { obj: src, info, .. } = file;
     crop.validate(info.columns, info.rows)?;
-    let plan = plan_for(&info, &src, &crop, settings);
+    let mask = crate::core::text::to_crop_coords(mask, &crop);
+    let plan = plan_for(&info, &src, &crop, settings, !mask.is_empty());
+    let palette = (info.photometric == "PALETTE COLOR")
+        .then(|| render::read_palette(&src))
+        .flatten();
+    let signed = info.pixel_representation == 1;
     let q = settings.output.jpeg_quality;
     let frames = info.frames;
     let done = std::sync::atomic::AtomicU32::new(0);
@@ -128,8 +148,34 @@ pub fn prepare(
         progress(d, frames);
     };
     let (pixels, desc, written_crop) = match plan {
+        // (blanking needs whole pixels: with text to mask, 4:2:2 is expanded to YBR_FULL below)
+        PixelPlan::Native if mask.is_empty() && decode::keeps_native_ybr422(&info, &crop) => {
+            // 4:2:2 pairs stay whole: the stored samples are copied as they are, bit-exact,
+            // still native YBR_FULL_422 (dciodvfy's findings on it are the input's own)
+            let desc = PixelDescription {
+                rows: crop.height(),
+                columns: crop.width(),
+                frames,
+                spp: 3,
+                photometric: "YBR_FULL_422".into(),
+                bits: None,
+                new_lossy: None,
+                was_lossy: info.lossy,
+                planar: false,
+            };
+            let out = PixelOut::Native {
+                frame_bytes: crop.width() as usize * crop.height() as usize * 2,
+                vr_ow: false,
+                rect: crop,
+                mask: Vec::new(),
+                black: Vec::new(),
+                ybr422_pairs: true,
+            };
+            (out, desc, crop)
+        }
         PixelPlan::Native => {
             let first = decode::decode_cropped(&src, &info, 0, &crop)?;
+            let black = mask::black_pixel(&first, signed, palette.as_ref());
             let mut desc = PixelDescription {
                 rows: first.height,
                 columns: first.width,
@@ -142,11 +188,13 @@ pub fn prepare(
                 planar: false,
             };
             if first.photometric == "YBR_FULL" {
-                // The US IODs accept YBR_FULL only compressed: keep the samples exactly, in RLE.
+                // The US IODs accept YBR_FULL only compressed: keep the samples exactly, in RLE
+                // (native YBR_FULL_422 cropped through a pixel pair lands here, expanded).
                 let out: Result<Vec<Vec<u8>>, String> = (0..frames)
                     .into_par_iter()
                     .map(|i| {
-                        let f = decode::decode_cropped(&src, &info, i, &crop)?;
+                        let mut f = decode::decode_cropped(&src, &info, i, &crop)?;
+                        mask::fill(&mut f, &mask, &black);
                         tick();
                         Ok(rle::encode(&f))
                     })
@@ -160,6 +208,9 @@ pub fn prepare(
                         frame_bytes: first.data.len(),
                         vr_ow,
                         rect: crop,
+                        mask: mask.clone(),
+                        black,
+                        ybr422_pairs: false,
                     },
                     desc,
                     crop,
@@ -200,12 +251,8 @@ pub fn prepare(
             (PixelOut::Encapsulated(out?, JPEG_BASELINE), desc, rect)
         }
         PixelPlan::JpegEncode => {
-            let palette = (info.photometric == "PALETTE COLOR")
-                .then(|| render::read_palette(&src))
-                .flatten();
             // the header's VOI window, else the whole stored range: one mapping for every
             // frame (a per-frame range would make cine loops flicker)
-            let signed = info.pixel_representation == 1;
             let full = ((1u64 << info.bits_stored.min(16)) - 1) as f64;
             let window = render::read_window(&src, signed).or(Some(render::Window {
                 center: if signed { -0.5 } else { full / 2.0 },
@@ -215,9 +262,20 @@ pub fn prepare(
             let out: Result<Vec<Vec<u8>>, String> = (0..frames)
                 .into_par_iter()
                 .map(|i| {
-                    let f = decode::decode_cropped(&src, &info, i, &crop)?;
-                    let e = render::to_8bit(&f, palette.as_ref(), window);
-                    let r = jpeg::encode(&e, q);
+                    // straight from the stored samples where possible (nothing to blank),
+                    // else the general path
+                    let direct = if mask.is_empty() {
+                        jpeg_direct::encode(&src, &info, i, &crop, q)
+                    } else {
+                        None
+                    };
+                    let r = direct.unwrap_or_else(|| {
+                        let f = decode::decode_cropped(&src, &info, i, &crop)?;
+                        let mut e = render::to_8bit(&f, palette.as_ref(), window);
+                        let black = vec![0u8; e.spp as usize];
+                        mask::fill(&mut e, &mask, &black);
+                        jpeg::encode(&e, q)
+                    });
                     tick();
                     r
                 })
@@ -258,6 +316,7 @@ pub fn prepare(
         transfer_syntax: transfer_syntax.to_string(),
         photometric: desc.photometric.clone(),
         plan,
+        masked: mask.clone(),
     };
     // The new header: a copy of the original's without pixel data, then the new description.
     let mut obj = header_copy(&src);
@@ -330,6 +389,9 @@ pub fn write(
             frame_bytes,
             vr_ow,
             rect,
+            mask: boxes,
+            black,
+            ybr422_pairs,
         } => {
             let total = frame_bytes as u64 * written.frames as u64;
             let padded = total + total % 2;
@@ -341,18 +403,26 @@ pub fn write(
             let mut start = 0u32;
             while start < written.frames {
                 let end = (start + chunk).min(written.frames);
-                let frames: Result<Vec<Frame>, String> = (start..end)
+                let frames: Result<Vec<Vec<u8>>, String> = (start..end)
                     .into_par_iter()
-                    .map(|i| decode::decode_cropped(&src, &info, i, &rect))
+                    .map(|i| {
+                        if ybr422_pairs {
+                            decode::ybr422_pairs_cropped(&src, &info, i, &rect)
+                        } else {
+                            let mut f = decode::decode_cropped(&src, &info, i, &rect)?;
+                            mask::fill(&mut f, &boxes, &black);
+                            Ok(f.data)
+                        }
+                    })
                     .collect();
                 for f in frames? {
-                    if f.data.len() != frame_bytes {
+                    if f.len() != frame_bytes {
                         return Err(format!(
                             "frame sizes differ within the file ({} vs {frame_bytes} bytes)",
-                            f.data.len()
+                            f.len()
                         ));
                     }
-                    out.write_all(&f.data).map_err(io)?;
+                    out.write_all(&f).map_err(io)?;
                 }
                 progress(end, written.frames);
                 start = end;

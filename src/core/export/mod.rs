@@ -93,6 +93,11 @@ pub struct FileReport {
     pub pixel_encoding: Option<&'static str>,
     pub transfer_syntax: Option<String>,
     pub photometric: Option<String>,
+    /// Burned-in text in the pixels: `none found`, `masked: N boxes`, `kept: N boxes`, ...
+    pub burned_in_text: Option<String>,
+    /// Rectangles blanked (burned-in text), in output coordinates: x0, y0, x1, y1.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub masked: Vec<[u32; 4]>,
     pub tags: BTreeMap<String, String>,
     /// The pseudonym written as Patient Name and ID.
     pub pseudonym: Option<String>,
@@ -123,6 +128,8 @@ impl FileReport {
             pixel_encoding: None,
             transfer_syntax: None,
             photometric: None,
+            burned_in_text: None,
+            masked: Vec::new(),
             tags: BTreeMap::new(),
             pseudonym: None,
             study_instance_uid: None,
@@ -448,13 +455,13 @@ fn run_into(
             .map(|k| {
                 progress(Event::FileStarted { n: k + 1, total });
                 // a bug on one odd file must not take the whole export down
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                crate::core::guard::catch(|| {
                     process(req, settings, &req.items[k], k + 1, progress, !streamed)
-                }))
-                .unwrap_or_else(|_| {
-                    Err(Outcome::Fail(
-                        "internal error while processing this file (please report it)".into(),
-                    ))
+                })
+                .unwrap_or_else(|why| {
+                    Err(Outcome::Fail(format!(
+                        "internal error while processing this file (please report it): {why}"
+                    )))
                 })
             })
             .collect();
@@ -537,6 +544,7 @@ struct Processed {
     repairs: Vec<String>,
     written: file::Written,
     outcome: crate::core::deid::DeidOutcome,
+    text_note: String,
     body: Body,
 }
 
@@ -599,20 +607,29 @@ fn process(
         .tags
         .check_required(&tag_values)
         .map_err(Outcome::Skip)?;
+    let text = burned_in_text(&loaded, &crop, settings, allow)?;
     let frame_progress = |done: u32, total: u32| progress(Event::Frames { n, done, total });
-    let mut prepared =
-        file::prepare(loaded, crop, settings, &frame_progress).map_err(Outcome::Fail)?;
-    let approved = crop_source.approved() && !uncropped;
+    let mut prepared = file::prepare(loaded, crop, &text.mask, settings, &frame_progress)
+        .map_err(Outcome::Fail)?;
+    let approved = crop_source.approved() && !uncropped && text.clean;
+    let cleaned = !uncropped || !text.mask.is_empty();
     let outcome = crate::core::deid::run_for_export(
         &mut prepared.obj,
         settings,
         &req.key,
         &pseudonym,
-        !uncropped,
+        cleaned,
         approved,
         &tag_values,
     )
     .map_err(|e| Outcome::Fail(format!("de-identification failed: {e}")))?;
+    if !text.clean {
+        prepared.obj.put(dicom_object::mem::InMemElement::new(
+            dicom_dictionary_std::tags::BURNED_IN_ANNOTATION,
+            dicom_core::VR::CS,
+            dicom_core::PrimitiveValue::from("YES"),
+        ));
+    }
     let written = prepared.written.clone();
     let new_uid = |t| crate::core::dcm::get_str(&prepared.obj, t).unwrap_or_default();
     let new_study_uid = new_uid(dicom_dictionary_std::tags::STUDY_INSTANCE_UID);
@@ -635,7 +652,111 @@ fn process(
         repairs,
         written,
         outcome,
+        text_note: text.note,
         body,
+    })
+}
+
+/// What the text search decided for one file.
+struct TextOutcome {
+    /// Rectangles to blank, image coordinates, margins included.
+    mask: Vec<CropRect>,
+    /// Nothing readable is left in the output pixels.
+    clean: bool,
+    note: String,
+}
+
+/// Searches the file's pixels for burned-in text and applies `[pixels] burned_in_text`.
+fn burned_in_text(
+    loaded: &LoadedFile,
+    crop: &CropRect,
+    settings: &Settings,
+    allow: bool,
+) -> std::result::Result<TextOutcome, Outcome> {
+    use crate::core::text::{self, policy};
+    let (cols, rows) = (loaded.info.columns, loaded.info.rows);
+    let frames = text::read_frames(&loaded.obj, &loaded.info).map_err(Outcome::Fail)?;
+    let inside = text::inside(&text::scan_frames(&frames), crop);
+    let plural = |n: usize| if n == 1 { "box" } else { "boxes" };
+    let mode = settings.pixels.burned_in_text;
+    let (mask, note) = match policy::decide(&inside, mode) {
+        policy::Decision::Clean => (Vec::new(), "none found".to_string()),
+        policy::Decision::Block(reason) => return Err(Outcome::Skip(reason)),
+        policy::Decision::Keep(b) => {
+            if !allow {
+                return Err(Outcome::Skip(format!(
+                    "burned-in text inside the crop at {} is kept (burned_in_text = \"keep\"): allow burned-in export explicitly",
+                    b.iter().map(|b| b.label()).collect::<Vec<_>>().join(", ")
+                )));
+            }
+            return Ok(TextOutcome {
+                mask: Vec::new(),
+                clean: false,
+                note: format!("kept: {} {}", b.len(), plural(b.len())),
+            });
+        }
+        policy::Decision::Mask(b) => (
+            b.iter()
+                .map(|b| b.with_margin(cols, rows))
+                .collect::<Vec<_>>(),
+            format!("masked: {} {}", b.len(), plural(b.len())),
+        ),
+    };
+    // search the output again; text that only shows once its neighbours are blanked (or the
+    // crop cut a row) is blanked too, when it lies on black
+    let mut mask = mask;
+    let mut left = text::recheck(&frames, &mask, crop);
+    for _ in 0..3 {
+        if left.is_empty() || left.iter().any(|b| b.over_scan) || mode == policy::TextMode::Refuse {
+            break;
+        }
+        for b in &left {
+            let mut g = *b;
+            g.rect = CropRect::new(
+                b.rect.x0 + crop.x0,
+                b.rect.y0 + crop.y0,
+                b.rect.x1 + crop.x0,
+                b.rect.y1 + crop.y0,
+            );
+            mask.push(g.with_margin(cols, rows));
+        }
+        left = text::recheck(&frames, &mask, crop);
+    }
+    let note = if mask.is_empty() {
+        note
+    } else {
+        format!("masked: {} {}", mask.len(), plural(mask.len()))
+    };
+    if left.is_empty() {
+        return Ok(TextOutcome {
+            mask,
+            clean: true,
+            note,
+        });
+    }
+    let at = left
+        .iter()
+        .map(|b| {
+            let r = b.rect;
+            format!(
+                "[{},{},{},{}]",
+                r.x0 + crop.x0,
+                r.y0 + crop.y0,
+                r.x1 + crop.x0,
+                r.y1 + crop.y0
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    if !allow {
+        return Err(Outcome::Skip(format!(
+            "burned-in text still found in the output pixels at {at}"
+        )));
+    }
+    Ok(TextOutcome {
+        mask,
+        clean: false,
+        note: format!("{note}; text left at {at} (allowed)"),
     })
 }
 
@@ -737,6 +858,8 @@ impl<W: Write + std::io::Seek> Writer<W> {
             pixel_encoding: Some(if w.lossy { "lossy" } else { "lossless" }),
             transfer_syntax: Some(w.transfer_syntax.clone()),
             photometric: Some(w.photometric.clone()),
+            burned_in_text: Some(p.text_note),
+            masked: w.masked.iter().map(|r| r.as_array()).collect(),
             tags: item.tags.clone(),
             pseudonym: Some(p.pseudonym),
             study_instance_uid: Some(p.new_study_uid).filter(|s| !s.is_empty()),

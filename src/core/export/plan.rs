@@ -35,7 +35,7 @@ pub fn scan_one(source: &InputSource, limits: &LoadSettings) -> Result<Scanned, 
         // header only; what the strict reader refuses gets the loader's full (lenient) parse,
         // so a file the export can read is never refused by the plan
         SourceKind::File(path) => match load::parse::parse_file_header(path) {
-            Ok((p, _)) => p,
+            Ok(p) => p,
             Err(_) => load::parse_file(path)?,
         },
         SourceKind::ZipMember { .. } => load::parse_dicom(&source.read(limits)?)?,

@@ -3,7 +3,9 @@
 pub mod parse;
 pub mod probe;
 pub mod repair;
+pub mod scan;
 pub mod sources;
+pub mod zipindex;
 
 pub use parse::{parse_dicom, parse_file, ParsedFile};
 pub use probe::{probe, FileInfo, UsRegion};
@@ -23,17 +25,16 @@ pub const REPAIRED: &str = "repaired: ";
 
 const LEAVE_ON_DISK: u64 = 8 << 20;
 
-/// The header only, and the pixel data located in the file; `None` when the file is not
-/// native little endian or its pixel data cannot be located (then it is read whole).
+/// The header only, and the pixel data located in the file by the element walk; `None` when
+/// the file is not native little endian or has no top-level native Pixel Data (then it is read
+/// whole, and the full parse gives the reason).
 fn load_leaving_pixels_on_disk(
     source: &InputSource,
     path: &std::path::Path,
 ) -> Result<Option<LoadedFile>, String> {
     use crate::core::dcm::{get_str, get_u32};
     use dicom_dictionary_std::tags;
-    let Ok((parsed, consumed)) = parse::parse_file_header(path) else {
-        return Ok(None); // the full parse gives the reason
-    };
+    let parsed = parse::parse_file_header(path)?;
     let ts = parsed
         .obj
         .meta()
@@ -41,11 +42,9 @@ fn load_leaving_pixels_on_disk(
         .trim_end_matches('\0')
         .trim()
         .to_string();
-    let explicit = match ts.as_str() {
-        "1.2.840.10008.1.2.1" => true,
-        "1.2.840.10008.1.2" => false,
-        _ => return Ok(None),
-    };
+    if !matches!(ts.as_str(), "1.2.840.10008.1.2.1" | "1.2.840.10008.1.2") {
+        return Ok(None);
+    }
     let obj = &parsed.obj;
     let frames = get_str(obj, tags::NUMBER_OF_FRAMES)
         .and_then(|s| s.trim().parse::<u64>().ok())
@@ -61,8 +60,20 @@ fn load_leaving_pixels_on_disk(
     if expected == 0 {
         return Ok(None);
     }
-    let Some(location) = parse::locate_native_pixels(path, consumed, explicit, expected) else {
-        return Ok(None);
+    // The position comes from the walk over the element stream, never from a byte search: a
+    // Pixel Data header planted inside another element's value is just part of that value.
+    let Some(scan::PixelElement {
+        offset,
+        len: Some(len),
+        ..
+    }) = parsed.scan.pixel
+    else {
+        return Ok(None); // the full parse gives the reason
+    };
+    let location = probe::PixelLocation {
+        path: path.to_path_buf(),
+        offset,
+        len,
     };
     let info = probe::probe_with(&parsed.obj, Some(location))?;
     Ok(Some(LoadedFile {
@@ -70,6 +81,28 @@ fn load_leaving_pixels_on_disk(
         obj: parsed.obj,
         info,
     }))
+}
+
+/// Refuses frames whose decoded size is above `load.max_frame_mb`: decoders allocate a frame
+/// from the header's Rows and Columns, whatever the compressed data holds.
+pub fn check_frame_size(
+    info: &FileInfo,
+    limits: &crate::core::settings::LoadSettings,
+) -> Result<(), String> {
+    let bytes = info.rows as u64
+        * info.columns as u64
+        * info.samples_per_pixel as u64
+        * info.bits_allocated.div_ceil(8) as u64;
+    if bytes > limits.max_frame_mb.saturating_mul(1 << 20) {
+        return Err(format!(
+            "a {}x{} frame needs {} MB decoded, above load.max_frame_mb ({} MB)",
+            info.columns,
+            info.rows,
+            bytes >> 20,
+            limits.max_frame_mb
+        ));
+    }
+    Ok(())
 }
 
 /// Reads, parses and validates one source. The error is a human reason, free of patient data.
@@ -90,6 +123,7 @@ pub fn load(
             }
             if size >= LEAVE_ON_DISK {
                 if let Some(f) = load_leaving_pixels_on_disk(source, path)? {
+                    check_frame_size(&f.info, limits)?;
                     return Ok(f);
                 }
             }
@@ -98,6 +132,7 @@ pub fn load(
         SourceKind::ZipMember { .. } => parse_dicom(&source.read(limits)?)?,
     };
     let mut info = probe(&parsed.obj)?;
+    check_frame_size(&info, limits)?;
     info.flags
         .extend(parsed.repairs.iter().map(|r| format!("{REPAIRED}{r}")));
     Ok(LoadedFile {

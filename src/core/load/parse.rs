@@ -6,13 +6,20 @@ use dicom_object::{DefaultDicomObject, OpenFileOptions};
 
 pub struct ParsedFile {
     pub obj: DefaultDicomObject,
+    /// What the walk over the element stream found (Pixel Data position, depth).
+    pub scan: super::scan::Scan,
     /// What was repaired to read a file that is not a proper Part 10 file (empty if none).
     pub repairs: Vec<String>,
 }
 
-/// Parses a whole DICOM file held in memory.
+/// Parses a whole DICOM file held in memory, after the element stream walked safely.
 pub fn parse_dicom(bytes: &[u8]) -> Result<ParsedFile, String> {
-    let strict = locate_magic(bytes).and_then(|skip| parse_reader(&bytes[skip..], None));
+    let strict = locate_magic(bytes).and_then(|skip| {
+        let scan = super::scan::scan_bytes(bytes, skip, inflate_cap(bytes.len() as u64))?;
+        let mut p = parse_reader(&bytes[skip..], None)?;
+        p.scan = scan;
+        Ok(p)
+    });
     strict.or_else(|e| lenient(bytes, e))
 }
 
@@ -20,7 +27,11 @@ pub fn parse_dicom(bytes: &[u8]) -> Result<ParsedFile, String> {
 /// the strict reason stands when that fails too.
 fn lenient(bytes: &[u8], strict: String) -> Result<ParsedFile, String> {
     match super::repair::parse_lenient(bytes) {
-        Ok((obj, repairs)) => Ok(ParsedFile { obj, repairs }),
+        Ok((obj, repairs)) => Ok(ParsedFile {
+            obj,
+            scan: Default::default(),
+            repairs,
+        }),
         // a meta group was found, and what it lacks is the specific reason
         Err(e) if e.starts_with("the file meta group") => Err(format!("broken DICOM file: {e}")),
         Err(_) => Err(strict),
@@ -28,14 +39,39 @@ fn lenient(bytes: &[u8], strict: String) -> Result<ParsedFile, String> {
 }
 
 /// Parses a file from disk without holding a second copy of it: the head is inspected for
-/// the DICM marker, then the parser reads straight from the file.
+/// the DICM marker, the element stream is walked, then the parser reads straight from the file.
 pub fn parse_file(path: &std::path::Path) -> Result<ParsedFile, String> {
-    let strict = open_past_magic(path)
-        .and_then(|(f, _)| parse_reader(std::io::BufReader::with_capacity(1 << 16, f), None));
+    let strict = scan_file(path).and_then(|scan| {
+        let (f, _) = open_past_magic(path)?;
+        let mut p = parse_reader(std::io::BufReader::with_capacity(1 << 16, f), None)?;
+        p.scan = scan;
+        Ok(p)
+    });
     strict.or_else(|e| {
         let bytes = std::fs::read(path).map_err(|_| e.clone())?;
         lenient(&bytes, e)
     })
+}
+
+/// Walks the element stream of a file (headers only): declared lengths against the bytes
+/// that remain, nesting depth, where the top-level Pixel Data value starts.
+pub fn scan_file(path: &std::path::Path) -> Result<super::scan::Scan, String> {
+    let (f, skip) = open_past_magic(path)?;
+    let size = f
+        .metadata()
+        .map_err(|e| format!("cannot read: {}", e.kind()))?
+        .len();
+    super::scan::scan_after_magic(
+        std::io::BufReader::with_capacity(1 << 16, f),
+        skip,
+        size,
+        inflate_cap(size),
+    )
+}
+
+/// How far a deflated data set may inflate: a hundred times its file, 16 MB to 2 GB.
+pub(crate) fn inflate_cap(size: u64) -> u64 {
+    size.saturating_mul(100).clamp(16 << 20, 2 << 30)
 }
 
 /// Opens a file positioned just after its "DICM" marker; also returns that position.
@@ -69,21 +105,24 @@ fn parse_reader(
     body: impl std::io::Read,
     until: Option<dicom_core::Tag>,
 ) -> Result<ParsedFile, String> {
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let result = crate::core::guard::catch(|| {
         let options = OpenFileOptions::new().read_preamble(ReadPreamble::Never);
         let options = match until {
             Some(tag) => options.read_until(tag),
             None => options,
         };
         options.from_reader(std::io::Read::chain(&b"DICM"[..], body))
-    }));
+    });
     match result {
         Ok(Ok(obj)) => Ok(ParsedFile {
             obj,
+            scan: Default::default(),
             repairs: Vec::new(),
         }),
         Ok(Err(e)) => Err(format!("broken DICOM file: {}", first_line(&e.to_string()))),
-        Err(_) => Err("broken DICOM file: the parser gave up on malformed data".into()),
+        Err(why) => Err(format!(
+            "broken DICOM file: the parser gave up on malformed data ({why})"
+        )),
     }
 }
 
@@ -122,75 +161,15 @@ fn not_dicom_reason(bytes: &[u8]) -> String {
     "not a DICOM file: no DICM marker at offset 0 or 128".into()
 }
 
-/// Counts the bytes a reader hands out.
-struct Counting<R> {
-    inner: R,
-    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
-}
-
-impl<R: std::io::Read> std::io::Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.count
-            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
-        Ok(n)
-    }
-}
-
-/// Parses everything before Pixel Data, without reading the pixels. Returns the object and
-/// how many bytes of the file the parser consumed (it may have read a little ahead).
-pub fn parse_file_header(path: &std::path::Path) -> Result<(ParsedFile, u64), String> {
-    let (f, skip) = open_past_magic(path)?;
-    let count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(skip));
-    let reader = Counting {
-        inner: std::io::BufReader::with_capacity(1 << 16, f),
-        count: count.clone(),
-    };
-    let parsed = parse_reader(reader, Some(dicom_dictionary_std::tags::PIXEL_DATA))?;
-    Ok((parsed, count.load(std::sync::atomic::Ordering::Relaxed)))
-}
-
-/// Finds the native Pixel Data element of a little-endian file near where the header parse
-/// stopped: tag (7FE0,0010), then (explicit VR) OB/OW and a 4-byte length, or (implicit VR) a
-/// 4-byte length, holding at least `expected` bytes and ending inside the file.
-pub fn locate_native_pixels(
-    path: &std::path::Path,
-    consumed: u64,
-    explicit: bool,
-    expected: u64,
-) -> Option<super::probe::PixelLocation> {
-    use std::io::{Read, Seek, SeekFrom};
-    const WINDOW: u64 = 256 << 10;
-    let mut f = std::fs::File::open(path).ok()?;
-    let size = f.metadata().ok()?.len();
-    let start = consumed.saturating_sub(WINDOW);
-    let end = (consumed + WINDOW).min(size);
-    f.seek(SeekFrom::Start(start)).ok()?;
-    let mut buf = vec![0u8; (end - start) as usize];
-    f.read_exact(&mut buf).ok()?;
-    let hdr = if explicit { 12 } else { 8 };
-    for p in 0..buf.len().saturating_sub(hdr) {
-        if buf[p..p + 4] != [0xE0, 0x7F, 0x10, 0x00] {
-            continue;
-        }
-        let len = if explicit {
-            let vr = &buf[p + 4..p + 6];
-            if !(vr == b"OB" || vr == b"OW") || buf[p + 6..p + 8] != [0, 0] {
-                continue;
-            }
-            u32::from_le_bytes(buf[p + 8..p + 12].try_into().ok()?)
-        } else {
-            u32::from_le_bytes(buf[p + 4..p + 8].try_into().ok()?)
-        };
-        let offset = start + p as u64 + hdr as u64;
-        if len == u32::MAX || (len as u64) < expected || offset + len as u64 > size {
-            continue;
-        }
-        return Some(super::probe::PixelLocation {
-            path: path.to_path_buf(),
-            offset,
-            len: len as u64,
-        });
-    }
-    None
+/// Parses everything before Pixel Data, without reading the pixels; the element stream was
+/// walked first, so the object's Pixel Data position comes from the walk.
+pub fn parse_file_header(path: &std::path::Path) -> Result<ParsedFile, String> {
+    let scan = scan_file(path)?;
+    let (f, _) = open_past_magic(path)?;
+    let mut p = parse_reader(
+        std::io::BufReader::with_capacity(1 << 16, f),
+        Some(dicom_dictionary_std::tags::PIXEL_DATA),
+    )?;
+    p.scan = scan;
+    Ok(p)
 }

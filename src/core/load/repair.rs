@@ -182,16 +182,16 @@ pub fn parse_lenient(b: &[u8]) -> Result<(DefaultDicomObject, Vec<String>), Stri
         .get(&ts_uid)
         .ok_or_else(|| format!("unsupported transfer syntax {ts_uid}"))?;
     let body = b.get(h.start..).unwrap_or_default();
-    let ds = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        InMemDicomObject::read_dataset_with_ts(body, ts)
-    }))
-    .map_err(|_| "broken DICOM file: the parser gave up on malformed data".to_string())?
-    .map_err(|e| {
-        format!(
-            "broken DICOM file: {}",
-            e.to_string().lines().next().unwrap_or("")
-        )
-    })?;
+    // the same walk as for proper files: lengths, nesting depth (see `scan`)
+    super::scan::scan_dataset(body, &ts_uid, super::parse::inflate_cap(body.len() as u64))?;
+    let ds = crate::core::guard::catch(|| InMemDicomObject::read_dataset_with_ts(body, ts))
+        .map_err(|why| format!("broken DICOM file: the parser gave up on malformed data ({why})"))?
+        .map_err(|e| {
+            format!(
+                "broken DICOM file: {}",
+                e.to_string().lines().next().unwrap_or("")
+            )
+        })?;
     let get = |tag| crate::core::dcm::get_str_in(&ds, tag).unwrap_or_default();
     let class = if h.class.is_empty() {
         get(dicom_dictionary_std::tags::SOP_CLASS_UID)

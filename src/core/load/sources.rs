@@ -81,18 +81,14 @@ impl InputSource {
                 Ok(buf)
             }
             SourceKind::ZipMember { archive, index, .. } => {
-                let f = std::fs::File::open(archive)
-                    .map_err(|e| format!("cannot open archive: {}", io_reason(&e)))?;
-                let mut zip = zip::ZipArchive::new(f)
-                    .map_err(|e| format!("not a readable ZIP archive: {e}"))?;
-                let member = zip
-                    .by_index(*index)
-                    .map_err(|e| format!("cannot read ZIP member: {e}"))?;
-                let declared = member.size();
-                let compressed = member.compressed_size().max(1);
-                let cap = max.min(declared.saturating_add(1));
-                let mut buf = Vec::with_capacity(cap.min(max) as usize);
-                member
+                let entries = super::zipindex::index(archive)?;
+                let entry = entries
+                    .get(*index)
+                    .ok_or("cannot read ZIP member: the archive changed")?;
+                let compressed = entry.compressed.max(1);
+                let mut member = self.open_member()?;
+                let mut buf = Vec::with_capacity(entry.size.min(max).min(64 << 20) as usize);
+                (&mut member)
                     .take(max + 1)
                     .read_to_end(&mut buf)
                     .map_err(|e| format!("cannot decompress ZIP member: {e}"))?;
@@ -114,6 +110,22 @@ impl InputSource {
             }
         }
     }
+
+    /// A ZIP member's data as a stream (sizes and CRC checked as it is read).
+    pub fn open_member(&self) -> Result<Box<dyn Read + Send>, String> {
+        match &self.kind {
+            SourceKind::ZipMember { archive, index, .. } => {
+                let entries = super::zipindex::index(archive)?;
+                let entry = entries
+                    .get(*index)
+                    .ok_or("cannot read ZIP member: the archive changed")?;
+                super::zipindex::open_member(archive, entry)
+            }
+            SourceKind::File(p) => Ok(Box::new(
+                std::fs::File::open(p).map_err(|e| format!("cannot open: {}", io_reason(&e)))?,
+            )),
+        }
+    }
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -128,12 +140,29 @@ fn io_reason(e: &std::io::Error) -> String {
 pub fn gather(paths: &[PathBuf], limits: &LoadSettings) -> Gathered {
     let mut out = Gathered::default();
     for p in paths {
-        add_path(p, limits, &mut out, true);
+        add_path(p, limits, &mut out, &mut Vec::new());
     }
     out
 }
 
-fn add_path(p: &Path, limits: &LoadSettings, out: &mut Gathered, top: bool) {
+/// Folders deeper than this below an input are not entered.
+const MAX_FOLDER_DEPTH: usize = 64;
+
+/// A folder's identity (device, inode), to notice a symbolic link that leads back up.
+#[cfg(unix)]
+fn dir_id(m: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (m.dev(), m.ino())
+}
+
+#[cfg(not(unix))]
+fn dir_id(_: &std::fs::Metadata) -> (u64, u64) {
+    (0, 0)
+}
+
+/// `ancestors` holds the identities of the folders above `p` (empty for an input path).
+fn add_path(p: &Path, limits: &LoadSettings, out: &mut Gathered, ancestors: &mut Vec<(u64, u64)>) {
+    let top = ancestors.is_empty();
     let meta = if top || limits.follow_symlinks {
         std::fs::metadata(p)
     } else {
@@ -155,6 +184,24 @@ fn add_path(p: &Path, limits: &LoadSettings, out: &mut Gathered, top: bool) {
             reason: "symbolic link not followed (load.follow_symlinks = false)".into(),
         });
     } else if meta.is_dir() {
+        let id = dir_id(&meta);
+        if cfg!(unix) && ancestors.contains(&id) {
+            out.skipped.push(Skipped {
+                input: p.display().to_string(),
+                reason: "symbolic link loop: this folder contains itself (not entered again)"
+                    .into(),
+            });
+            return;
+        }
+        if ancestors.len() >= MAX_FOLDER_DEPTH {
+            out.skipped.push(Skipped {
+                input: p.display().to_string(),
+                reason: format!(
+                    "folder nested deeper than {MAX_FOLDER_DEPTH} levels (not entered)"
+                ),
+            });
+            return;
+        }
         let mut entries: Vec<PathBuf> = match std::fs::read_dir(p) {
             Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
             Err(e) => {
@@ -166,9 +213,11 @@ fn add_path(p: &Path, limits: &LoadSettings, out: &mut Gathered, top: bool) {
             }
         };
         entries.sort();
+        ancestors.push(id);
         for e in entries {
-            add_path(&e, limits, out, false);
+            add_path(&e, limits, out, ancestors);
         }
+        ancestors.pop();
     } else if meta.is_file() {
         if is_zip(p) {
             add_zip(p, limits, out);
@@ -203,60 +252,57 @@ fn is_zip(p: &Path) -> bool {
 
 fn add_zip(p: &Path, limits: &LoadSettings, out: &mut Gathered) {
     let label = p.display().to_string();
-    let f = match std::fs::File::open(p) {
-        Ok(f) => f,
-        Err(e) => {
+    let entries = match super::zipindex::index(p) {
+        Ok(e) => e,
+        Err(reason) => {
             out.skipped.push(Skipped {
                 input: label,
-                reason: format!("cannot open archive: {}", io_reason(&e)),
+                reason,
             });
             return;
         }
     };
-    let mut zip = match zip::ZipArchive::new(f) {
-        Ok(z) => z,
-        Err(e) => {
-            out.skipped.push(Skipped {
-                input: label,
-                reason: format!("not a readable ZIP archive: {e}"),
-            });
-            return;
-        }
-    };
-    if zip.len() > limits.max_zip_members {
+    if entries.len() > limits.max_zip_members {
         out.skipped.push(Skipped {
             input: label,
             reason: format!(
                 "{} members, more than load.max_zip_members ({})",
-                zip.len(),
+                entries.len(),
                 limits.max_zip_members
             ),
         });
         return;
     }
+    // Names used by several members: each is labelled with its place, none is dropped.
+    let mut uses: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for e in entries.iter() {
+        *uses.entry(e.name.as_str()).or_default() += 1;
+    }
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     let max_total = limits.max_zip_total_mb.saturating_mul(1 << 20);
     let mut total: u64 = 0;
-    for i in 0..zip.len() {
-        let member = match zip.by_index_raw(i) {
-            Ok(m) => m,
-            Err(e) => {
-                out.skipped.push(Skipped {
-                    input: format!("{label}!#{i}"),
-                    reason: format!("unreadable member: {e}"),
-                });
-                continue;
-            }
-        };
-        let name = member
-            .name()
-            .map(|n| n.to_string())
-            .unwrap_or_else(|_| format!("#{i}"));
+    for (i, member) in entries.iter().enumerate() {
         if member.is_dir() {
             continue;
         }
+        let n = uses[member.name.as_str()];
+        let k = {
+            let c = seen.entry(member.name.as_str()).or_default();
+            *c += 1;
+            *c
+        };
+        let name = if n > 1 {
+            format!(
+                "{} (copy {k} of {n} with this name, ZIP entry {})",
+                member.name,
+                i + 1
+            )
+        } else {
+            member.name.clone()
+        };
         let member_label = format!("{label}!{name}");
-        let size = member.size();
-        let compressed = member.compressed_size().max(1);
+        let size = member.size;
+        let compressed = member.compressed.max(1);
         if member.encrypted() {
             out.skipped.push(Skipped {
                 input: member_label,
@@ -286,7 +332,7 @@ fn add_zip(p: &Path, limits: &LoadSettings, out: &mut Gathered) {
             });
             continue;
         }
-        let lower = name.to_ascii_lowercase();
+        let lower = member.name.to_ascii_lowercase();
         if lower.ends_with(".zip") {
             out.skipped.push(Skipped {
                 input: member_label,

@@ -63,6 +63,25 @@ pub fn crop_native(frame: &[u8], l: &NativeLayout, r: &CropRect) -> Frame {
     }
 }
 
+/// Crops a stored YBR_FULL_422 frame keeping its layout (Y Y Cb Cr per pixel pair): the samples
+/// are copied as they are. The crop's x origin and width must be even (see [`keeps_ybr422_pairs`]).
+pub fn crop_ybr422_pairs(frame: &[u8], columns: u32, r: &CropRect) -> Vec<u8> {
+    debug_assert!(keeps_ybr422_pairs(r));
+    let cols = columns as usize;
+    let (x0, w) = (r.x0 as usize, r.width() as usize);
+    let mut out = Vec::with_capacity(w * r.height() as usize * 2);
+    for y in r.y0 as usize..r.y1 as usize {
+        let start = (y * cols + x0) * 2;
+        out.extend_from_slice(&frame[start..start + w * 2]);
+    }
+    out
+}
+
+/// A crop keeps every 4:2:2 pixel pair whole when its x origin and width are even.
+pub fn keeps_ybr422_pairs(r: &CropRect) -> bool {
+    r.x0.is_multiple_of(2) && r.width().is_multiple_of(2)
+}
+
 /// Crops an interleaved frame.
 pub fn crop_frame(f: &Frame, r: &CropRect) -> Frame {
     let l = NativeLayout {
@@ -111,6 +130,19 @@ mod tests {
         let f = crop_native(&data, &l, &CropRect::new(1, 0, 3, 1));
         assert_eq!(f.photometric, "YBR_FULL");
         assert_eq!(f.data, vec![20, 100, 200, 30, 101, 201]);
+    }
+
+    #[test]
+    fn ybr422_pairs_are_copied_as_stored() {
+        // 4x2 pixels: row 0 (Y0 Y1 Cb Cr)(Y2 Y3 Cb Cr), row 1 likewise
+        let data: Vec<u8> = (1..=16u8).collect();
+        let r = CropRect::new(2, 1, 4, 2);
+        assert!(keeps_ybr422_pairs(&r));
+        assert_eq!(crop_ybr422_pairs(&data, 4, &r), vec![13, 14, 15, 16]);
+        let r = CropRect::new(0, 0, 4, 2);
+        assert_eq!(crop_ybr422_pairs(&data, 4, &r), data);
+        assert!(!keeps_ybr422_pairs(&CropRect::new(1, 0, 3, 1)));
+        assert!(!keeps_ybr422_pairs(&CropRect::new(0, 0, 3, 1)));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use dicom_dictionary_std::tags;
 use dicom_object::DefaultDicomObject;
 use dicom_pixeldata::PixelDecoder;
 
-use super::crop::{crop_frame, crop_native, NativeLayout};
+use super::crop::{crop_frame, crop_native, crop_ybr422_pairs, keeps_ybr422_pairs, NativeLayout};
 use super::layout::native_frame_bytes;
 use super::Frame;
 use crate::core::crop::CropRect;
@@ -70,6 +70,33 @@ fn native_cropped(
 ) -> Result<Frame, String> {
     let frame = native_frame_raw(obj, info, i)?;
     Ok(crop_native(&frame, &native_layout(info), rect))
+}
+
+/// Native 8-bit YBR_FULL_422 whose crop keeps every pixel pair whole: it can be written as
+/// stored, bit-exact (see [`ybr422_pairs_cropped`]).
+pub fn keeps_native_ybr422(info: &FileInfo, rect: &CropRect) -> bool {
+    !info.ts_kind.is_encapsulated()
+        && info.photometric == "YBR_FULL_422"
+        && info.bits_allocated == 8
+        && info.samples_per_pixel == 3
+        && keeps_ybr422_pairs(rect)
+}
+
+/// Native YBR_FULL_422 frame `i` cropped to `rect` in its stored layout (Y Y Cb Cr per pair).
+pub fn ybr422_pairs_cropped(
+    obj: &DefaultDicomObject,
+    info: &FileInfo,
+    i: u32,
+    rect: &CropRect,
+) -> Result<Vec<u8>, String> {
+    if i >= info.frames {
+        return Err(format!("frame {} of {} does not exist", i + 1, info.frames));
+    }
+    if !keeps_native_ybr422(info, rect) {
+        return Err("not native YBR_FULL_422 with an even crop".into());
+    }
+    let frame = native_frame_raw(obj, info, i)?;
+    Ok(crop_ybr422_pairs(&frame, info.columns, rect))
 }
 
 /// The stored bytes of native frame `i`: read from the file when the pixel data was left on
@@ -181,24 +208,27 @@ fn decode_encapsulated(obj: &DefaultDicomObject, info: &FileInfo, i: u32) -> Res
 }
 
 fn dicom_rs_frame(obj: &DefaultDicomObject, info: &FileInfo, i: u32) -> Result<Frame, String> {
-    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        obj.decode_pixel_data_frame(i)
-    }))
-    .map_err(|_| {
-        format!(
-            "the {} decoder crashed on frame {}",
-            info.ts_kind.name(),
-            i + 1
-        )
-    })?
-    .map_err(|e| {
-        format!(
-            "cannot decode {} frame {}: {}",
-            info.ts_kind.name(),
-            i + 1,
-            first_line(&e.to_string())
-        )
-    })?;
+    if info.ts_kind == TransferSyntaxKind::Rle {
+        let bytes = super::encapsulated::frame_bytes(obj, info.frames, i)?;
+        super::rle::check_header(&bytes, info.samples_per_pixel, info.bits_allocated)
+            .map_err(|e| format!("cannot decode RLE Lossless frame {}: {e}", i + 1))?;
+    }
+    let decoded = crate::core::guard::catch(|| obj.decode_pixel_data_frame(i))
+        .map_err(|why| {
+            format!(
+                "the {} decoder failed on frame {} ({why})",
+                info.ts_kind.name(),
+                i + 1
+            )
+        })?
+        .map_err(|e| {
+            format!(
+                "cannot decode {} frame {}: {}",
+                info.ts_kind.name(),
+                i + 1,
+                first_line(&e.to_string())
+            )
+        })?;
     let bps = decoded.bits_allocated().div_ceil(8) as u8;
     let spp = decoded.samples_per_pixel() as u8;
     let mut data = decoded.data().to_vec();

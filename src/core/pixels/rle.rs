@@ -63,6 +63,42 @@ fn packbits(row: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+/// Checks the 64-byte RLE header of a frame before a decoder believes it: 1 to 15 segments,
+/// as many as the samples need, offsets increasing inside the fragment. (dicom-rs 0.10 sizes a
+/// vector by the declared segment count, so JPEG bytes relabelled RLE asked for 15 GB.)
+pub fn check_header(frame: &[u8], spp: u16, bits_allocated: u16) -> Result<(), String> {
+    if frame.len() < 64 {
+        return Err(format!(
+            "{} bytes, shorter than the 64-byte RLE header",
+            frame.len()
+        ));
+    }
+    let word = |k: usize| u32::from_le_bytes(frame[4 * k..4 * k + 4].try_into().unwrap());
+    let n = word(0);
+    let expected = spp as u32 * bits_allocated.div_ceil(8) as u32;
+    if n == 0 || n > 15 {
+        return Err(format!(
+            "the header declares {n} segments (1 to 15 allowed)"
+        ));
+    }
+    if n != expected {
+        return Err(format!(
+            "{n} segments, {expected} expected for these samples"
+        ));
+    }
+    let mut previous = 63u32;
+    for k in 1..=n as usize {
+        let o = word(k);
+        if o <= previous || o as usize >= frame.len() {
+            return Err(format!(
+                "segment {k} starts at {o}, outside the fragment or out of order"
+            ));
+        }
+        previous = o;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

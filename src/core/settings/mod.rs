@@ -29,6 +29,8 @@ pub struct Settings {
     pub logging: LoggingSettings,
     #[serde(default)]
     pub pseudonym: PseudonymSettings,
+    #[serde(default)]
+    pub pixels: PixelSettings,
 }
 
 /// `[pseudonym]`: how patients are named in an export.
@@ -55,6 +57,13 @@ impl PseudonymSettings {
     pub fn rule(&self, text: &str) -> crate::core::patients::PseudonymRule {
         crate::core::patients::PseudonymRule::parse(text, &self.prefix)
     }
+}
+
+/// `[pixels]`: what happens to text burned into the pixels.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PixelSettings {
+    pub burned_in_text: crate::core::text::policy::TextMode,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -98,6 +107,8 @@ pub struct LoadSettings {
     pub max_zip_ratio: u64,
     pub max_file_mb: u64,
     pub follow_symlinks: bool,
+    /// The most memory one decoded frame may take; larger frames are refused at load.
+    pub max_frame_mb: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

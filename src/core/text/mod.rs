@@ -1,0 +1,223 @@
+//! Burned-in text: finding it in the pixels of a file ([`scan`]), deciding what to do with it
+//! ([`policy`]), blanking it ([`mask`]), drawing test text ([`draw`]) and reading exported
+//! frames back with OCR ([`ocr`]).
+//!
+//! A file is scanned on a few frames (every frame of a short file; first, middle, last and
+//! evenly spaced ones of a cine, at most [`MAX_SAMPLES`]). For cines the per-pixel minimum of
+//! those frames is scanned too: overlay text stays, moving speckle fades. Boxes are in image
+//! coordinates (the uncropped frame).
+
+pub mod detect;
+pub mod draw;
+pub mod mask;
+pub mod ocr;
+pub mod policy;
+
+use serde::Serialize;
+
+use crate::core::crop::CropRect;
+use crate::core::load::FileInfo;
+use crate::core::pixels::{decode, render, Frame};
+use detect::Image8;
+
+/// Frames sampled per file.
+pub const MAX_SAMPLES: usize = 8;
+
+/// A row of text found in a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TextBox {
+    /// Image coordinates, x1/y1 exclusive.
+    pub rect: CropRect,
+    /// Its surroundings are scan content, not black: masking it would hide anatomy.
+    pub over_scan: bool,
+    pub glyphs: u32,
+    pub glyph_height: u32,
+}
+
+impl TextBox {
+    /// The box grown by the masking margin (2 pixels plus a quarter of the glyph height),
+    /// clamped to the image.
+    pub fn with_margin(&self, columns: u32, rows: u32) -> CropRect {
+        let m = 2 + self.glyph_height / 4;
+        CropRect::new(
+            self.rect.x0.saturating_sub(m),
+            self.rect.y0.saturating_sub(m),
+            (self.rect.x1 + m).min(columns),
+            (self.rect.y1 + m).min(rows),
+        )
+    }
+
+    pub fn label(&self) -> String {
+        let r = self.rect;
+        format!("[{},{},{},{}]", r.x0, r.y0, r.x1, r.y1)
+    }
+}
+
+/// Which frames to read.
+pub fn sample_frames(frames: u32) -> Vec<u32> {
+    if frames as usize <= MAX_SAMPLES {
+        return (0..frames).collect();
+    }
+    let last = frames - 1;
+    let mut v: Vec<u32> = (0..MAX_SAMPLES as u32)
+        .map(|k| (k as u64 * last as u64 / (MAX_SAMPLES as u64 - 1)) as u32)
+        .collect();
+    v.push(frames / 2);
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// The sampled frames of a file as 8-bit RGB or grey (palette applied, 16-bit windowed).
+pub fn read_frames(
+    obj: &dicom_object::DefaultDicomObject,
+    info: &FileInfo,
+) -> Result<Vec<Frame>, String> {
+    let palette = (info.photometric == "PALETTE COLOR")
+        .then(|| render::read_palette(obj))
+        .flatten();
+    let window = render::read_window(obj, info.pixel_representation == 1);
+    sample_frames(info.frames)
+        .into_iter()
+        .map(|i| {
+            let f = decode::decode_full(obj, info, i)?;
+            Ok(render::to_8bit(&f, palette.as_ref(), window))
+        })
+        .collect()
+}
+
+/// Text boxes of a file, from its frames (8-bit, all the same size).
+pub fn scan_frames(frames: &[Frame]) -> Vec<TextBox> {
+    let imgs: Vec<Image8> = frames
+        .iter()
+        .map(|f| Image8::from_samples(f.width, f.height, f.spp, &f.data))
+        .collect();
+    scan_images(&imgs)
+}
+
+/// Text boxes in a set of images of one file.
+pub fn scan_images(imgs: &[Image8]) -> Vec<TextBox> {
+    let Some(mid) = imgs.get(imgs.len() / 2) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    let steady = steady_mask(imgs);
+    if let Some(s) = &steady {
+        found.extend(detect::detect(&min_image(imgs), Some(s)));
+    }
+    // first, middle and last frames (text that changes, like a clock, is not in the minimum)
+    let mut picks = vec![0, imgs.len() / 2, imgs.len() - 1];
+    picks.dedup();
+    for k in picks {
+        found.extend(detect::detect(&imgs[k], steady.as_deref()));
+    }
+    let merged = detect::merge_found(found);
+    merged
+        .into_iter()
+        .map(|f| {
+            let pad = 1 + f.glyph_height / 8;
+            TextBox {
+                rect: f.rect,
+                over_scan: detect::scan_share(mid, steady.as_deref(), &f.rect, pad) >= 0.4,
+                glyphs: f.glyphs,
+                glyph_height: f.glyph_height,
+            }
+        })
+        .collect()
+}
+
+/// Pixels that stay the same (within JPEG noise) in every image, when at least 1 % of the
+/// pixels change: `None` for single frames and for still cines.
+fn steady_mask(imgs: &[Image8]) -> Option<Vec<bool>> {
+    if imgs.len() < 3 {
+        return None;
+    }
+    let n = imgs[0].luma.len();
+    if imgs.iter().any(|i| i.luma.len() != n) {
+        return None;
+    }
+    let mut steady = vec![true; n];
+    let mut moving = 0usize;
+    for (p, s) in steady.iter_mut().enumerate() {
+        let (mut lo, mut hi) = (255u8, 0u8);
+        for i in imgs {
+            lo = lo.min(i.luma[p]);
+            hi = hi.max(i.luma[p]);
+        }
+        if hi - lo > 24 {
+            *s = false;
+            moving += 1;
+        }
+    }
+    (moving * 100 >= n).then_some(steady)
+}
+
+fn min_image(imgs: &[Image8]) -> Image8 {
+    let mut out = imgs[0].clone();
+    for i in &imgs[1..] {
+        for p in 0..out.luma.len() {
+            out.luma[p] = out.luma[p].min(i.luma[p]);
+            out.overlay_colour[p] &= i.overlay_colour[p];
+        }
+    }
+    out
+}
+
+/// Scans a loaded file.
+pub fn scan(
+    obj: &dicom_object::DefaultDicomObject,
+    info: &FileInfo,
+) -> Result<Vec<TextBox>, String> {
+    Ok(scan_frames(&read_frames(obj, info)?))
+}
+
+/// Boxes that reach into the crop.
+pub fn inside(boxes: &[TextBox], crop: &CropRect) -> Vec<TextBox> {
+    boxes
+        .iter()
+        .filter(|b| intersect(&b.rect, crop).is_some())
+        .copied()
+        .collect()
+}
+
+pub fn intersect(a: &CropRect, b: &CropRect) -> Option<CropRect> {
+    let r = CropRect::new(
+        a.x0.max(b.x0),
+        a.y0.max(b.y0),
+        a.x1.min(b.x1),
+        a.y1.min(b.y1),
+    );
+    (r.x0 < r.x1 && r.y0 < r.y1).then_some(r)
+}
+
+/// Mask rectangles in the coordinates of the cropped frame.
+pub fn to_crop_coords(rects: &[CropRect], crop: &CropRect) -> Vec<CropRect> {
+    rects
+        .iter()
+        .filter_map(|r| intersect(r, crop))
+        .map(|r| {
+            CropRect::new(
+                r.x0 - crop.x0,
+                r.y0 - crop.y0,
+                r.x1 - crop.x0,
+                r.y1 - crop.y0,
+            )
+        })
+        .collect()
+}
+
+/// The search again on the pixels as they will be written: each frame cropped, the masks
+/// blanked. What it returns is in crop coordinates.
+pub fn recheck(frames: &[Frame], mask: &[CropRect], crop: &CropRect) -> Vec<TextBox> {
+    let local = to_crop_coords(mask, crop);
+    let out: Vec<Frame> = frames
+        .iter()
+        .map(|f| {
+            let mut c = crate::core::pixels::crop::crop_frame(f, crop);
+            let black = vec![0u8; c.spp as usize];
+            self::mask::fill(&mut c, &local, &black);
+            c
+        })
+        .collect();
+    scan_frames(&out)
+}
