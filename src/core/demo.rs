@@ -146,7 +146,13 @@ fn base_grey(s: &Spec, f: u32) -> Vec<u8> {
     for y in 0..s.rows {
         for x in 0..s.columns {
             out.push(if s.sector {
-                sector_pixel(x, y, f, s.columns, s.rows)
+                // the demo shows a brighter scan than the detector's measurement background
+                let v = sector_pixel(x, y, f, s.columns, s.rows);
+                if v == 0 {
+                    0
+                } else {
+                    (v as f32 * 1.4 + 12.0).min(235.0) as u8
+                }
             } else {
                 pixel(x, y, f, s.columns, s.rows)
             });
