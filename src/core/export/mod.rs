@@ -3,12 +3,14 @@
 //! the destination locked meanwhile. Files are streamed one after the
 //! other (frames in parallel), so memory does not grow with the number of files.
 
+mod burned_in;
 pub mod file;
 pub mod header;
 pub mod manifest;
 pub mod merge;
 pub mod names;
 pub mod plan;
+mod writer;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
@@ -23,6 +25,9 @@ use crate::core::load::{self, InputSource, LoadedFile};
 use crate::core::patients::{PatientKey, PseudonymRule};
 use crate::core::pixels::decode;
 use crate::core::settings::Settings;
+
+use burned_in::burned_in_text;
+use writer::Writer;
 
 /// How the crop of a file is chosen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -655,234 +660,4 @@ fn process(
         text_note: text.note,
         body,
     })
-}
-
-/// What the text search decided for one file.
-struct TextOutcome {
-    /// Rectangles to blank, image coordinates, margins included.
-    mask: Vec<CropRect>,
-    /// Nothing readable is left in the output pixels.
-    clean: bool,
-    note: String,
-}
-
-/// Searches the file's pixels for burned-in text and applies `[pixels] burned_in_text`.
-fn burned_in_text(
-    loaded: &LoadedFile,
-    crop: &CropRect,
-    settings: &Settings,
-    allow: bool,
-) -> std::result::Result<TextOutcome, Outcome> {
-    use crate::core::text::{self, policy};
-    let (cols, rows) = (loaded.info.columns, loaded.info.rows);
-    let frames = text::read_frames(&loaded.obj, &loaded.info).map_err(Outcome::Fail)?;
-    let inside = text::inside(&text::scan_frames(&frames), crop);
-    let plural = |n: usize| if n == 1 { "box" } else { "boxes" };
-    let mode = settings.pixels.burned_in_text;
-    let (mask, note) = match policy::decide(&inside, mode) {
-        policy::Decision::Clean => (Vec::new(), "none found".to_string()),
-        policy::Decision::Block(reason) => return Err(Outcome::Skip(reason)),
-        policy::Decision::Keep(b) => {
-            if !allow {
-                return Err(Outcome::Skip(format!(
-                    "burned-in text inside the crop at {} is kept (burned_in_text = \"keep\"): allow burned-in export explicitly",
-                    b.iter().map(|b| b.label()).collect::<Vec<_>>().join(", ")
-                )));
-            }
-            return Ok(TextOutcome {
-                mask: Vec::new(),
-                clean: false,
-                note: format!("kept: {} {}", b.len(), plural(b.len())),
-            });
-        }
-        policy::Decision::Mask(b) => (
-            b.iter()
-                .map(|b| b.with_margin(cols, rows))
-                .collect::<Vec<_>>(),
-            format!("masked: {} {}", b.len(), plural(b.len())),
-        ),
-    };
-    // search the output again; text that only shows once its neighbours are blanked (or the
-    // crop cut a row) is blanked too, when it lies on black
-    let mut mask = mask;
-    let mut left = text::recheck(&frames, &mask, crop);
-    for _ in 0..3 {
-        if left.is_empty() || left.iter().any(|b| b.over_scan) || mode == policy::TextMode::Refuse {
-            break;
-        }
-        for b in &left {
-            let mut g = *b;
-            g.rect = CropRect::new(
-                b.rect.x0 + crop.x0,
-                b.rect.y0 + crop.y0,
-                b.rect.x1 + crop.x0,
-                b.rect.y1 + crop.y0,
-            );
-            mask.push(g.with_margin(cols, rows));
-        }
-        left = text::recheck(&frames, &mask, crop);
-    }
-    let note = if mask.is_empty() {
-        note
-    } else {
-        format!("masked: {} {}", mask.len(), plural(mask.len()))
-    };
-    if left.is_empty() {
-        return Ok(TextOutcome {
-            mask,
-            clean: true,
-            note,
-        });
-    }
-    let at = left
-        .iter()
-        .map(|b| {
-            let r = b.rect;
-            format!(
-                "[{},{},{},{}]",
-                r.x0 + crop.x0,
-                r.y0 + crop.y0,
-                r.x1 + crop.x0,
-                r.y1 + crop.y0
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-    if !allow {
-        return Err(Outcome::Skip(format!(
-            "burned-in text still found in the output pixels at {at}"
-        )));
-    }
-    Ok(TextOutcome {
-        mask,
-        clean: false,
-        note: format!("{note}; text left at {at} (allowed)"),
-    })
-}
-
-/// The archive side: names, duplicates, entries, the private mapping (sequential, in order).
-struct Writer<W: Write + std::io::Seek> {
-    zip: zip::ZipWriter<W>,
-    seen: HashMap<String, usize>,
-    used_names: HashSet<String>,
-    mapping: Vec<serde_json::Value>,
-    exported_index: usize,
-}
-
-impl<W: Write + std::io::Seek> Writer<W> {
-    fn add(
-        &mut self,
-        req: &ExportRequest,
-        settings: &Settings,
-        item: &ExportItem,
-        n: usize,
-        p: Processed,
-        progress: &(dyn Fn(Event) + Sync),
-    ) -> std::result::Result<FileReport, Outcome> {
-        if let Some(first) = self.seen.get(&p.uid) {
-            return Err(Outcome::Skip(format!(
-                "duplicate of input #{first} (same SOP Instance UID), exported once"
-            )));
-        }
-        let index = item
-            .index
-            .or_else(|| req.indices.as_ref().and_then(|v| v.get(n - 1).copied()))
-            .unwrap_or(self.exported_index + 1);
-        let mut fields = item.tags.clone();
-        fields.insert("pseudonym".into(), p.pseudonym.clone());
-        fields.insert("frames".into(), p.written.frames.to_string());
-        let name = names::unique(
-            names::render(&settings.output.entry_template, &fields, index),
-            &mut self.used_names,
-        );
-        let native = p.written.transfer_syntax == "1.2.840.10008.1.2.1";
-        let method = if native && settings.output.deflate_native {
-            zip::CompressionMethod::Deflated
-        } else {
-            zip::CompressionMethod::Stored
-        };
-        let fatal = |e: zip::result::ZipError| {
-            Outcome::Fatal(CoreError::Io(std::io::Error::other(e.to_string())))
-        };
-        let opts = zip::write::SimpleFileOptions::default()
-            .compression_method(method)
-            .large_file(true);
-        self.zip.start_file(name.as_str(), opts).map_err(fatal)?;
-        let entry_bytes = match p.body {
-            Body::Bytes(bytes) => {
-                self.zip
-                    .write_all(&bytes)
-                    .map_err(|e| Outcome::Fatal(e.into()))?;
-                bytes.len() as u64
-            }
-            Body::Stream(prepared) => {
-                let frame_progress =
-                    |done: u32, total: u32| progress(Event::Frames { n, done, total });
-                let mut counter = CountingWriter {
-                    inner: &mut self.zip,
-                    count: 0,
-                };
-                if let Err(reason) = file::write(*prepared, &mut counter, &frame_progress) {
-                    self.zip.abort_file().map_err(fatal)?;
-                    self.used_names.remove(&name);
-                    return Err(Outcome::Fail(reason));
-                }
-                counter.count
-            }
-        };
-        self.exported_index = index;
-        if !p.uid.is_empty() {
-            self.seen.insert(p.uid, n);
-        }
-        // only when asked: this is identity, and memory per file
-        if req.write_mapping {
-            self.mapping.push(serde_json::json!({
-                "input": item.source.display(),
-                "entry": name,
-                "pseudonym": p.pseudonym,
-                "patient": p.patient.to_json(),
-                "uids": p.outcome.uid_map,
-            }));
-        }
-        let w = &p.written;
-        Ok(FileReport {
-            input: item.source.display(),
-            status: Status::Exported,
-            reason: None,
-            output: Some(name),
-            crop: Some(w.crop.as_array()),
-            crop_source: Some(p.crop_source.as_str()),
-            crop_rule: p.crop_rule.clone(),
-            repairs: p.repairs.clone(),
-            frames: Some(w.frames),
-            pixel_encoding: Some(if w.lossy { "lossy" } else { "lossless" }),
-            transfer_syntax: Some(w.transfer_syntax.clone()),
-            photometric: Some(w.photometric.clone()),
-            burned_in_text: Some(p.text_note),
-            masked: w.masked.iter().map(|r| r.as_array()).collect(),
-            tags: item.tags.clone(),
-            pseudonym: Some(p.pseudonym),
-            study_instance_uid: Some(p.new_study_uid).filter(|s| !s.is_empty()),
-            sop_instance_uid: Some(p.new_sop_uid).filter(|s| !s.is_empty()),
-            notes: p.outcome.notes.clone(),
-            entry_bytes,
-            rows_cols: Some((w.crop.height(), w.crop.width())),
-        })
-    }
-}
-
-struct CountingWriter<W> {
-    inner: W,
-    count: u64,
-}
-
-impl<W: Write> Write for CountingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.count += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
 }

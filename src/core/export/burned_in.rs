@@ -1,0 +1,106 @@
+//! Burned-in text in one file's pixels: what `[pixels] burned_in_text` decides for it.
+
+use super::*;
+
+/// What the text search decided for one file.
+pub(super) struct TextOutcome {
+    /// Rectangles to blank, image coordinates, margins included.
+    pub(super) mask: Vec<CropRect>,
+    /// Nothing readable is left in the output pixels.
+    pub(super) clean: bool,
+    pub(super) note: String,
+}
+
+/// Searches the file's pixels for burned-in text and applies `[pixels] burned_in_text`.
+pub(super) fn burned_in_text(
+    loaded: &LoadedFile,
+    crop: &CropRect,
+    settings: &Settings,
+    allow: bool,
+) -> std::result::Result<TextOutcome, Outcome> {
+    use crate::core::text::{self, policy};
+    let (cols, rows) = (loaded.info.columns, loaded.info.rows);
+    let frames = text::read_frames(&loaded.obj, &loaded.info).map_err(Outcome::Fail)?;
+    let inside = text::inside(&text::scan_frames(&frames), crop);
+    let plural = |n: usize| if n == 1 { "box" } else { "boxes" };
+    let mode = settings.pixels.burned_in_text;
+    let (mask, note) = match policy::decide(&inside, mode) {
+        policy::Decision::Clean => (Vec::new(), "none found".to_string()),
+        policy::Decision::Block(reason) => return Err(Outcome::Skip(reason)),
+        policy::Decision::Keep(b) => {
+            if !allow {
+                return Err(Outcome::Skip(format!(
+                    "burned-in text inside the crop at {} is kept (burned_in_text = \"keep\"): allow burned-in export explicitly",
+                    b.iter().map(|b| b.label()).collect::<Vec<_>>().join(", ")
+                )));
+            }
+            return Ok(TextOutcome {
+                mask: Vec::new(),
+                clean: false,
+                note: format!("kept: {} {}", b.len(), plural(b.len())),
+            });
+        }
+        policy::Decision::Mask(b) => (
+            b.iter()
+                .map(|b| b.with_margin(cols, rows))
+                .collect::<Vec<_>>(),
+            format!("masked: {} {}", b.len(), plural(b.len())),
+        ),
+    };
+    // search the output again; text that only shows once its neighbours are blanked (or the
+    // crop cut a row) is blanked too, when it lies on black
+    let mut mask = mask;
+    let mut left = text::recheck(&frames, &mask, crop);
+    for _ in 0..3 {
+        if left.is_empty() || left.iter().any(|b| b.over_scan) || mode == policy::TextMode::Refuse {
+            break;
+        }
+        for b in &left {
+            let mut g = *b;
+            g.rect = CropRect::new(
+                b.rect.x0 + crop.x0,
+                b.rect.y0 + crop.y0,
+                b.rect.x1 + crop.x0,
+                b.rect.y1 + crop.y0,
+            );
+            mask.push(g.with_margin(cols, rows));
+        }
+        left = text::recheck(&frames, &mask, crop);
+    }
+    let note = if mask.is_empty() {
+        note
+    } else {
+        format!("masked: {} {}", mask.len(), plural(mask.len()))
+    };
+    if left.is_empty() {
+        return Ok(TextOutcome {
+            mask,
+            clean: true,
+            note,
+        });
+    }
+    let at = left
+        .iter()
+        .map(|b| {
+            let r = b.rect;
+            format!(
+                "[{},{},{},{}]",
+                r.x0 + crop.x0,
+                r.y0 + crop.y0,
+                r.x1 + crop.x0,
+                r.y1 + crop.y0
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    if !allow {
+        return Err(Outcome::Skip(format!(
+            "burned-in text still found in the output pixels at {at}"
+        )));
+    }
+    Ok(TextOutcome {
+        mask,
+        clean: false,
+        note: format!("{note}; text left at {at} (allowed)"),
+    })
+}

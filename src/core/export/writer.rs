@@ -1,0 +1,130 @@
+//! The archive side of an export: entry names, duplicates, entries and the private mapping.
+
+use super::*;
+
+/// The archive side: names, duplicates, entries, the private mapping (sequential, in order).
+pub(super) struct Writer<W: Write + std::io::Seek> {
+    pub(super) zip: zip::ZipWriter<W>,
+    pub(super) seen: HashMap<String, usize>,
+    pub(super) used_names: HashSet<String>,
+    pub(super) mapping: Vec<serde_json::Value>,
+    pub(super) exported_index: usize,
+}
+
+impl<W: Write + std::io::Seek> Writer<W> {
+    pub(super) fn add(
+        &mut self,
+        req: &ExportRequest,
+        settings: &Settings,
+        item: &ExportItem,
+        n: usize,
+        p: Processed,
+        progress: &(dyn Fn(Event) + Sync),
+    ) -> std::result::Result<FileReport, Outcome> {
+        if let Some(first) = self.seen.get(&p.uid) {
+            return Err(Outcome::Skip(format!(
+                "duplicate of input #{first} (same SOP Instance UID), exported once"
+            )));
+        }
+        let index = item
+            .index
+            .or_else(|| req.indices.as_ref().and_then(|v| v.get(n - 1).copied()))
+            .unwrap_or(self.exported_index + 1);
+        let mut fields = item.tags.clone();
+        fields.insert("pseudonym".into(), p.pseudonym.clone());
+        fields.insert("frames".into(), p.written.frames.to_string());
+        let name = names::unique(
+            names::render(&settings.output.entry_template, &fields, index),
+            &mut self.used_names,
+        );
+        let native = p.written.transfer_syntax == "1.2.840.10008.1.2.1";
+        let method = if native && settings.output.deflate_native {
+            zip::CompressionMethod::Deflated
+        } else {
+            zip::CompressionMethod::Stored
+        };
+        let fatal = |e: zip::result::ZipError| {
+            Outcome::Fatal(CoreError::Io(std::io::Error::other(e.to_string())))
+        };
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(method)
+            .large_file(true);
+        self.zip.start_file(name.as_str(), opts).map_err(fatal)?;
+        let entry_bytes = match p.body {
+            Body::Bytes(bytes) => {
+                self.zip
+                    .write_all(&bytes)
+                    .map_err(|e| Outcome::Fatal(e.into()))?;
+                bytes.len() as u64
+            }
+            Body::Stream(prepared) => {
+                let frame_progress =
+                    |done: u32, total: u32| progress(Event::Frames { n, done, total });
+                let mut counter = CountingWriter {
+                    inner: &mut self.zip,
+                    count: 0,
+                };
+                if let Err(reason) = file::write(*prepared, &mut counter, &frame_progress) {
+                    self.zip.abort_file().map_err(fatal)?;
+                    self.used_names.remove(&name);
+                    return Err(Outcome::Fail(reason));
+                }
+                counter.count
+            }
+        };
+        self.exported_index = index;
+        if !p.uid.is_empty() {
+            self.seen.insert(p.uid, n);
+        }
+        // only when asked: this is identity, and memory per file
+        if req.write_mapping {
+            self.mapping.push(serde_json::json!({
+                "input": item.source.display(),
+                "entry": name,
+                "pseudonym": p.pseudonym,
+                "patient": p.patient.to_json(),
+                "uids": p.outcome.uid_map,
+            }));
+        }
+        let w = &p.written;
+        Ok(FileReport {
+            input: item.source.display(),
+            status: Status::Exported,
+            reason: None,
+            output: Some(name),
+            crop: Some(w.crop.as_array()),
+            crop_source: Some(p.crop_source.as_str()),
+            crop_rule: p.crop_rule.clone(),
+            repairs: p.repairs.clone(),
+            frames: Some(w.frames),
+            pixel_encoding: Some(if w.lossy { "lossy" } else { "lossless" }),
+            transfer_syntax: Some(w.transfer_syntax.clone()),
+            photometric: Some(w.photometric.clone()),
+            burned_in_text: Some(p.text_note),
+            masked: w.masked.iter().map(|r| r.as_array()).collect(),
+            tags: item.tags.clone(),
+            pseudonym: Some(p.pseudonym),
+            study_instance_uid: Some(p.new_study_uid).filter(|s| !s.is_empty()),
+            sop_instance_uid: Some(p.new_sop_uid).filter(|s| !s.is_empty()),
+            notes: p.outcome.notes.clone(),
+            entry_bytes,
+            rows_cols: Some((w.crop.height(), w.crop.width())),
+        })
+    }
+}
+
+pub(super) struct CountingWriter<W> {
+    pub(super) inner: W,
+    pub(super) count: u64,
+}
+
+impl<W: Write> Write for CountingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
