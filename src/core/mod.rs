@@ -1,6 +1,7 @@
 //! The engine: no terminal code here. Every function reports progress through a callback and
 //! returns typed errors; nothing in `core` prints.
 
+pub mod annotation;
 pub mod crop;
 pub mod dcm;
 pub mod deid;

@@ -31,6 +31,8 @@ pub struct Settings {
     pub pseudonym: PseudonymSettings,
     #[serde(default)]
     pub pixels: PixelSettings,
+    #[serde(default)]
+    pub annotation: crate::core::annotation::AnnotationSettings,
 }
 
 /// `[pseudonym]`: how patients are named in an export.
