@@ -5,6 +5,7 @@ pub mod decode;
 pub mod encapsulated;
 pub mod jpeg;
 pub mod jpeg12;
+pub mod jpeg_blank;
 pub mod jpeg_direct;
 pub mod jpeg_markers;
 pub mod layout;
