@@ -58,12 +58,17 @@ pub fn plan_for(
     crop: &CropRect,
     settings: &Settings,
     masking: bool,
+    exact: bool,
 ) -> PixelPlan {
     if settings.output.encoding == Encoding::Jpeg {
         return PixelPlan::JpegEncode;
     }
     if info.ts_kind != TransferSyntaxKind::JpegBaseline || info.bits_allocated != 8 {
         return PixelPlan::Native;
+    }
+    if exact {
+        // blanking outside the sector cuts 8x8 blocks: decode, blank, re-encode
+        return PixelPlan::JpegEncode;
     }
     if crop.is_full(info.columns, info.rows) {
         return if masking {
@@ -142,21 +147,33 @@ pub enum PixelOut {
 }
 
 /// Decides and computes the pixel side and rewrites the pixel-describing header. `mask`:
-/// rectangles (image coordinates) blanked in every frame.
+/// text boxes (image coordinates) blanked in every frame (JPEG Baseline: the whole 8x8 blocks
+/// around them, in the DCT domain, where possible); `exact`: rectangles blanked pixel for
+/// pixel (outside the scan sector).
 pub fn prepare(
     file: LoadedFile,
     crop: CropRect,
     mask: &[CropRect],
+    exact: &[CropRect],
     settings: &Settings,
     progress: &(dyn Fn(u32, u32) + Sync),
 ) -> Result<Prepared, String> {
     let LoadedFile { obj: src, info, .. } = file;
     crop.validate(info.columns, info.rows)?;
     let image_mask = mask;
-    let mask = crate::core::text::to_crop_coords(mask, &crop);
-    let plan = plan_for(&info, &src, &crop, settings, !mask.is_empty());
-    // what is really blanked (DCT-domain blanking takes whole iMCUs)
-    let mut blanked = mask.clone();
+    let text_mask = crate::core::text::to_crop_coords(mask, &crop);
+    let exact_mask = crate::core::text::to_crop_coords(exact, &crop);
+    let plan = plan_for(
+        &info,
+        &src,
+        &crop,
+        settings,
+        !text_mask.is_empty(),
+        !exact_mask.is_empty(),
+    );
+    // the text boxes really blanked (DCT-domain blanking takes whole iMCUs)
+    let mut blanked = text_mask.clone();
+    let mask = [text_mask, exact_mask].concat();
     let palette = (info.photometric == "PALETTE COLOR")
         .then(|| render::read_palette(&src))
         .flatten();

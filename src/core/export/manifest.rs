@@ -26,6 +26,12 @@ struct Row<'a> {
     study_instance_uid: &'a str,
     sop_instance_uid: &'a str,
     tags: &'a std::collections::BTreeMap<String, String>,
+    /// Text boxes blanked (output coordinates).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    masked: &'a [[u32; 4]],
+    /// What `mask_outside_sector` kept and blanked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outside_sector: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -86,6 +92,8 @@ pub fn write<W: Write + std::io::Seek>(
             study_instance_uid: r.study_instance_uid.as_deref().unwrap_or(""),
             sop_instance_uid: r.sop_instance_uid.as_deref().unwrap_or(""),
             tags: &r.tags,
+            masked: &r.masked,
+            outside_sector: r.outside_sector.as_deref(),
         })
         .collect();
     let tag_keys: std::collections::BTreeSet<&String> =

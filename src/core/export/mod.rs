@@ -9,6 +9,7 @@ pub mod header;
 pub mod manifest;
 pub mod merge;
 pub mod names;
+mod outside_sector;
 pub mod plan;
 mod writer;
 
@@ -103,6 +104,9 @@ pub struct FileReport {
     /// Rectangles blanked (burned-in text), in output coordinates: x0, y0, x1, y1.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub masked: Vec<[u32; 4]>,
+    /// `[pixels] mask_outside_sector`: the scan shape kept and the pixels blanked outside it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outside_sector: Option<String>,
     pub tags: BTreeMap<String, String>,
     /// The pseudonym written as Patient Name and ID.
     pub pseudonym: Option<String>,
@@ -135,6 +139,7 @@ impl FileReport {
             photometric: None,
             burned_in_text: None,
             masked: Vec::new(),
+            outside_sector: None,
             tags: BTreeMap::new(),
             pseudonym: None,
             study_instance_uid: None,
@@ -550,6 +555,7 @@ struct Processed {
     written: file::Written,
     outcome: crate::core::deid::DeidOutcome,
     text_note: String,
+    sector_note: Option<String>,
     body: Body,
 }
 
@@ -612,12 +618,22 @@ fn process(
         .tags
         .check_required(&tag_values)
         .map_err(Outcome::Skip)?;
-    let text = burned_in_text(&loaded, &crop, settings, allow)?;
+    let frames =
+        crate::core::text::read_frames(&loaded.obj, &loaded.info).map_err(Outcome::Fail)?;
+    let (outside, sector_note) = if settings.pixels.mask_outside_sector {
+        let (fp, note) = outside_sector::footprint(&loaded, &frames, settings);
+        (fp, Some(note))
+    } else {
+        (None, None)
+    };
+    let text = burned_in_text(&loaded, &frames, &crop, settings, allow, outside.as_ref())?;
+    drop(frames);
+    let exact = outside.map(|f| f.outside_rects()).unwrap_or_default();
     let frame_progress = |done: u32, total: u32| progress(Event::Frames { n, done, total });
-    let mut prepared = file::prepare(loaded, crop, &text.mask, settings, &frame_progress)
+    let mut prepared = file::prepare(loaded, crop, &text.mask, &exact, settings, &frame_progress)
         .map_err(Outcome::Fail)?;
     let approved = crop_source.approved() && !uncropped && text.clean;
-    let cleaned = !uncropped || !text.mask.is_empty();
+    let cleaned = !uncropped || !text.mask.is_empty() || !exact.is_empty();
     let outcome = crate::core::deid::run_for_export(
         &mut prepared.obj,
         settings,
@@ -658,6 +674,7 @@ fn process(
         written,
         outcome,
         text_note: text.note,
+        sector_note,
         body,
     })
 }

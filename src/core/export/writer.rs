@@ -102,6 +102,7 @@ impl<W: Write + std::io::Seek> Writer<W> {
             photometric: Some(w.photometric.clone()),
             burned_in_text: Some(p.text_note),
             masked: w.masked.iter().map(|r| r.as_array()).collect(),
+            outside_sector: p.sector_note.clone(),
             tags: item.tags.clone(),
             pseudonym: Some(p.pseudonym),
             study_instance_uid: Some(p.new_study_uid).filter(|s| !s.is_empty()),

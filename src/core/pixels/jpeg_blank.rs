@@ -275,7 +275,7 @@ pub fn blank(
         };
         options |= tj::TJXOPT_CROP;
     }
-    let mut t = tj::tjtransform {
+    let t = tj::tjtransform {
         r: region,
         op: tj::TJXOP_TJXOP_NONE as i32,
         options: options as i32,
@@ -294,7 +294,7 @@ pub fn blank(
             1,
             &mut out,
             &mut len,
-            &mut t,
+            &t,
         );
         if rc != 0 || out.is_null() {
             if !out.is_null() {

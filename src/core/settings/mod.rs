@@ -66,6 +66,9 @@ impl PseudonymSettings {
 #[serde(deny_unknown_fields)]
 pub struct PixelSettings {
     pub burned_in_text: crate::core::text::policy::TextMode,
+    /// Blank everything outside the scan sector/area in every frame.
+    #[serde(default)]
+    pub mask_outside_sector: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
