@@ -460,3 +460,31 @@ fn verify_finds_a_name_hidden_in_an_annotation_file() {
     }
     assert!(!r.findings.iter().any(|f| f.entry == "P7_0001_GSV-R.dcm"), "{:#?}", r.findings);
 }
+
+#[test]
+fn check_names_annotation_files_instead_of_skipping_them() {
+    let d = tempfile::tempdir().unwrap();
+    let exam = exam_with_sidecar(d.path(), "ZZTESTNAME^JANE");
+    write_fixture(&exam, "second.dcm", &fixture_spec(Kind::Mono, 100, 80, 1, 2));
+    std::fs::write(exam.join("second_darwin.json"), b"{\"item\": {}, \"annotations\": 5}").unwrap();
+    let o = bin().arg("check").arg(&exam).arg("--json").output().unwrap();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let row = |name: &str| {
+        v["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["input"].as_str().unwrap().ends_with(name))
+            .cloned()
+            .unwrap()
+    };
+    let good = row("ZZPHI_exam1.json");
+    assert_eq!(good["status"], "annot", "{v:#}");
+    assert!(good["reason"].as_str().unwrap().contains("2 polygon(s), 1 graded frame(s), status NO DVT"));
+    let bad = row("second_darwin.json");
+    assert_eq!(bad["status"], "skipped");
+    assert!(bad["reason"].as_str().unwrap().contains("`annotations` is not a list"), "{bad}");
+    assert_eq!(v["summary"]["ok"], 2);
+    assert_eq!(v["summary"]["skipped"], 1);
+    assert_eq!(v["summary"]["annotation_files"], 1);
+}
