@@ -466,8 +466,10 @@ fn attach_import_notes(
 
 /// `annotations: N polygons (C clipped, D dropped), G grades in F files`, when any.
 fn annotation_line(files: &[export::FileReport]) -> Option<String> {
-    let reports: Vec<&annotation::export::AnnotationReport> =
-        files.iter().filter_map(|f| f.annotations.as_ref()).collect();
+    let reports: Vec<&annotation::export::AnnotationReport> = files
+        .iter()
+        .filter_map(|f| f.annotations.as_ref())
+        .collect();
     if reports.is_empty() {
         return None;
     }

@@ -158,7 +158,9 @@ fn annotation_rows(gathered: &mut load::Gathered, settings: &Settings) -> Vec<se
                         "annotations of {of}: {} polygon(s), {} graded frame(s){}",
                         a.polygon_count(),
                         a.grades.len(),
-                        a.status.map(|s| format!(", status {s}")).unwrap_or_default()
+                        a.status
+                            .map(|s| format!(", status {s}"))
+                            .unwrap_or_default()
                     );
                     for p in &got.report.problems {
                         reason.push_str("; ");

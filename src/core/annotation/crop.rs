@@ -101,9 +101,8 @@ pub fn clip_to_rect(points: &[[f64; 2]], w: f64, h: f64) -> Vec<[f64; 2]> {
     }
     let mut out: Vec<[f64; 2]> = Vec::with_capacity(poly.len());
     for p in poly {
-        let same = |q: &[f64; 2]| {
-            (q[0] - p[0]).abs() <= SAME_POINT && (q[1] - p[1]).abs() <= SAME_POINT
-        };
+        let same =
+            |q: &[f64; 2]| (q[0] - p[0]).abs() <= SAME_POINT && (q[1] - p[1]).abs() <= SAME_POINT;
         if !out.last().is_some_and(same) {
             out.push(p);
         }
@@ -191,7 +190,14 @@ mod tests {
             if area(&pts).abs() <= SAME_POINT {
                 continue;
             }
-            assert_eq!(c, CropCounts { kept: 1, clipped: 0, dropped: 0 });
+            assert_eq!(
+                c,
+                CropCounts {
+                    kept: 1,
+                    clipped: 0,
+                    dropped: 0
+                }
+            );
             let got = &out.polygons[&2][0];
             assert_eq!(got.label, "Clot");
             for (a, b) in pts.iter().zip(&got.points) {
@@ -225,15 +231,24 @@ mod tests {
             }
             assert_eq!(c.kept, 1);
             let got = &out.polygons[&0][0].points;
-            assert!((area(got).abs() - expected).abs() < 1e-6, "{got:?} {expected}");
+            assert!(
+                (area(got).abs() - expected).abs() < 1e-6,
+                "{got:?} {expected}"
+            );
             for p in got {
-                assert!(p[0] >= 0.0 && p[0] <= w && p[1] >= 0.0 && p[1] <= h, "{p:?}");
+                assert!(
+                    p[0] >= 0.0 && p[0] <= w && p[1] >= 0.0 && p[1] <= h,
+                    "{p:?}"
+                );
             }
             let whole = (expected - s * s).abs() < 1e-9;
             assert_eq!(c.clipped, usize::from(!whole));
             crossing += usize::from(!whole);
         }
-        assert!(crossing > 50, "the generator must produce crossing cases: {crossing}");
+        assert!(
+            crossing > 50,
+            "the generator must produce crossing cases: {crossing}"
+        );
     }
 
     /// Outside (left, right, above, below, and a concave shape around the crop's corner):
@@ -248,19 +263,34 @@ mod tests {
             &[[120.0, 201.0], [180.0, 260.0], [150.0, 300.0]],
             &[[0.0, 0.0], [99.0, 0.0], [99.0, 99.0], [0.0, 99.0]],
         ];
-        let mut a = Annotations::default();
-        a.status = Some("DVT".into());
+        let mut a = Annotations {
+            status: Some("DVT".into()),
+            ..Default::default()
+        };
         a.grades.insert(0, 4);
-        a.polygons.insert(0, cases.iter().map(|p| poly("Other", p)).collect());
         a.polygons
-            .get_mut(&0)
-            .unwrap()
-            .push(poly("Clot", &[[150.0, 150.0], [160.0, 150.0], [155.0, 160.0]]));
+            .insert(0, cases.iter().map(|p| poly("Other", p)).collect());
+        a.polygons.get_mut(&0).unwrap().push(poly(
+            "Clot",
+            &[[150.0, 150.0], [160.0, 150.0], [155.0, 160.0]],
+        ));
         // a frame the file does not have
-        a.polygons
-            .insert(3, vec![poly("Clot", &[[150.0, 150.0], [160.0, 150.0], [155.0, 160.0]])]);
+        a.polygons.insert(
+            3,
+            vec![poly(
+                "Clot",
+                &[[150.0, 150.0], [160.0, 150.0], [155.0, 160.0]],
+            )],
+        );
         let (out, c) = to_crop(&a, &crop, 2);
-        assert_eq!(c, CropCounts { kept: 1, clipped: 0, dropped: 6 });
+        assert_eq!(
+            c,
+            CropCounts {
+                kept: 1,
+                clipped: 0,
+                dropped: 6
+            }
+        );
         assert_eq!(out.polygons.len(), 1);
         assert_eq!(out.polygons[&0][0].label, "Clot");
         assert_eq!(out.polygons[&0][0].points[0], [50.0, 50.0]);

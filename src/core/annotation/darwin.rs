@@ -12,7 +12,8 @@ use super::export::EntryInfo;
 use super::labelme::grade_value;
 use super::{AnnotationSettings, Annotations, Polygon};
 
-const SCHEMA_REF: &str = "https://darwin-public.s3.eu-west-1.amazonaws.com/darwin_json/2.0/schema.json";
+const SCHEMA_REF: &str =
+    "https://darwin-public.s3.eu-west-1.amazonaws.com/darwin_json/2.0/schema.json";
 
 /// `updated_at` of every annotation: a fixed value, so that files are deterministic.
 pub const UPDATED_AT: &str = "1970-01-01T00:00:00";
@@ -65,9 +66,19 @@ pub fn write(a: &Annotations, entry: &EntryInfo, s: &AnnotationSettings) -> Vec<
             n += 1;
             let xs = p.points.iter().map(|q| q[0]);
             let ys = p.points.iter().map(|q| q[1]);
-            let (x0, x1) = (xs.clone().fold(f64::MAX, f64::min), xs.fold(f64::MIN, f64::max));
-            let (y0, y1) = (ys.clone().fold(f64::MAX, f64::min), ys.fold(f64::MIN, f64::max));
-            let path: Vec<Value> = p.points.iter().map(|q| json!({"x": q[0], "y": q[1]})).collect();
+            let (x0, x1) = (
+                xs.clone().fold(f64::MAX, f64::min),
+                xs.fold(f64::MIN, f64::max),
+            );
+            let (y0, y1) = (
+                ys.clone().fold(f64::MAX, f64::min),
+                ys.fold(f64::MIN, f64::max),
+            );
+            let path: Vec<Value> = p
+                .points
+                .iter()
+                .map(|q| json!({"x": q[0], "y": q[1]}))
+                .collect();
             annotations.push(json!({
                 "annotators": [],
                 "frames": { frame.to_string(): {
@@ -153,7 +164,10 @@ pub fn parse(v: &Value, s: &AnnotationSettings) -> Result<(Annotations, Vec<Stri
         let entry = entry_v
             .as_object()
             .ok_or_else(|| format!("annotation {n} is not an object"))?;
-        let name = entry.get("name").and_then(Value::as_str).unwrap_or("polygon");
+        let name = entry
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("polygon");
         if let Some(props) = entry
             .get("properties")
             .and_then(Value::as_array)

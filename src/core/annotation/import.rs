@@ -125,11 +125,7 @@ pub struct Imported {
 
 /// Reads and merges annotation files (in the order given: the first one's status and grades
 /// win on a conflict, which is reported). The same files always give the same result.
-pub fn import(
-    files: &[&InputSource],
-    limits: &LoadSettings,
-    s: &AnnotationSettings,
-) -> Imported {
+pub fn import(files: &[&InputSource], limits: &LoadSettings, s: &AnnotationSettings) -> Imported {
     let mut out = Imported::default();
     let mut merged = Annotations::default();
     for src in files {

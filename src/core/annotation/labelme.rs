@@ -99,12 +99,12 @@ pub fn parse(v: &Value, s: &AnnotationSettings) -> Result<(Annotations, Vec<Stri
         a.status = status.map(str::to_string);
     }
     if let Some(g) = obj.get("frame_gradings") {
-        let g = g
-            .as_object()
-            .ok_or("`frame_gradings` is not an object")?;
+        let g = g.as_object().ok_or("`frame_gradings` is not an object")?;
         for (frame, value) in g {
             let Ok(f) = frame.trim().parse::<u32>() else {
-                warnings.push(format!("grade of frame `{frame}` left out: not a frame number"));
+                warnings.push(format!(
+                    "grade of frame `{frame}` left out: not a frame number"
+                ));
                 continue;
             };
             match grade_value(value, s) {

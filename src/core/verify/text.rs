@@ -77,18 +77,6 @@ pub fn dataset_text(obj: &InMemDicomObject, out: &mut String) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn folding() {
-        assert_eq!(fold("MÜLLER^Jörg"), "muller^jorg");
-        assert_eq!(fold("Straße Øre"), "strasse ore");
-        assert_eq!(squeeze("12-345 678"), "12345678");
-    }
-}
-
 /// Every string (keys and values) of a JSON document, decoded (`\u00fc`, `\"`, `\/` escapes
 /// undone), one per line; `None` when the bytes are not JSON. Annotation files and any other
 /// JSON entry are searched in this form too.
@@ -118,4 +106,16 @@ pub fn json_text(bytes: &[u8]) -> Option<String> {
         }
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding() {
+        assert_eq!(fold("MÜLLER^Jörg"), "muller^jorg");
+        assert_eq!(fold("Straße Øre"), "strasse ore");
+        assert_eq!(squeeze("12-345 678"), "12345678");
+    }
 }
