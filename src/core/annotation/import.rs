@@ -74,7 +74,9 @@ fn place(src: &InputSource) -> ((PathBuf, String), String) {
 }
 
 fn is_json(name: &str) -> bool {
-    name.len() > 5 && name[name.len() - 5..].eq_ignore_ascii_case(".json")
+    // bytes, not a str slice: the name may end in multi-byte characters
+    let b = name.as_bytes();
+    b.len() > 5 && b[b.len() - 5..].eq_ignore_ascii_case(b".json")
 }
 
 /// Which inputs are annotation files of which other inputs.
@@ -226,5 +228,18 @@ mod tests {
         assert_eq!(p.sidecars[8], vec![9]);
         let consumed: Vec<usize> = (0..s.len()).filter(|&i| p.consumed[i]).collect();
         assert_eq!(consumed, vec![1, 2, 5, 9]);
+    }
+
+    #[test]
+    fn names_ending_in_multibyte_characters_do_not_panic() {
+        let s = vec![
+            file("/d/e\u{2028}.dcm"),
+            file("/d/\u{2028}\u{2028}"),
+            file("/d/é.json"),
+            file("/d/é.dcm"),
+        ];
+        let p = pair(&s);
+        assert_eq!(p.sidecars[3], vec![2]);
+        assert!(p.sidecars[0].is_empty() && p.sidecars[1].is_empty());
     }
 }
