@@ -673,3 +673,60 @@ fn check_names_annotation_files_instead_of_skipping_them() {
     assert_eq!(v["summary"]["skipped"], 1);
     assert_eq!(v["summary"]["annotation_files"], 1);
 }
+
+#[test]
+fn batch_reads_annotations_next_to_a_dicom_inside_a_zip() {
+    let d = tempfile::tempdir().unwrap();
+    let exam = exam_with_sidecar(d.path(), "ZZTESTNAME^JANE");
+    let zpath = d.path().join("in.zip");
+    {
+        let mut z = zip::ZipWriter::new(std::fs::File::create(&zpath).unwrap());
+        let opts = zip::write::SimpleFileOptions::default();
+        z.start_file("study/IM_7", opts).unwrap();
+        z.write_all(&std::fs::read(exam.join("ZZPHI_exam1.dcm")).unwrap())
+            .unwrap();
+        // the Darwin file of `IM_7` (a name without extension), and a LabelMe file of the same
+        // stem in another folder of the archive, which is not its
+        z.start_file("study/IM_7_darwin.json", opts).unwrap();
+        z.write_all(&bytes(&original_darwin())).unwrap();
+        z.start_file("other/IM_7.json", opts).unwrap();
+        z.write_all(&bytes(&original_labelme())).unwrap();
+        z.finish().unwrap();
+    }
+    let (out, rep) = (d.path().join("out.zip"), d.path().join("r.json"));
+    let o = run_batch(d.path(), &zpath, &out, &rep);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let r: Value = serde_json::from_slice(&std::fs::read(&rep).unwrap()).unwrap();
+    let exported: Vec<&Value> = r["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "exported")
+        .collect();
+    assert_eq!(exported.len(), 1, "{stderr}");
+    let a = &exported[0]["annotations"];
+    assert_eq!(a["imported_from"], json!(["IM_7_darwin.json"]), "{r:#}");
+    // the Darwin square (100,100)-(150,140) lies outside the 50x40 crop at (10,8) of a 100x80
+    // image: frame 1 has it, the file has 2 frames; it is clipped away, grades and status stay
+    assert_eq!(
+        (a["polygons"].as_u64(), a["dropped"].as_u64()),
+        (Some(0), Some(1))
+    );
+    assert_eq!(a["grades"], 2);
+    let mut z = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();
+    let mut text = String::new();
+    z.by_name("P7_0001_GSV-R.json")
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["flags"]["dvt"], "NO DVT");
+    assert_eq!(v["frame_gradings"], json!({"0": "Grade 2", "1": "Grade 4"}));
+    assert!(!text.contains(REAL_ID));
+    // the unrelated LabelMe file stays an input of its own (and is skipped as not DICOM)
+    assert!(r["files"].as_array().unwrap().iter().any(|f| f["input"]
+        .as_str()
+        .unwrap()
+        .ends_with("other/IM_7.json")
+        && f["status"] == "skipped"));
+}
