@@ -32,6 +32,8 @@ struct Row<'a> {
     /// What `mask_outside_sector` kept and blanked.
     #[serde(skip_serializing_if = "Option::is_none")]
     outside_sector: Option<&'a str>,
+    /// The annotation files written next to the entry.
+    annotations: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -94,6 +96,11 @@ pub fn write<W: Write + std::io::Seek>(
             tags: &r.tags,
             masked: &r.masked,
             outside_sector: r.outside_sector.as_deref(),
+            annotations: r
+                .annotations
+                .as_ref()
+                .map(|a| a.files.as_slice())
+                .unwrap_or(&[]),
         })
         .collect();
     let tag_keys: std::collections::BTreeSet<&String> =
@@ -105,7 +112,7 @@ pub fn write<W: Write + std::io::Seek>(
     zip.start_file("manifest.csv", opts).map_err(zerr)?;
     {
         let mut csv = std::io::BufWriter::with_capacity(1 << 16, &mut *zip);
-        csv.write_all(b"entry,frames,rows,columns,bytes,x0,y0,x1,y1,crop_source,pixel_encoding,transfer_syntax,photometric,pseudonym,study_instance_uid,sop_instance_uid")?;
+        csv.write_all(b"entry,frames,rows,columns,bytes,x0,y0,x1,y1,crop_source,pixel_encoding,transfer_syntax,photometric,pseudonym,study_instance_uid,sop_instance_uid,annotations")?;
         for k in &tag_keys {
             write!(csv, ",{}", csv_field(k))?;
         }
@@ -113,7 +120,7 @@ pub fn write<W: Write + std::io::Seek>(
         for r in &rows {
             write!(
                 csv,
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
                 csv_field(r.entry),
                 r.frames,
                 r.rows,
@@ -129,7 +136,8 @@ pub fn write<W: Write + std::io::Seek>(
                 csv_field(r.photometric),
                 csv_field(r.pseudonym),
                 r.study_instance_uid,
-                r.sop_instance_uid
+                r.sop_instance_uid,
+                csv_field(&r.annotations.join(";"))
             )?;
             for k in &tag_keys {
                 write!(
