@@ -31,6 +31,32 @@ struct Run {
     x1: u32,
 }
 
+/// Bit `x` of `bits` set when `row[x] >= t` (64 pixels a word: the comparison vectorises).
+fn row_bits(row: &[u8], t: u8, bits: &mut [u64]) {
+    for (word, chunk) in bits.iter_mut().zip(row.chunks(64)) {
+        let mut m = 0u64;
+        for (i, &v) in chunk.iter().enumerate() {
+            m |= ((v >= t) as u64) << i;
+        }
+        *word = m;
+    }
+}
+
+/// The first x >= `from` (below `w`) whose bit is `set`.
+fn next_bit(bits: &[u64], from: usize, set: bool, w: usize) -> Option<usize> {
+    let mut i = from / 64;
+    let flip = if set { 0 } else { u64::MAX };
+    let mut word = (bits.get(i)? ^ flip) & (u64::MAX << (from % 64));
+    loop {
+        if word != 0 {
+            let x = i * 64 + word.trailing_zeros() as usize;
+            return (x < w).then_some(x);
+        }
+        i += 1;
+        word = bits.get(i)? ^ flip;
+    }
+}
+
 fn root(parent: &mut [u32], mut i: u32) -> u32 {
     while parent[i as usize] != i {
         let up = parent[parent[i as usize] as usize];
@@ -58,19 +84,14 @@ pub fn blobs(
     // parent[i] <= i always: the root of a component is its first run in raster order
     let mut parent: Vec<u32> = Vec::new();
     let mut prev = 0..0usize; // runs of the row above
+    let mut bits = vec![0u64; w.div_ceil(64)];
     for (y, row) in luma.chunks_exact(w).enumerate() {
         let first = runs.len();
+        row_bits(row, t, &mut bits);
         let mut x = 0usize;
         let mut k = prev.start; // first run above that may still touch
-        while x < w {
-            if row[x] < t {
-                x += 1;
-                continue;
-            }
-            let x0 = x;
-            while x < w && row[x] >= t {
-                x += 1;
-            }
+        while let Some(x0) = next_bit(&bits, x, true, w) {
+            x = next_bit(&bits, x0, false, w).unwrap_or(w);
             let id = runs.len() as u32;
             runs.push(Run {
                 y: y as u32,
@@ -216,9 +237,14 @@ mod tests {
             (3, 1, 50),
             (4, 50, 1),
             (5, 129, 77),
+            (6, 63, 9),
+            (7, 65, 9),
+            (8, 200, 40),
         ] {
             cases.push((noise(seed, (w * h) as usize), w));
         }
+        // rows bright from end to end (runs over whole 64-pixel words and the row's end)
+        cases.push((vec![255u8; 130 * 5], 130));
         // a U whose arms only meet at the bottom, and a diagonal staircase
         let (w, h) = (20u32, 12u32);
         let mut u = vec![0u8; (w * h) as usize];
