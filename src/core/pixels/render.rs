@@ -44,6 +44,23 @@ fn round_to_u8(v: f32) -> u8 {
     (t + ((v - t as f32) >= 0.5) as u32) as u8
 }
 
+/// [`ycc_to_rgb`]'s red by (Y, Cr) and blue by (Y, Cb), 256 x 256 each.
+fn ycc_tables() -> &'static (Vec<u8>, Vec<u8>) {
+    static T: std::sync::OnceLock<(Vec<u8>, Vec<u8>)> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        let mut red = vec![0u8; 1 << 16];
+        let mut blue = vec![0u8; 1 << 16];
+        for y in 0..=255u8 {
+            for c in 0..=255u8 {
+                let i = (y as usize) << 8 | c as usize;
+                red[i] = ycc_to_rgb(y, 128, c)[0];
+                blue[i] = ycc_to_rgb(y, c, 128)[2];
+            }
+        }
+        (red, blue)
+    })
+}
+
 /// An 8-bit version for display or JPEG: RGB for colour and palette, MONOCHROME2 for grey.
 pub fn to_8bit(f: &Frame, palette: Option<&Palette>, window: Option<Window>) -> Frame {
     let n = f.width as usize * f.height as usize;
@@ -89,9 +106,16 @@ pub fn to_8bit(f: &Frame, palette: Option<&Palette>, window: Option<Window>) -> 
             // 8-bit colour: straight over the samples (no per-sample width test)
             let src = &f.data[..n * 3];
             let out = if pi.starts_with("YBR") {
+                // red and blue depend on two samples each: looked up (the same expressions,
+                // evaluated once per pair of values); green computed
+                let (red, blue) = ycc_tables();
                 let mut out = vec![0u8; n * 3];
                 for (o, p) in out.chunks_exact_mut(3).zip(src.chunks_exact(3)) {
-                    o.copy_from_slice(&ycc_to_rgb(p[0], p[1], p[2]));
+                    let (y, cb, cr) = (p[0], p[1], p[2]);
+                    let (yf, cbf, crf) = (y as f32, cb as f32 - 128.0, cr as f32 - 128.0);
+                    o[0] = red[(y as usize) << 8 | cr as usize];
+                    o[1] = round_to_u8(yf - 0.344136 * cbf - 0.714136 * crf);
+                    o[2] = blue[(y as usize) << 8 | cb as usize];
                 }
                 out
             } else {
