@@ -31,15 +31,44 @@ struct Run {
     x1: u32,
 }
 
-/// Bit `x` of `bits` set when `row[x] >= t` (64 pixels a word: the comparison vectorises).
+/// Bit `x` of `bits` set when `row[x] >= t`, 64 pixels a word.
 fn row_bits(row: &[u8], t: u8, bits: &mut [u64]) {
     for (word, chunk) in bits.iter_mut().zip(row.chunks(64)) {
-        let mut m = 0u64;
-        for (i, &v) in chunk.iter().enumerate() {
-            m |= ((v >= t) as u64) << i;
-        }
-        *word = m;
+        *word = match <&[u8; 64]>::try_from(chunk) {
+            Ok(c) => word_bits(c, t),
+            Err(_) => scalar_bits(chunk, t),
+        };
     }
+}
+
+fn scalar_bits(chunk: &[u8], t: u8) -> u64 {
+    let mut m = 0u64;
+    for (i, &v) in chunk.iter().enumerate() {
+        m |= ((v >= t) as u64) << i;
+    }
+    m
+}
+
+/// 64 comparisons as four 16-byte SSE2 compares (`max(v, t) == v` is `v >= t` unsigned).
+#[cfg(target_arch = "x86_64")]
+fn word_bits(c: &[u8; 64], t: u8) -> u64 {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE2 is part of x86-64; the loads are unaligned loads of 16 bytes within `c`.
+    unsafe {
+        let tv = _mm_set1_epi8(t as i8);
+        let mut m = 0u64;
+        for k in 0..4 {
+            let v = _mm_loadu_si128(c.as_ptr().add(16 * k) as *const __m128i);
+            let ge = _mm_cmpeq_epi8(_mm_max_epu8(v, tv), v);
+            m |= (_mm_movemask_epi8(ge) as u16 as u64) << (16 * k);
+        }
+        m
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn word_bits(c: &[u8; 64], t: u8) -> u64 {
+    scalar_bits(c, t)
 }
 
 /// The first x >= `from` (below `w`) whose bit is `set`.
@@ -224,6 +253,17 @@ mod tests {
                 (s >> 24) as u8
             })
             .collect()
+    }
+
+    #[test]
+    fn word_compare_is_the_scalar_compare() {
+        let row = noise(9, 64 * 40);
+        for chunk in row.chunks(64) {
+            let c = <&[u8; 64]>::try_from(chunk).unwrap();
+            for t in [0u8, 1, 70, 127, 128, 129, 200, 255] {
+                assert_eq!(word_bits(c, t), scalar_bits(chunk, t), "threshold {t}");
+            }
+        }
     }
 
     #[test]
