@@ -146,9 +146,8 @@ pub fn blobs(
     }
     let mut index = vec![u32::MAX; runs.len()];
     let mut out: Vec<Blob> = Vec::new();
-    for i in 0..runs.len() {
+    for (i, run) in runs.iter().enumerate() {
         let r = root(&mut parent, i as u32) as usize;
-        let run = &runs[i];
         let start = run.y as usize * w;
         let span = start + run.x0 as usize..start + run.x1 as usize;
         let sum: u64 = luma[span.clone()].iter().map(|&v| v as u64).sum();
