@@ -21,6 +21,8 @@ pub struct PreviewRequest {
     pub crop: Option<CropRect>,
     /// Cells available for the image.
     pub area: (u16, u16),
+    /// Annotation polygons and the vertex cursor, drawn over the frame.
+    pub overlay: Option<super::annot::Overlay>,
 }
 
 #[derive(Debug, Clone)]

@@ -16,6 +16,7 @@ fn hints_for(mode: Mode) -> &'static [Action] {
         Mode::Files | Mode::Global => &[
             Action::CropMode,
             Action::TagMenu,
+            Action::AnnotateMode,
             Action::Export,
             Action::Help,
             Action::Metadata,
@@ -46,6 +47,16 @@ fn hints_for(mode: Mode) -> &'static [Action] {
         Mode::Help => &[Action::Back],
         Mode::Confirm => &[Action::ConfirmYes, Action::ConfirmNo],
         Mode::Prompt => &[Action::PromptSubmit, Action::PromptComplete, Action::Back],
+        Mode::Annotate => &[
+            Action::AnnotAddVertex,
+            Action::AnnotClose,
+            Action::AnnotClassMenu,
+            Action::AnnotStatus,
+            Action::AnnotUndo,
+            Action::AnnotCopyPrevious,
+            Action::Back,
+        ],
+        Mode::AnnotateClass => &[Action::Back],
     }
 }
 

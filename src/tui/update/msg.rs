@@ -175,6 +175,7 @@ fn gathered(
             frame: 0,
             export: None,
             mcu: None,
+            annotations: Default::default(),
         };
         session::restore_from_set(state, restore.as_ref(), &mut entry);
         state.files.push(entry);
@@ -205,6 +206,7 @@ fn gathered(
             frame: 0,
             export: None,
             mcu: None,
+            annotations: Default::default(),
         });
         added += 1;
     }

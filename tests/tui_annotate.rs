@@ -1,0 +1,320 @@
+//! Annotation mode through the real keymap and reducer: a polygon drawn by keys (cursor moves,
+//! vertices, undo, close, class), the grade that follows the frame as you step or play, the
+//! status, copying the previous frame's polygons, deleting; and the overlay drawn over a real
+//! frame at 80x24 and 160x45 (halfblocks, and characters under NO_COLOR).
+
+mod tui_common;
+
+use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
+use ratatui::style::Color;
+use ratatui::Terminal;
+use tui_common::*;
+use us_dicomizer::core::annotation::Polygon;
+use us_dicomizer::core::settings::Settings;
+use us_dicomizer::tui::effect::Effect;
+use us_dicomizer::tui::keymap::{Keymap, Mode};
+use us_dicomizer::tui::msg::Msg;
+use us_dicomizer::tui::state::AppState;
+use us_dicomizer::tui::ui::{self, PreviewImage};
+use us_dicomizer::tui::update;
+
+fn rep(k: &str, n: usize) -> String {
+    vec![k; n].join(" ")
+}
+
+fn saves(fx: &[Effect]) -> usize {
+    fx.iter()
+        .filter(|e| matches!(e, Effect::SaveSession(_)))
+        .count()
+}
+
+fn screen(s: &AppState, w: u16, h: u16, image: &PreviewImage) -> (Terminal<TestBackend>, String) {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| ui::draw(f, s, image)).unwrap();
+    let buf = t.backend().buffer().clone();
+    let text = (0..h)
+        .map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect::<String>())
+        .collect::<Vec<_>>()
+        .join("\n");
+    (t, text)
+}
+
+#[test]
+fn a_polygon_drawn_by_keys_is_stored_in_its_class() {
+    let mut s = state_with(&[("cine.dcm", 640, 480, 24)]);
+    let classes = s.settings.annotation.classes.clone();
+    keys(&mut s, "a");
+    assert_eq!(s.mode, Mode::Annotate);
+    assert_eq!(
+        s.annot.as_ref().unwrap().cursor,
+        (320, 240),
+        "starts centred"
+    );
+    // 2 x 10 px left, 2 x 1 px right, 1 px up: (302, 239).
+    keys(&mut s, "H H l l k");
+    assert_eq!(s.annot.as_ref().unwrap().cursor, (302, 239));
+    let mut fx = keys(&mut s, "space L L L a");
+    // Two vertices: closing is refused and says why.
+    fx.extend(keys(&mut s, "enter"));
+    assert!(s.files[0].annotations.polygons.is_empty());
+    assert!(
+        s.notice.as_ref().unwrap().1.contains("3 vertices"),
+        "{:?}",
+        s.notice
+    );
+    // A stray vertex, undone; then the third one.
+    fx.extend(keys(&mut s, "J a u J space"));
+    assert_eq!(s.annot.as_ref().unwrap().points.len(), 3);
+    assert_eq!(saves(&fx), 0, "nothing stored before the polygon is closed");
+    let fx = keys(&mut s, "enter");
+    assert_eq!(saves(&fx), 1, "a closed polygon is saved in the session");
+    let want = vec![[302.0, 239.0], [332.0, 239.0], [332.0, 259.0]];
+    assert_eq!(
+        s.files[0].annotations.polygons.get(&0),
+        Some(&vec![Polygon {
+            label: classes[0].label.clone(),
+            points: want.clone(),
+        }])
+    );
+    // The class menu relabels the selected (just closed) polygon; one key per class.
+    keys(&mut s, "c");
+    assert_eq!(s.mode, Mode::AnnotateClass);
+    let fx = keys(&mut s, "3");
+    assert_eq!(s.mode, Mode::Annotate);
+    assert_eq!(saves(&fx), 1);
+    assert_eq!(
+        s.files[0].annotations.polygons[&0][0].label,
+        classes[2].label
+    );
+    // A polygon started and cancelled leaves nothing; esc with an open polygon only drops it.
+    keys(&mut s, "space l space X");
+    assert!(s.annot.as_ref().unwrap().points.is_empty());
+    keys(&mut s, "space esc");
+    assert_eq!(s.mode, Mode::Annotate);
+    keys(&mut s, "esc");
+    assert_eq!(s.mode, Mode::Files);
+    assert_eq!(s.files[0].annotations.polygon_count(), 1);
+}
+
+#[test]
+fn grade_follows_the_frame_as_you_step_or_play_and_status_cycles() {
+    let mut s = state_with(&[("cine.dcm", 640, 480, 24)]);
+    let (lo, hi) = (
+        s.settings.annotation.grade_min,
+        s.settings.annotation.grade_max,
+    );
+    assert_eq!((lo, hi), (1, 5));
+    let fx = keys(&mut s, "a 3 ] 5");
+    assert_eq!(saves(&fx), 2);
+    let grades: Vec<(u32, u8)> = s.files[0].annotations.grades.clone().into_iter().collect();
+    assert_eq!(grades, vec![(0, 3), (1, 5)]);
+    // Out of range: refused with the range.
+    keys(&mut s, "] 7 0");
+    assert!(!s.files[0].annotations.grades.contains_key(&2));
+    assert!(
+        s.notice.as_ref().unwrap().1.contains("from 1 to 5"),
+        "{:?}",
+        s.notice
+    );
+    // The preview title shows the grade of the frame on screen.
+    let img = PreviewImage::default();
+    let title = |s: &AppState| screen(s, 100, 30, &img).1;
+    keys(&mut s, "home");
+    assert!(title(&s).contains("frame 1/24 grade 3"), "{}", title(&s));
+    keys(&mut s, "]");
+    assert!(title(&s).contains("frame 2/24 grade 5"), "{}", title(&s));
+    // Playing: the frame advances on ticks and the shown grade follows.
+    keys(&mut s, "home p");
+    assert!(s.playing);
+    update::on_msg(&mut s, Msg::PlayTick);
+    assert!(title(&s).contains("frame 2/24 ▶ grade 5"), "{}", title(&s));
+    update::on_msg(&mut s, Msg::PlayTick);
+    let t = title(&s);
+    assert!(t.contains("frame 3/24") && !t.contains("grade"), "{t}");
+    // The panel names the vocabulary's grade and status.
+    assert!(t.contains("ACEP Grading Score (frame 3): —"), "{t}");
+    // Status: none -> DVT -> NO DVT -> none.
+    keys(&mut s, "p s");
+    assert_eq!(s.files[0].annotations.status.as_deref(), Some("DVT"));
+    keys(&mut s, "s");
+    assert_eq!(s.files[0].annotations.status.as_deref(), Some("NO DVT"));
+    keys(&mut s, "s");
+    assert_eq!(s.files[0].annotations.status, None);
+    // minus clears the frame's grade.
+    keys(&mut s, "home minus");
+    assert!(!s.files[0].annotations.grades.contains_key(&0));
+}
+
+#[test]
+fn copy_previous_frame_select_and_delete() {
+    let mut s = state_with(&[("cine.dcm", 640, 480, 24)]);
+    keys(&mut s, "a space L space J space enter");
+    keys(&mut s, "h space K space L space enter");
+    assert_eq!(s.files[0].annotations.polygons[&0].len(), 2);
+    keys(&mut s, "] y");
+    assert_eq!(
+        s.files[0].annotations.polygons.get(&1),
+        s.files[0].annotations.polygons.get(&0)
+    );
+    // Again: nothing is repeated.
+    keys(&mut s, "y");
+    assert_eq!(s.files[0].annotations.polygons[&1].len(), 2);
+    assert!(s.notice.as_ref().unwrap().1.contains("0 polygon(s) copied"));
+    // Select the second polygon (tab tab) and delete it: the first frame keeps both.
+    let second = s.files[0].annotations.polygons[&1][1].clone();
+    let fx = keys(&mut s, "tab tab x");
+    assert_eq!(saves(&fx), 1);
+    assert_eq!(s.files[0].annotations.polygons[&1].len(), 1);
+    assert_ne!(s.files[0].annotations.polygons[&1][0], second);
+    assert_eq!(s.files[0].annotations.polygons[&0].len(), 2);
+    // The first frame has no previous one.
+    keys(&mut s, "home y");
+    assert!(s.notice.as_ref().unwrap().1.contains("no previous frame"));
+}
+
+#[test]
+fn the_cursor_stays_in_the_image() {
+    let mut s = state_with(&[("small.dcm", 64, 48, 1)]);
+    keys(&mut s, &format!("a {}", rep("H", 20)));
+    keys(&mut s, &rep("K", 20));
+    assert_eq!(s.annot.as_ref().unwrap().cursor, (0, 0));
+    keys(&mut s, &format!("{} {}", rep("L", 20), rep("J", 20)));
+    assert_eq!(s.annot.as_ref().unwrap().cursor, (63, 47));
+}
+
+/// The demo cine with a polygon drawn by keys, its preview encoded as the worker does for a
+/// `w` x `h` terminal (halfblocks, or characters under NO_COLOR).
+fn drawn_on_demo(w: u16, h: u16, no_color: bool) -> (AppState, PreviewImage, Rect) {
+    let dir = tempfile::tempdir().unwrap();
+    let files = us_dicomizer::core::demo::write_exam(&dir.path().join("exam")).unwrap();
+    let settings = Settings::defaults();
+    let g = us_dicomizer::core::load::gather(&files[1..2], &settings.load);
+    let src = g.sources[0].clone();
+    let loaded = us_dicomizer::core::load::load(&src, &settings.load).unwrap();
+    let (cols, rows) = (loaded.info.columns, loaded.info.rows);
+    let mut s = AppState::new(settings.clone(), Keymap::defaults());
+    s.no_color = no_color;
+    update::on_msg(
+        &mut s,
+        Msg::Gathered {
+            sources: vec![src],
+            skipped: vec![],
+        },
+    );
+    let id = s.files[0].id;
+    update::on_msg(
+        &mut s,
+        Msg::Loaded {
+            file: id,
+            result: Ok(Box::new(loaded.info)),
+        },
+    );
+    // A large triangle around the centre: 100 px left, 100 px right, 100 px down.
+    keys(
+        &mut s,
+        &format!(
+            "a {} space {} space {} space enter",
+            rep("H", 10),
+            rep("L", 20),
+            rep("J", 10)
+        ),
+    );
+    let p = &s.files[0].annotations.polygons[&0][0];
+    let (cx, cy) = (cols / 2, rows / 2);
+    assert_eq!(
+        p.points,
+        vec![
+            [cx as f64 - 100.0, cy as f64],
+            [cx as f64 + 100.0, cy as f64],
+            [cx as f64 + 100.0, cy as f64 + 100.0]
+        ]
+    );
+    let panes = ui::layout(Rect::new(0, 0, w, h), &s);
+    let area = panes.image.expect("a preview pane");
+    let fx = update::set_preview_area(&mut s, Some((area.width, area.height)));
+    let req = fx
+        .into_iter()
+        .find_map(|e| match e {
+            Effect::Preview(r) => Some(r),
+            _ => None,
+        })
+        .expect("a preview request");
+    assert!(req.overlay.is_some(), "the request carries the overlay");
+    let mut p = us_dicomizer::tui::preview::Previewer::new(
+        ratatui_image::picker::Picker::halfblocks(),
+        settings,
+    );
+    p.no_color = no_color;
+    let mut image = PreviewImage {
+        id: req.id,
+        file: id,
+        frame: 0,
+        ..Default::default()
+    };
+    if no_color {
+        image.text = Some(p.frame_text(&req).unwrap());
+    } else {
+        image.protocol = Some(p.frame_protocol(&req).unwrap());
+    }
+    (s, image, area)
+}
+
+#[test]
+fn the_polygon_is_drawn_over_the_preview_at_80x24_and_160x45() {
+    for (w, h) in [(80u16, 24u16), (160, 45)] {
+        let (s, image, area) = drawn_on_demo(w, h, false);
+        let class = s.settings.annotation.classes[0].clone();
+        let c = us_dicomizer::tui::annot::parse_colour(&class.colour);
+        let (t, text) = screen(&s, w, h, &image);
+        let buf = t.backend().buffer();
+        let mut edge = 0;
+        let mut cursor = 0;
+        for y in area.y..area.y + area.height {
+            for x in area.x..area.x + area.width {
+                for col in [buf[(x, y)].fg, buf[(x, y)].bg] {
+                    if col == Color::Rgb(c[0], c[1], c[2]) {
+                        edge += 1;
+                    }
+                    if col == Color::Rgb(255, 0, 255) {
+                        cursor += 1;
+                    }
+                }
+            }
+        }
+        assert!(
+            edge >= 10,
+            "{w}x{h}: polygon edges in the class colour ({edge})"
+        );
+        assert!(cursor >= 2, "{w}x{h}: the cursor ({cursor})");
+        assert!(text.contains("ANNOTATE"), "{w}x{h}:\n{text}");
+        assert!(
+            text.contains(&format!("1 {}  3 pts", class.short)),
+            "{w}x{h}: the frame's polygon list\n{text}"
+        );
+    }
+}
+
+#[test]
+fn under_no_color_the_polygon_is_drawn_with_characters() {
+    for (w, h) in [(80u16, 24u16), (160, 45)] {
+        let (s, image, area) = drawn_on_demo(w, h, true);
+        let (_, text) = screen(&s, w, h, &image);
+        let inside: Vec<String> = text
+            .lines()
+            .skip(area.y as usize)
+            .take(area.height as usize)
+            .map(|l| {
+                l.chars()
+                    .skip(area.x as usize)
+                    .take(area.width as usize)
+                    .collect()
+            })
+            .collect();
+        let all = inside.join("\n");
+        // The selected (just closed) polygon is drawn with `&`, the cursor with `X` (neither is
+        // in the grey ramp).
+        assert!(all.matches('&').count() >= 5, "{w}x{h}:\n{all}");
+        assert!(all.contains('X'), "{w}x{h}:\n{all}");
+    }
+}
