@@ -318,3 +318,33 @@ fn under_no_color_the_polygon_is_drawn_with_characters() {
         assert!(all.contains('X'), "{w}x{h}:\n{all}");
     }
 }
+
+#[test]
+fn the_export_carries_what_was_drawn_and_graded() {
+    let mut s = state_with(&[("a.dcm", 640, 480, 1), ("b.dcm", 640, 480, 1)]);
+    // Both ready (crop and tags); a.dcm gets a status, a grade and a polygon by keys.
+    keys(&mut s, "c l enter t 1 1 1 esc c l enter t 1 1 1 esc g g");
+    keys(&mut s, "a s 2 H space L L space J J space enter esc");
+    let drawn = s.files[0].annotations.clone();
+    assert_eq!(drawn.polygon_count(), 1);
+    keys(&mut s, "e");
+    type_text(&mut s, "P01");
+    keys(&mut s, "enter ctrl-u");
+    type_text(&mut s, "/nonexistent-dir/out.zip");
+    keys(&mut s, "enter");
+    let fx = keys(&mut s, "y");
+    let items = fx
+        .into_iter()
+        .find_map(|e| match e {
+            Effect::StartExport { items, .. } => Some(items),
+            _ => None,
+        })
+        .expect("export started");
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0].annotations.as_ref(), Some(&drawn));
+    assert_eq!(
+        items[0].annotations.as_ref().unwrap().polygons[&0][0].points,
+        vec![[310.0, 240.0], [330.0, 240.0], [330.0, 260.0]]
+    );
+    assert_eq!(items[1].annotations, None, "nothing drawn on b.dcm");
+}
