@@ -198,7 +198,8 @@ pub fn draw_pixels(pic: &mut RgbImage, ov: &Overlay, geom: (u32, u32), t: u32) {
         if s.selected || !s.closed {
             let open_end = if s.closed { 0 } else { 1 };
             for p in &scaled.points[..scaled.points.len() - open_end] {
-                dot(pic, *p, r + 1, [255, 255, 255]);
+                // One pixel in halfblocks, where a square would hide a small polygon.
+                dot(pic, *p, r + i64::from(t > 1), [255, 255, 255]);
             }
         }
     }

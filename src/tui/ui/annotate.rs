@@ -22,8 +22,9 @@ fn swatch(t: &Theme, rgb: [u8; 3]) -> Style {
     }
 }
 
-/// "DVT Status: DVT · ACEP Grading Score: 4" for the current frame.
-pub fn summary(state: &AppState, f: &FileEntry) -> String {
+/// "DVT Status: DVT" and "ACEP Grading Score (frame 3): 4", on two lines so neither is cut at
+/// 80 columns.
+pub fn summary(state: &AppState, f: &FileEntry) -> [String; 2] {
     let a = &state.settings.annotation;
     let status = f.annotations.status.as_deref().unwrap_or("—");
     let grade = f
@@ -32,12 +33,10 @@ pub fn summary(state: &AppState, f: &FileEntry) -> String {
         .get(&f.frame)
         .map(|g| g.to_string())
         .unwrap_or_else(|| "—".into());
-    format!(
-        "{}: {status} · {} (frame {}): {grade}",
-        a.status_name,
-        a.grade_name,
-        f.frame + 1
-    )
+    [
+        format!("{}: {status}", a.status_name),
+        format!("{} (frame {}): {grade}", a.grade_name, f.frame + 1),
+    ]
 }
 
 /// The grade of the frame on screen, for the preview title.
@@ -59,8 +58,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
     let w = inner.width as usize;
     let vocab = &state.settings.annotation;
     let mut lines: Vec<Line> = Vec::new();
-    lines.push(Line::styled(clip(&summary(state, f), w), t.accent()));
+    for l in summary(state, f) {
+        lines.push(Line::styled(clip(&l, w), t.accent()));
+    }
     if state.mode == Mode::AnnotateClass {
+        lines.truncate(1);
         let keys = class_keys(state);
         let mut spans = Vec::new();
         for (k, c) in keys.iter().zip(&vocab.classes) {

@@ -69,7 +69,7 @@ fn bottom_height(state: &AppState) -> u16 {
                 .and_then(|f| f.annotations.polygons.get(&f.frame))
                 .map(|v| v.len())
                 .unwrap_or(0) as u16;
-            (polys + 4).clamp(8, 12)
+            (polys + 5).clamp(8, 13)
         }
         _ => 8,
     }
