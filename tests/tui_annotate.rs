@@ -5,6 +5,9 @@
 
 mod tui_common;
 
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 use ratatui::style::Color;
@@ -186,8 +189,13 @@ fn the_cursor_stays_in_the_image() {
 /// The demo cine with a polygon drawn by keys, its preview encoded as the worker does for a
 /// `w` x `h` terminal (halfblocks, or characters under NO_COLOR).
 fn drawn_on_demo(w: u16, h: u16, no_color: bool) -> (AppState, PreviewImage, Rect) {
-    let dir = tempfile::tempdir().unwrap();
-    let files = us_dicomizer::core::demo::write_exam(&dir.path().join("exam")).unwrap();
+    // The demo exam is written once for all the render tests.
+    static DEMO: OnceLock<(tempfile::TempDir, Vec<PathBuf>)> = OnceLock::new();
+    let (_, files) = DEMO.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let files = us_dicomizer::core::demo::write_exam(&dir.path().join("exam")).unwrap();
+        (dir, files)
+    });
     let settings = Settings::defaults();
     let g = us_dicomizer::core::load::gather(&files[1..2], &settings.load);
     let src = g.sources[0].clone();
@@ -347,4 +355,31 @@ fn the_export_carries_what_was_drawn_and_graded() {
         vec![[310.0, 240.0], [330.0, 240.0], [330.0, 260.0]]
     );
     assert_eq!(items[1].annotations, None, "nothing drawn on b.dcm");
+}
+
+#[test]
+fn the_annotate_keys_are_remappable_and_listed_in_help() {
+    let km = Keymap::from_layers(&[
+        (
+            "<built-in>".into(),
+            us_dicomizer::tui::keymap::DEFAULT_KEYMAP.into(),
+        ),
+        (
+            "user.toml".into(),
+            "[annotate]\nw = \"annot_up\"\nk = \"noop\"\n[files]\nA = \"annotate_mode\"\n".into(),
+        ),
+    ])
+    .unwrap();
+    let mut s = state_with_keymap(&[("a.dcm", 640, 480, 1)], km);
+    keys(&mut s, "A w w k");
+    assert_eq!(s.mode, Mode::Annotate);
+    assert_eq!(s.annot.as_ref().unwrap().cursor, (320, 238));
+    let help = ui::help_lines(&s.keymap, Mode::Annotate);
+    let text: Vec<&str> = help.iter().map(|(_, l)| l.as_str()).collect();
+    assert_eq!(text[0], "[annotate]", "the mode you came from first");
+    assert!(text
+        .iter()
+        .any(|l| l.contains("w ") && l.contains("annot_up")));
+    assert!(text.iter().any(|l| l.contains("grade the current frame")));
+    assert!(text.iter().any(|l| l.starts_with("[annotate_class]")));
 }
