@@ -16,9 +16,9 @@ fn hints_for(mode: Mode) -> &'static [Action] {
         Mode::Files | Mode::Global => &[
             Action::CropMode,
             Action::TagMenu,
-            Action::AnnotateMode,
             Action::Export,
             Action::Help,
+            Action::AnnotateMode,
             Action::Metadata,
             Action::Quit,
         ],
