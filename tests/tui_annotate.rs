@@ -383,3 +383,113 @@ fn the_annotate_keys_are_remappable_and_listed_in_help() {
     assert!(text.iter().any(|l| l.contains("grade the current frame")));
     assert!(text.iter().any(|l| l.starts_with("[annotate_class]")));
 }
+
+#[test]
+fn a_polygon_drawn_by_keys_is_exported_into_the_zip_next_to_its_entry() {
+    use std::io::Read;
+    let tmp = tempfile::tempdir().unwrap();
+    let exam = tmp.path().join("exam");
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    us_dicomizer::core::demo::write_exam(&exam).unwrap();
+    let mut settings = Settings::defaults();
+    settings.output.export_dir = out.display().to_string();
+    let mut d = Driver::new();
+    let mut s = state_on(std::slice::from_ref(&exam), settings, &mut d);
+    // Crop and tag everything (as in the 25-key flow), then annotate the first file.
+    d.press(&mut s, "c a A y G c a enter g g t 1 1 1 . . . . g g");
+    let (crop, _) = s.files[0].crop.expect("cropped");
+    d.press(&mut s, "a s 3 space L space J space enter esc");
+    let (cx, cy) = ((crop.x0 + crop.x1) / 2, (crop.y0 + crop.y1) / 2);
+    assert_eq!(
+        s.files[0].annotations.polygons[&0][0].points,
+        vec![
+            [cx as f64, cy as f64],
+            [cx as f64 + 10.0, cy as f64],
+            [cx as f64 + 10.0, cy as f64 + 10.0]
+        ]
+    );
+    d.press(&mut s, "e");
+    d.type_text(&mut s, "P01");
+    d.press(&mut s, "enter enter y");
+    let report = d.report.as_ref().expect("the export ran");
+    assert_eq!(report.summary.exported, 5, "{:?}", report.files);
+    let mut z = zip::ZipArchive::new(std::fs::File::open(out.join("P01.zip")).unwrap()).unwrap();
+    let names: Vec<String> = (0..z.len())
+        .map(|i| z.by_index(i).unwrap().name().unwrap().to_string())
+        .collect();
+    let json: Vec<&String> = names
+        .iter()
+        .filter(|n| n.ends_with(".json") && !n.ends_with("manifest.json"))
+        .collect();
+    assert_eq!(json.len(), 1, "one annotation file, for the annotated entry: {names:?}");
+    let mut text = String::new();
+    z.by_name(json[0]).unwrap().read_to_string(&mut text).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    // Next to its entry, named after it, in the entry's (cropped) coordinates.
+    let entry = v["imagePath"].as_str().unwrap();
+    assert!(names.iter().any(|n| n.ends_with(entry) && n.ends_with(".dcm")), "{entry}");
+    assert_eq!(v["imageWidth"], crop.x1 - crop.x0);
+    assert_eq!(v["imageHeight"], crop.y1 - crop.y0);
+    let (ox, oy) = ((cx - crop.x0) as f64, (cy - crop.y0) as f64);
+    assert_eq!(
+        v["shapes"][0]["points"],
+        serde_json::json!([[ox, oy], [ox + 10.0, oy], [ox + 10.0, oy + 10.0]])
+    );
+    assert_eq!(v["shapes"][0]["label"], s.settings.annotation.classes[0].label);
+    assert_eq!(v["frame_gradings"]["0"], "Grade 3");
+    assert_eq!(v["flags"]["pseudonym"], "P01");
+    assert!(!text.contains("demo_01"), "no input name in the export:\n{text}");
+}
+
+#[test]
+fn annotation_files_next_to_an_input_are_shown_not_listed_and_never_duplicated() {
+    let tmp = tempfile::tempdir().unwrap();
+    let exam = tmp.path().join("exam");
+    let files = us_dicomizer::core::demo::write_exam(&exam).unwrap();
+    // The cine gets a LabelMe file the way the original writes it (status in flags, grades as
+    // "Grade n", polygons with their frame), and the same polygon again in a Darwin-named file
+    // that is not valid JSON (its problem is reported, the DICOM still loads).
+    let cine = &files[1];
+    let stem = cine.file_stem().unwrap().to_string_lossy().to_string();
+    let labelme = serde_json::json!({
+        "version": "4.16",
+        "flags": {"dvt": "NO DVT"},
+        "frame_gradings": {"1": "Grade 4"},
+        "shapes": [
+            {"label": "Clot", "points": [[100, 100], [200, 100], [150, 180]], "shape_type": "polygon", "frame": 1},
+            {"label": "Clot", "points": [[100, 100], [200, 100], [150, 180]], "shape_type": "polygon", "frame": 1}
+        ],
+        "imagePath": "x.dcm"
+    });
+    std::fs::write(exam.join(format!("{stem}.json")), labelme.to_string()).unwrap();
+    std::fs::write(exam.join(format!("{stem}_darwin.json")), "{ not json").unwrap();
+    let mut d = Driver::new();
+    let mut s = state_on(std::slice::from_ref(&exam), Settings::defaults(), &mut d);
+    assert_eq!(s.files.len(), files.len(), "the JSON files are not inputs");
+    assert!(s.files.iter().all(|f| f.info().is_some()), "nothing invalid");
+    let i = s
+        .files
+        .iter()
+        .position(|f| f.name.contains(&stem))
+        .unwrap();
+    let a = s.files[i].annotations.clone();
+    assert_eq!(a.status.as_deref(), Some("NO DVT"));
+    assert_eq!(a.grades.get(&1), Some(&4));
+    assert_eq!(a.polygons[&1].len(), 1, "a repeated polygon is read once");
+    assert!(s.log.iter().any(|(_, m)| m.contains("not imported")), "{:?}", s.log);
+    // Shown: on that frame the overlay carries the polygon in the Clot colour.
+    s.cursor = i;
+    s.files[i].frame = 1;
+    let ov = us_dicomizer::tui::annot::overlay_for(&s).expect("an overlay");
+    assert_eq!(ov.shapes.len(), 1);
+    assert_eq!(ov.shapes[0].colour, [0xFF, 0xDD, 0x00]);
+    // Adding the folder again does not import twice.
+    d.perform(
+        &mut s,
+        vec![Effect::Gather {
+            paths: vec![exam.clone()],
+        }],
+    );
+    assert_eq!(s.files[i].annotations.polygons[&1].len(), 1);
+}

@@ -36,6 +36,10 @@ pub enum Effect {
         items: Vec<(FileId, InputSource)>,
     },
     Preview(PreviewRequest),
+    /// Read the annotation files found next to these inputs (LabelMe / Darwin JSON).
+    ImportAnnotations {
+        items: Vec<(FileId, Vec<InputSource>)>,
+    },
     /// Build the attribute tree of a file.
     Metadata {
         file: FileId,
