@@ -1,14 +1,15 @@
 //! Annotations (issue 12, engine): the original's LabelMe and Darwin files read without their
 //! bugs, written back next to each exported entry translated by the crop and clipped, imported
-//! from next to the inputs without duplicates, carried by `batch`, searched by `verify`.
+//! from next to the inputs without duplicates. The command line side is in
+//! `annotations_cli.rs`.
 
+mod annotation_support;
 mod common;
 
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::io::Read;
 use std::sync::atomic::AtomicBool;
 
+use annotation_support::*;
 use common::*;
 use serde_json::{json, Value};
 use us_dicomizer::core::annotation::crop::area;
@@ -16,88 +17,9 @@ use us_dicomizer::core::annotation::export::files_for_entry;
 use us_dicomizer::core::annotation::import::{self, pair};
 use us_dicomizer::core::annotation::{AnnotationFormat, AnnotationSettings, Annotations, Polygon};
 use us_dicomizer::core::crop::CropRect;
-use us_dicomizer::core::demo::{Kind, Spec};
+use us_dicomizer::core::demo::Kind;
 use us_dicomizer::core::export;
 use us_dicomizer::core::settings::Settings;
-
-/// The real Patient ID the original writes into its files.
-const REAL_ID: &str = "ZZMRN12345678";
-
-fn pts(v: &[[f64; 2]]) -> Value {
-    json!(v)
-}
-
-/// A LabelMe file as the original (4.16) writes it: the source file's real Patient ID in
-/// `flags`, points in original-image pixels, and one polygon twice (its re-import appends).
-fn original_labelme() -> Value {
-    let a = [[120.5, 80.0], [200.0, 90.25], [160.0, 150.0]];
-    json!({
-        "version": "1.0",
-        "flags": {"patient_id": REAL_ID, "dvt": "DVT"},
-        "frame_gradings": {"0": "Grade 3", "2": "Grade 5"},
-        "shapes": [
-            {"label": "CFV Scanning Location 1", "points": pts(&a), "group_id": null,
-             "description": "", "shape_type": "polygon", "frame": 0, "flags": {}},
-            {"label": "Clot", "points": pts(&[[300.0, 200.0], [340.0, 200.0], [320.0, 260.0]]),
-             "group_id": null, "description": "", "shape_type": "polygon", "frame": 2, "flags": {}},
-            {"label": "CFV Scanning Location 1", "points": pts(&a), "group_id": null,
-             "description": "", "shape_type": "polygon", "frame": 0, "flags": {}}
-        ],
-        "imagePath": "exam1.dcm",
-        "imageWidth": 640,
-        "imageHeight": 480
-    })
-}
-
-/// A Darwin V7 2.0 file as the original writes it: `item.name` names the JSON (`_darwin.dcm`),
-/// `source_info.patient_id` is the real ID, random uuid4 ids, grades and status as tags.
-fn original_darwin() -> Value {
-    let tag = |name: &str, value: &str, f: u32| {
-        json!({
-            "frames": {f.to_string(): {"keyframe": true, "tag": {}}},
-            "id": "0b0e6c36-9f8e-4f0b-bb52-1b2a3c4d5e6f",
-            "name": name,
-            "properties": [{"frame_index": f, "name": name, "value": value}],
-            "ranges": [[f, f + 1]],
-            "slot_names": ["0"],
-            "updated_at": "2026-02-27T10:11:12"
-        })
-    };
-    json!({
-        "version": "2.0",
-        "schema_ref": "https://darwin-public.s3.eu-west-1.amazonaws.com/darwin_json/2.0/schema.json",
-        "item": {
-            "name": "exam1_darwin.dcm",
-            "path": "/",
-            "source_info": {"item_id": "5f1d7c9e-0000-4000-8000-123456789abc", "patient_id": REAL_ID},
-            "slots": [{"type": "dicom", "slot_name": "0", "width": 640, "height": 480,
-                       "frame_count": 3, "metadata": {"colorspace": "RGB", "primary_plane": "AXIAL"}}]
-        },
-        "annotations": [
-            {
-                "frames": {"1": {
-                    "bounding_box": {"x": 100.0, "y": 100.0, "w": 50.0, "h": 40.0},
-                    "keyframe": true,
-                    "polygon": {"paths": [[{"x": 100.0, "y": 100.0}, {"x": 150.0, "y": 100.0},
-                                           {"x": 150.0, "y": 140.0}, {"x": 100.0, "y": 140.0}]]}
-                }},
-                "id": "7d3c1a2b-1111-4222-8333-444455556666",
-                "interpolate_algorithm": "linear-1.1",
-                "interpolated": true,
-                "name": "FV Scanning Location 3",
-                "ranges": [[1, 2]],
-                "updated_at": "2026-02-27T10:11:12"
-            },
-            tag("ACEP Grading Score", "2", 0),
-            tag("ACEP Grading Score", "4", 1),
-            tag("DVT Status", "NO DVT", 0)
-        ]
-    })
-}
-
-fn bytes(v: &Value) -> Vec<u8> {
-    serde_json::to_vec_pretty(v).unwrap()
-}
 
 fn both_formats() -> AnnotationSettings {
     AnnotationSettings {
@@ -267,10 +189,6 @@ fn format_detection_and_bad_files() {
         let e = import::parse(bad, &s).unwrap_err();
         assert!(e.contains(why), "{e}");
     }
-}
-
-fn write_json(p: &Path, v: &Value) {
-    std::fs::write(p, bytes(v)).unwrap();
 }
 
 #[test]
@@ -448,228 +366,4 @@ fn export_writes_translated_clipped_annotations_next_to_each_entry() {
     assert!(!entry_names(&out2)
         .iter()
         .any(|n| n.ends_with(".json") && !n.starts_with("manifest")));
-}
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_us-dicomizer"))
-}
-
-/// A folder with a DICOM and, next to it, the original's LabelMe file (real Patient ID, points
-/// in original pixels).
-fn exam_with_sidecar(dir: &Path, patient_name: &str) -> PathBuf {
-    let exam = dir.join("exam");
-    std::fs::create_dir_all(&exam).unwrap();
-    let spec = Spec {
-        patient_name: patient_name.into(),
-        patient_id: REAL_ID.into(),
-        ..fixture_spec(Kind::Mono, 100, 80, 2, 1)
-    };
-    write_fixture(&exam, "ZZPHI_exam1.dcm", &spec);
-    write_json(
-        &exam.join("ZZPHI_exam1.json"),
-        &json!({"version": "1.0", "flags": {"patient_id": REAL_ID, "dvt": "NO DVT"},
-                "frame_gradings": {"1": "Grade 4"},
-                "shapes": [{"label": "Clot", "points": pts(&[[20.0, 20.0], [30.0, 20.0], [25.0, 30.0]]),
-                            "group_id": null, "description": "", "shape_type": "polygon", "frame": 0, "flags": {}},
-                           {"label": "Other", "points": pts(&[[0.0, 0.0], [5.0, 0.0], [5.0, 5.0]]),
-                            "group_id": null, "description": "", "shape_type": "polygon", "frame": 0, "flags": {}}],
-                "imagePath": "ZZPHI_exam1.dcm", "imageWidth": 100, "imageHeight": 80}),
-    );
-    exam
-}
-
-fn run_batch(dir: &Path, exam: &Path, out: &Path, rep: &Path) -> std::process::Output {
-    bin()
-        .arg("--config-dir")
-        .arg(dir.join("cfg"))
-        .arg("batch")
-        .arg(exam)
-        .args([
-            "-o",
-            out.to_str().unwrap(),
-            "--report",
-            rep.to_str().unwrap(),
-        ])
-        .args(["--crop", "10,8,60,48", "--pseudonym", "P7"])
-        .args([
-            "--tag",
-            "position=GSV",
-            "--tag",
-            "side=R",
-            "--tag",
-            "purpose=diagnostic",
-        ])
-        .output()
-        .unwrap()
-}
-
-#[test]
-fn batch_carries_annotations_found_next_to_the_inputs() {
-    let d = tempfile::tempdir().unwrap();
-    let exam = exam_with_sidecar(d.path(), "ZZTESTNAME^JANE");
-    let (out, rep) = (d.path().join("out.zip"), d.path().join("r.json"));
-    let o = run_batch(d.path(), &exam, &out, &rep);
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    // the annotation file is not an input that was skipped
-    assert_eq!(o.status.code(), Some(0), "{stderr}");
-    assert!(
-        stderr.contains("annotations: 1 polygon(s) exported"),
-        "{stderr}"
-    );
-    let names = entry_names(&out);
-    assert!(
-        names.contains(&"P7_0001_GSV-R.json".to_string()),
-        "{names:?}"
-    );
-    let mut z = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();
-    let mut text = String::new();
-    z.by_name("P7_0001_GSV-R.json")
-        .unwrap()
-        .read_to_string(&mut text)
-        .unwrap();
-    assert!(!text.contains(REAL_ID) && !text.contains("ZZPHI"), "{text}");
-    let v: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(
-        v["shapes"][0]["points"],
-        json!([[10.0, 12.0], [20.0, 12.0], [15.0, 22.0]])
-    );
-    assert_eq!(
-        v["shapes"].as_array().unwrap().len(),
-        1,
-        "the corner polygon is outside the crop"
-    );
-    assert_eq!(v["flags"]["dvt"], "NO DVT");
-    assert_eq!(v["flags"]["pseudonym"], "P7");
-    assert_eq!(v["frame_gradings"], json!({"1": "Grade 4"}));
-    let r: Value = serde_json::from_slice(&std::fs::read(&rep).unwrap()).unwrap();
-    assert_eq!(r["summary"]["total"], 1);
-    let a = &r["files"][0]["annotations"];
-    assert_eq!(a["imported_from"], json!(["ZZPHI_exam1.json"]));
-    assert_eq!(
-        (a["polygons"].as_u64(), a["dropped"].as_u64()),
-        (Some(1), Some(1))
-    );
-    // and verify finds nothing in the export
-    let v = bin()
-        .arg("verify")
-        .arg(&out)
-        .arg("--against")
-        .arg(&exam)
-        .output()
-        .unwrap();
-    assert_eq!(
-        v.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&v.stdout)
-    );
-}
-
-#[test]
-fn verify_finds_a_name_hidden_in_an_annotation_file() {
-    let d = tempfile::tempdir().unwrap();
-    let exam = exam_with_sidecar(d.path(), "ZZTESTNAME^JANE");
-    std::fs::remove_file(exam.join("ZZPHI_exam1.json")).unwrap();
-    let (out, rep) = (d.path().join("out.zip"), d.path().join("r.json"));
-    assert!(run_batch(d.path(), &exam, &out, &rep).status.success());
-    // the export plus annotation files with the patient's name and ID written as JSON escapes
-    let escape = |s: &str| {
-        s.chars()
-            .map(|c| format!("\\u{:04x}", c as u32))
-            .collect::<String>()
-    };
-    let planted = [
-        (
-            "P7_0001_GSV-R.json",
-            format!(
-                r#"{{"shapes": [{{"label": "{}", "points": []}}]}}"#,
-                escape("Jane Zztestname")
-            ),
-        ),
-        (
-            "P7_0001_GSV-R_darwin.json",
-            format!(
-                r#"{{"item": {{"source_info": {{"patient_id": "{}"}}}}, "annotations": []}}"#,
-                escape(REAL_ID)
-            ),
-        ),
-    ];
-    let leaky = d.path().join("leaky.zip");
-    {
-        let mut src = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();
-        let mut w = zip::ZipWriter::new(std::fs::File::create(&leaky).unwrap());
-        for i in 0..src.len() {
-            w.raw_copy_file(src.by_index(i).unwrap()).unwrap();
-        }
-        for (name, body) in &planted {
-            w.start_file(*name, zip::write::SimpleFileOptions::default())
-                .unwrap();
-            w.write_all(body.as_bytes()).unwrap();
-        }
-        w.finish().unwrap();
-    }
-    let r = us_dicomizer::core::verify::verify(&leaky, std::slice::from_ref(&exam), &mut |_, _| {})
-        .unwrap();
-    for (name, _) in &planted {
-        assert!(
-            r.findings.iter().any(|f| f.entry == *name),
-            "{name}: {:#?}",
-            r.findings
-        );
-    }
-    assert!(
-        !r.findings.iter().any(|f| f.entry == "P7_0001_GSV-R.dcm"),
-        "{:#?}",
-        r.findings
-    );
-}
-
-#[test]
-fn check_names_annotation_files_instead_of_skipping_them() {
-    let d = tempfile::tempdir().unwrap();
-    let exam = exam_with_sidecar(d.path(), "ZZTESTNAME^JANE");
-    write_fixture(
-        &exam,
-        "second.dcm",
-        &fixture_spec(Kind::Mono, 100, 80, 1, 2),
-    );
-    std::fs::write(
-        exam.join("second_darwin.json"),
-        b"{\"item\": {}, \"annotations\": 5}",
-    )
-    .unwrap();
-    let o = bin()
-        .arg("check")
-        .arg(&exam)
-        .arg("--json")
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let row = |name: &str| {
-        v["files"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["input"].as_str().unwrap().ends_with(name))
-            .cloned()
-            .unwrap()
-    };
-    let good = row("ZZPHI_exam1.json");
-    assert_eq!(good["status"], "annot", "{v:#}");
-    assert!(good["reason"]
-        .as_str()
-        .unwrap()
-        .contains("2 polygon(s), 1 graded frame(s), status NO DVT"));
-    let bad = row("second_darwin.json");
-    assert_eq!(bad["status"], "skipped");
-    assert!(
-        bad["reason"]
-            .as_str()
-            .unwrap()
-            .contains("`annotations` is not a list"),
-        "{bad}"
-    );
-    assert_eq!(v["summary"]["ok"], 2);
-    assert_eq!(v["summary"]["skipped"], 1);
-    assert_eq!(v["summary"]["annotation_files"], 1);
 }
