@@ -422,13 +422,25 @@ fn a_polygon_drawn_by_keys_is_exported_into_the_zip_next_to_its_entry() {
         .iter()
         .filter(|n| n.ends_with(".json") && !n.ends_with("manifest.json"))
         .collect();
-    assert_eq!(json.len(), 1, "one annotation file, for the annotated entry: {names:?}");
+    assert_eq!(
+        json.len(),
+        1,
+        "one annotation file, for the annotated entry: {names:?}"
+    );
     let mut text = String::new();
-    z.by_name(json[0]).unwrap().read_to_string(&mut text).unwrap();
+    z.by_name(json[0])
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     // Next to its entry, named after it, in the entry's (cropped) coordinates.
     let entry = v["imagePath"].as_str().unwrap();
-    assert!(names.iter().any(|n| n.ends_with(entry) && n.ends_with(".dcm")), "{entry}");
+    assert!(
+        names
+            .iter()
+            .any(|n| n.ends_with(entry) && n.ends_with(".dcm")),
+        "{entry}"
+    );
     assert_eq!(v["imageWidth"], crop.x1 - crop.x0);
     assert_eq!(v["imageHeight"], crop.y1 - crop.y0);
     let (ox, oy) = ((cx - crop.x0) as f64, (cy - crop.y0) as f64);
@@ -436,10 +448,16 @@ fn a_polygon_drawn_by_keys_is_exported_into_the_zip_next_to_its_entry() {
         v["shapes"][0]["points"],
         serde_json::json!([[ox, oy], [ox + 10.0, oy], [ox + 10.0, oy + 10.0]])
     );
-    assert_eq!(v["shapes"][0]["label"], s.settings.annotation.classes[0].label);
+    assert_eq!(
+        v["shapes"][0]["label"],
+        s.settings.annotation.classes[0].label
+    );
     assert_eq!(v["frame_gradings"]["0"], "Grade 3");
     assert_eq!(v["flags"]["pseudonym"], "P01");
-    assert!(!text.contains("demo_01"), "no input name in the export:\n{text}");
+    assert!(
+        !text.contains("demo_01"),
+        "no input name in the export:\n{text}"
+    );
 }
 
 #[test]
@@ -467,17 +485,20 @@ fn annotation_files_next_to_an_input_are_shown_not_listed_and_never_duplicated()
     let mut d = Driver::new();
     let mut s = state_on(std::slice::from_ref(&exam), Settings::defaults(), &mut d);
     assert_eq!(s.files.len(), files.len(), "the JSON files are not inputs");
-    assert!(s.files.iter().all(|f| f.info().is_some()), "nothing invalid");
-    let i = s
-        .files
-        .iter()
-        .position(|f| f.name.contains(&stem))
-        .unwrap();
+    assert!(
+        s.files.iter().all(|f| f.info().is_some()),
+        "nothing invalid"
+    );
+    let i = s.files.iter().position(|f| f.name.contains(&stem)).unwrap();
     let a = s.files[i].annotations.clone();
     assert_eq!(a.status.as_deref(), Some("NO DVT"));
     assert_eq!(a.grades.get(&1), Some(&4));
     assert_eq!(a.polygons[&1].len(), 1, "a repeated polygon is read once");
-    assert!(s.log.iter().any(|(_, m)| m.contains("not imported")), "{:?}", s.log);
+    assert!(
+        s.log.iter().any(|(_, m)| m.contains("not imported")),
+        "{:?}",
+        s.log
+    );
     // Shown: on that frame the overlay carries the polygon in the Clot colour.
     s.cursor = i;
     s.files[i].frame = 1;

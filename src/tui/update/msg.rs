@@ -256,7 +256,9 @@ fn annotations_imported(
     problems: Vec<String>,
     fx: &mut Vec<Effect>,
 ) {
-    let Some(n) = state.index_of(file) else { return };
+    let Some(n) = state.index_of(file) else {
+        return;
+    };
     for p in &problems {
         state.notify(Level::Warn, format!("#{}: {p}", n + 1));
     }
