@@ -226,7 +226,7 @@ fn mapping_file_is_not_replaced_without_force_and_is_private() {
     // original UIDs and input paths: owner only; the folder (it existed) keeps its mode
     assert_eq!(mode(&mapping), 0o600);
     let m: serde_json::Value = serde_json::from_slice(&std::fs::read(&mapping).unwrap()).unwrap();
-    assert!(m[0]["input"].as_str().unwrap().ends_with("f0.dcm"));
+    assert!(m["files"][0]["input"].as_str().unwrap().ends_with("f0.dcm"));
 }
 
 fn zip_of(dir: &Path, name: &str, files: &[PathBuf]) -> PathBuf {

@@ -39,8 +39,9 @@ pub struct BatchArgs {
     /// or one literal pseudonym (letters, digits, - and _) for inputs that are one patient.
     #[arg(long)]
     pub pseudonym: Option<String>,
-    /// A study coordinator's list: CSV with columns `patient_id,pseudonym`; a file whose
-    /// patient is not in it is refused.
+    /// A study coordinator's list: CSV with a header naming `patient_id,pseudonym`, or
+    /// `patient_id,issuer,pseudonym` to match Issuer of Patient ID too; a file whose patient is
+    /// not in it is refused, and so is an ambiguous list.
     #[arg(long, value_name = "CSV", conflicts_with = "pseudonym")]
     pub pseudonyms: Option<PathBuf>,
     /// The inputs are one person: allow one literal --pseudonym over several patient identities.
@@ -244,6 +245,9 @@ pub fn run(
             (Ok(_), None) => unreachable!("every readable input has an index"),
         }
     }
+    // what planning read of every input is not needed any more (memory per input file)
+    drop(scanned);
+    drop(labels);
     let req = ExportRequest {
         items,
         out: args.output.clone(),
@@ -280,6 +284,25 @@ pub fn run(
         export::check_not_input(&t, inputs()).map_err(|e| usage(format!("{what}{e}")))?;
     }
 
+    // inputs skipped before loading (unreadable paths, zip limits, unreadable headers) are
+    // part of the report too (each in exactly one shard)
+    let mut pre: Vec<export::FileReport> = gathered
+        .skipped
+        .iter()
+        .filter(|s| this_shard(plan::shard_of(&s.input, n_shards)))
+        .map(|s| export::FileReport::new(s.input.clone(), Status::Skipped, s.reason.clone()))
+        .collect();
+    pre.extend(unreadable);
+    // the report's file rows are streamed to its temporary as files finish (memory does not
+    // grow with the number of files); it gets its final name only when the export succeeded
+    let stream = match &args.report {
+        Some(p) => Some(ReportStream::start(p, &pre).map_err(|e| Failure {
+            code: 1,
+            message: format!("cannot write report: {e}"),
+        })?),
+        None => None,
+    };
+    let stream = Mutex::new(stream);
     let bar = progress_bar(req.items.len() as u64, "files");
     let bar_ref = &bar;
     let lines: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -292,6 +315,9 @@ pub fn run(
         Event::FileDone { report, .. } => {
             if let Some(b) = bar_ref {
                 b.inc(1);
+            }
+            if let Some(s) = stream.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+                s.add(&report);
             }
             if report.status != Status::Exported {
                 let line = format!(
@@ -314,7 +340,7 @@ pub fn run(
         _ => {}
     };
     let cancel = AtomicBool::new(false);
-    let result = export::run(&req, settings, &on_event, &cancel);
+    let result = export::run_with(&req, settings, &on_event, &cancel, export::Keep::Summary);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -330,15 +356,6 @@ pub fn run(
             })
         }
     };
-    // inputs skipped before loading (unreadable paths, zip limits, unreadable headers) are
-    // part of the report too (each in exactly one shard)
-    let mut pre: Vec<export::FileReport> = gathered
-        .skipped
-        .iter()
-        .filter(|s| this_shard(plan::shard_of(&s.input, n_shards)))
-        .map(|s| export::FileReport::new(s.input.clone(), Status::Skipped, s.reason.clone()))
-        .collect();
-    pre.extend(unreadable);
     for r in &pre {
         eprintln!(
             "skipped: {} ({})",
@@ -348,32 +365,20 @@ pub fn run(
     }
     report.summary.skipped += pre.len();
     report.summary.total += pre.len();
-    report.files.splice(0..0, pre);
-    if let Some(p) = &args.report {
-        // serialised straight from the report (no JSON tree of every file in memory)
-        #[derive(serde::Serialize)]
-        struct Doc<'a> {
-            files: &'a [export::FileReport],
-            summary: &'a export::Summary,
-            run: serde_json::Value,
-        }
-        let doc = Doc {
-            files: &report.files,
-            summary: &report.summary,
-            run: serde_json::json!({
-                "pseudonym": rule.describe(),
-                "patients": the_plan.patients.len(),
-                "inputs": gathered.sources.len() + gathered.skipped.len(),
-                "fingerprint": the_plan.fingerprint,
-                "shard": shard.map(|(k, n)| serde_json::json!({ "k": k, "n": n })),
-            }),
-        };
-        let json = serde_json::to_vec_pretty(&doc).unwrap_or_default();
-        // private (it names the inputs); replaces a file only with --force, an input never
-        us_dicomizer::core::fsutil::write_private(p, &json, args.force).map_err(|e| Failure {
-            code: 1,
-            message: format!("cannot write report: {e}"),
-        })?;
+    if let Some(s) = stream.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        let run = serde_json::json!({
+            "pseudonym": rule.describe(),
+            "patients": the_plan.patients.len(),
+            "inputs": gathered.sources.len() + gathered.skipped.len(),
+            "fingerprint": the_plan.fingerprint,
+            "shard": shard.map(|(k, n)| serde_json::json!({ "k": k, "n": n })),
+        });
+        let p = args.report.as_deref().unwrap_or(Path::new(""));
+        s.finish(p, &report.summary, &run, args.force)
+            .map_err(|e| Failure {
+                code: 1,
+                message: format!("cannot write report: {e}"),
+            })?;
     }
     let s = &report.summary;
     if !s.removed_temporaries.is_empty() {
@@ -398,6 +403,70 @@ pub fn run(
         rule.describe()
     );
     Ok(if s.skipped + s.failed > 0 { 1 } else { 0 })
+}
+
+/// The `--report` file, written as the export goes: `{"files": [...], "summary", "run"}`
+/// into a private temporary beside it, renamed when complete.
+struct ReportStream {
+    tmp: tempfile::NamedTempFile,
+    out: std::io::BufWriter<std::fs::File>,
+    rows: usize,
+    error: Option<std::io::Error>,
+}
+
+impl ReportStream {
+    fn start(path: &Path, first: &[export::FileReport]) -> std::io::Result<Self> {
+        use us_dicomizer::core::fsutil;
+        fsutil::refuse_symlink(path)?;
+        let tmp = fsutil::temp_beside(path)?;
+        let out = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file().try_clone()?);
+        let mut s = ReportStream {
+            tmp,
+            out,
+            rows: 0,
+            error: None,
+        };
+        std::io::Write::write_all(&mut s.out, b"{\n\"files\": [")?;
+        for r in first {
+            s.add(r);
+        }
+        Ok(s)
+    }
+
+    /// One file's row (the first error is kept and reported at the end).
+    fn add(&mut self, r: &export::FileReport) {
+        if self.error.is_some() {
+            return;
+        }
+        let sep: &[u8] = if self.rows == 0 { b"\n" } else { b",\n" };
+        self.rows += 1;
+        let res = std::io::Write::write_all(&mut self.out, sep)
+            .and_then(|_| serde_json::to_writer_pretty(&mut self.out, r).map_err(Into::into));
+        if let Err(e) = res {
+            self.error = Some(e);
+        }
+    }
+
+    fn finish(
+        mut self,
+        path: &Path,
+        summary: &export::Summary,
+        run: &serde_json::Value,
+        force: bool,
+    ) -> std::io::Result<()> {
+        use std::io::Write;
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.out.write_all(b"\n],\n\"summary\": ")?;
+        serde_json::to_writer_pretty(&mut self.out, summary)?;
+        self.out.write_all(b",\n\"run\": ")?;
+        serde_json::to_writer_pretty(&mut self.out, run)?;
+        self.out.write_all(b"\n}\n")?;
+        self.out.flush()?;
+        self.tmp.as_file().sync_all()?;
+        us_dicomizer::core::fsutil::persist(self.tmp, path, force)
+    }
 }
 
 /// Refuses, before anything is written, a literal pseudonym over several patients (unless
@@ -429,12 +498,27 @@ fn check_patients(
             }
             Ok(())
         }
-        PseudonymRule::Table(_) => {
-            let missing = plan
-                .patients
-                .keys()
-                .filter(|p| rule.resolve(key, p).is_err())
-                .count();
+        PseudonymRule::Table(t) => {
+            let mut missing = 0;
+            let mut given: std::collections::HashMap<String, usize> = Default::default();
+            for p in plan.patients.keys() {
+                match rule.resolve(key, p) {
+                    Ok(pseudonym) => *given.entry(pseudonym).or_insert(0) += 1,
+                    Err(_) => missing += 1,
+                }
+            }
+            // two people under one pseudonym: a two-column list over one Patient ID that
+            // several issuers use
+            if let Some((p, n)) = given.iter().find(|(_, &n)| n > 1) {
+                return Err(usage(format!(
+                    "the pseudonym list gives `{p}` to {n} different patients of the inputs (one Patient ID from several issuers){}. Nothing was written.",
+                    if t.has_issuer() {
+                        ""
+                    } else {
+                        ": add an `issuer` column (patient_id,issuer,pseudonym)"
+                    }
+                )));
+            }
             if missing > 0 {
                 eprintln!(
                     "note: {missing} of {count} patient(s) are not in the pseudonym list: their files are refused"

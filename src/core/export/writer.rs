@@ -8,7 +8,37 @@ pub(super) struct Writer<W: Write + std::io::Seek> {
     pub(super) seen: HashMap<String, usize>,
     pub(super) used_names: HashSet<String>,
     pub(super) mapping: Vec<serde_json::Value>,
+    /// The mapping's patient table (only with `write_mapping`).
+    pub(super) patients: BTreeMap<PatientKey, PatientRow>,
     pub(super) exported_index: usize,
+}
+
+/// One row of the mapping's patient table: an original patient, its pseudonym, and how many
+/// files and studies of it were exported.
+#[derive(Default)]
+pub(super) struct PatientRow {
+    pseudonym: String,
+    files: usize,
+    studies: HashSet<String>,
+}
+
+/// The private mapping file: one row per original patient, then one per exported file.
+pub(super) fn mapping_json(
+    patients: BTreeMap<PatientKey, PatientRow>,
+    files: Vec<serde_json::Value>,
+) -> serde_json::Value {
+    let patients: Vec<serde_json::Value> = patients
+        .into_iter()
+        .map(|(k, r)| {
+            serde_json::json!({
+                "patient": k.to_json(),
+                "pseudonym": r.pseudonym,
+                "files": r.files,
+                "studies": r.studies.len(),
+            })
+        })
+        .collect();
+    serde_json::json!({ "patients": patients, "files": files })
 }
 
 impl<W: Write + std::io::Seek> Writer<W> {
@@ -78,6 +108,10 @@ impl<W: Write + std::io::Seek> Writer<W> {
         }
         // only when asked: this is identity, and memory per file
         if req.write_mapping {
+            let row = self.patients.entry(p.patient.clone()).or_default();
+            row.pseudonym.clone_from(&p.pseudonym);
+            row.files += 1;
+            row.studies.insert(p.study_uid.clone());
             self.mapping.push(serde_json::json!({
                 "input": item.source.display(),
                 "entry": name,

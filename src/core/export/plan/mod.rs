@@ -8,6 +8,10 @@
 //! sorted by Study, Series, Instance Number and SOP Instance UID. So the union of N shards is
 //! the same set of entries, names, pseudonyms and UIDs as one run over everything.
 
+mod head;
+
+pub use head::read_head;
+
 use std::collections::BTreeMap;
 
 use dicom_dictionary_std::tags;
@@ -28,9 +32,28 @@ pub struct Scanned {
     pub sop_uid: String,
 }
 
-/// Reads everything before Pixel Data (a ZIP member is read whole). The error is the reason
-/// the file would be skipped.
+/// Reads the plan's values of one input: a bounded read of its first bytes up to Instance
+/// Number (see [`head`]), else the full header parse of [`scan_one_full`]. The error is the
+/// reason the file would be skipped.
 pub fn scan_one(source: &InputSource, limits: &LoadSettings) -> Result<Scanned, String> {
+    let reader: Option<Box<dyn std::io::Read>> = match &source.kind {
+        SourceKind::File(path) => std::fs::File::open(path)
+            .ok()
+            .map(|f| Box::new(f) as Box<dyn std::io::Read>),
+        SourceKind::ZipMember { .. } if source.size <= limits.max_file_mb << 20 => source
+            .open_member()
+            .ok()
+            .map(|r| Box::new(r) as Box<dyn std::io::Read>),
+        SourceKind::ZipMember { .. } => None,
+    };
+    if let Some(s) = reader.and_then(head::read_head) {
+        return Ok(s);
+    }
+    scan_one_full(source, limits)
+}
+
+/// Reads everything before Pixel Data with the full parser (a ZIP member is read whole).
+pub fn scan_one_full(source: &InputSource, limits: &LoadSettings) -> Result<Scanned, String> {
     let parsed = match &source.kind {
         // header only; what the strict reader refuses gets the loader's full (lenient) parse,
         // so a file the export can read is never refused by the plan
