@@ -182,22 +182,21 @@ pub fn run(
 
     let gathered = load::gather(&args.paths, &settings.load);
     let mut matched = vec![false; rows.len()];
-    let all_items: Vec<ExportItem> = gathered
+    // the tags-file row of each input (items are made later, only for this shard's files)
+    let row_of: Vec<Option<u32>> = gathered
         .sources
         .iter()
         .map(|src| {
+            if rows.is_empty() {
+                return None;
+            }
             let row = rows
                 .iter()
                 .position(|r| row_matches(&r.input, src, &args.paths));
             if let Some(i) = row {
                 matched[i] = true;
             }
-            ExportItem {
-                source: src.clone(),
-                crop: choice.clone(),
-                tags: tags::merge_tags(&global_tags, row.map(|i| &rows[i].tags)),
-                index: None,
-            }
+            row.map(|i| i as u32)
         })
         .collect();
     if let Some(i) = matched.iter().position(|m| !m) {
@@ -228,13 +227,19 @@ pub fn run(
     let mut items = Vec::new();
     let mut indices = Vec::new();
     let mut unreadable = Vec::new();
-    for (i, item) in all_items.into_iter().enumerate() {
+    for (i, src) in gathered.sources.iter().enumerate() {
         if !this_shard(the_plan.shard[i]) {
             continue;
         }
         match (&scanned[i], the_plan.index[i]) {
             (Ok(_), Some(index)) => {
-                items.push(item);
+                let row = row_of[i].map(|r| &rows[r as usize].tags);
+                items.push(ExportItem {
+                    source: src.clone(),
+                    crop: choice.clone(),
+                    tags: tags::merge_tags(&global_tags, row),
+                    index: None,
+                });
                 indices.push(index);
             }
             (Err(reason), _) => unreadable.push(export::FileReport::new(
@@ -248,6 +253,7 @@ pub fn run(
     // what planning read of every input is not needed any more (memory per input file)
     drop(scanned);
     drop(labels);
+    drop(row_of);
     let req = ExportRequest {
         items,
         out: args.output.clone(),
