@@ -239,6 +239,7 @@ pub fn run(
                     crop: choice.clone(),
                     tags: tags::merge_tags(&global_tags, row),
                     index: None,
+                    annotations: None,
                 });
                 indices.push(index);
             }
