@@ -143,9 +143,22 @@ fn pseudonym_list_with_issuer_matches_both_and_refuses_ambiguity() {
 
     // a two-column list would give both people one pseudonym: refused, nothing written
     let two = list("two.csv", "patient_id,pseudonym\nFAKE-77,STUDY-001\n");
-    let o = batch(&cfg, &inputs, &["-o", out.to_str().unwrap(), "--pseudonyms", two.to_str().unwrap()]);
+    let o = batch(
+        &cfg,
+        &inputs,
+        &[
+            "-o",
+            out.to_str().unwrap(),
+            "--pseudonyms",
+            two.to_str().unwrap(),
+        ],
+    );
     assert_eq!(code(&o), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("add an `issuer` column"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("add an `issuer` column"),
+        "{}",
+        stderr(&o)
+    );
     assert!(!stderr(&o).contains("FAKE-77"), "{}", stderr(&o));
     assert!(!out.exists());
 
@@ -245,8 +258,12 @@ fn mapping_holds_a_patient_table() {
         // the original identity, by ID (+ issuer) or by name and birth date
         let who = &p["patient"];
         assert!(
-            who["patient_id"].as_str().is_some_and(|s| s.starts_with("FAKE-"))
-                || who["patient_name"].as_str().is_some_and(|s| s.starts_with("FAKE^")),
+            who["patient_id"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("FAKE-"))
+                || who["patient_name"]
+                    .as_str()
+                    .is_some_and(|s| s.starts_with("FAKE^")),
             "{who}"
         );
     }

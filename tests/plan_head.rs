@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use dicom_core::value::DataSetSequence;
 use dicom_core::{DataElement, Length, PrimitiveValue, Tag, VR};
 use dicom_dictionary_std::tags;
-use dicom_transfer_syntax_registry::entries;
 use dicom_object::{DefaultDicomObject, InMemDicomObject};
+use dicom_transfer_syntax_registry::entries;
 use us_dicomizer::core::demo_archive::{self, ArchiveSpec};
 use us_dicomizer::core::export::plan;
 use us_dicomizer::core::load::{InputSource, SourceKind};
@@ -67,7 +67,8 @@ fn variants(base: &DefaultDicomObject, dir: &Path, n: usize) -> Vec<PathBuf> {
     };
     write("explicit", &|_| {});
     write("implicit", &|o| {
-        o.meta_mut().set_transfer_syntax(&entries::IMPLICIT_VR_LITTLE_ENDIAN)
+        o.meta_mut()
+            .set_transfer_syntax(&entries::IMPLICIT_VR_LITTLE_ENDIAN)
     });
     write("sequence-before-patient", &|o| {
         o.put(DataElement::new(
@@ -82,7 +83,8 @@ fn variants(base: &DefaultDicomObject, dir: &Path, n: usize) -> Vec<PathBuf> {
             VR::SQ,
             nested_sequence(2),
         ));
-        o.meta_mut().set_transfer_syntax(&entries::IMPLICIT_VR_LITTLE_ENDIAN);
+        o.meta_mut()
+            .set_transfer_syntax(&entries::IMPLICIT_VR_LITTLE_ENDIAN);
     });
     write("large-private-block", &|o| {
         put(o, Tag(0x0009, 0x0010), VR::LO, "FAKE PRIVATE");
@@ -146,7 +148,11 @@ fn planning_read_equals_the_full_header_parse() {
         let src = source(p);
         let full = plan::scan_one_full(&src, &limits).unwrap();
         let planned = plan::scan_one(&src, &limits).unwrap();
-        assert!(same(&planned, &full), "{}: {planned:?} != {full:?}", p.display());
+        assert!(
+            same(&planned, &full),
+            "{}: {planned:?} != {full:?}",
+            p.display()
+        );
         assert_ne!(planned.patient.id, "NESTED-NOT-THIS");
         let head = plan::read_head(std::fs::File::open(p).unwrap());
         if let Some(h) = &head {

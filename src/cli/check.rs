@@ -138,9 +138,7 @@ pub fn run(args: &CheckArgs, settings: &Settings) -> i32 {
             );
         }
         let without = if unidentified > 0 {
-            format!(
-                "; {unidentified} file(s) without Patient ID, name or birth date count as one"
-            )
+            format!("; {unidentified} file(s) without Patient ID, name or birth date count as one")
         } else {
             String::new()
         };

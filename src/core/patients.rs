@@ -239,7 +239,10 @@ pub fn load_table(path: &Path) -> Result<PseudonymTable, String> {
 pub fn parse_table(text: &str) -> Result<PseudonymTable, String> {
     let mut lines = text.lines().enumerate();
     let Some((_, header)) = lines.next() else {
-        return Err("empty: expected a header `patient_id,pseudonym` or `patient_id,issuer,pseudonym`".into());
+        return Err(
+            "empty: expected a header `patient_id,pseudonym` or `patient_id,issuer,pseudonym`"
+                .into(),
+        );
     };
     let cols: Vec<String> =
         crate::core::tags::split_csv_line(header.trim_start_matches('\u{feff}'))
@@ -357,10 +360,9 @@ mod tests {
     #[test]
     fn table_with_issuer_matches_id_and_issuer() {
         // the same Patient ID from two issuers is two people, with two pseudonyms
-        let t = parse_table(
-            "patient_id,issuer,pseudonym\nA1,HOSP-A,S001\nA1,HOSP-B,S002\nB2,,S003\n",
-        )
-        .unwrap();
+        let t =
+            parse_table("patient_id,issuer,pseudonym\nA1,HOSP-A,S001\nA1,HOSP-B,S002\nB2,,S003\n")
+                .unwrap();
         assert!(t.has_issuer());
         let r = PseudonymRule::Table(t);
         let get = |id: &str, issuer: &str| r.resolve(b"k", &PatientKey::new(id, issuer, "", ""));
@@ -385,12 +387,18 @@ mod tests {
     fn ambiguous_tables_are_refused_with_the_line() {
         // one patient, two pseudonyms (also with an issuer)
         let e = parse_table("patient_id,pseudonym\nA,S1\nB,S2\nA,S3\n").unwrap_err();
-        assert!(e.starts_with("line 4:") && e.contains("another pseudonym"), "{e}");
+        assert!(
+            e.starts_with("line 4:") && e.contains("another pseudonym"),
+            "{e}"
+        );
         let e = parse_table("patient_id,issuer,pseudonym\nA,H,S1\nA,H,S2\n").unwrap_err();
         assert!(e.starts_with("line 3:"), "{e}");
         // one pseudonym, two patients (different IDs, or one ID from two issuers)
         let e = parse_table("patient_id,pseudonym\nA,S1\nB,S1\n").unwrap_err();
-        assert!(e.contains("already given to another patient on line 2"), "{e}");
+        assert!(
+            e.contains("already given to another patient on line 2"),
+            "{e}"
+        );
         let e = parse_table("patient_id,issuer,pseudonym\nA,H1,S1\nA,H2,S1\n").unwrap_err();
         assert!(e.contains("already given to another patient"), "{e}");
         // a repeated identical row is no ambiguity

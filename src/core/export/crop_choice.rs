@@ -81,4 +81,3 @@ pub fn auto_crop_explained(
         settings.crop.threshold,
     )
 }
-

@@ -44,7 +44,7 @@ struct NotExported {
 /// One line of the spill file.
 #[derive(Serialize, Deserialize)]
 enum Record {
-    E(Row),
+    E(Box<Row>),
     X(NotExported),
 }
 
@@ -78,7 +78,7 @@ impl Collector {
                     self.tag_keys.insert(k.clone());
                 }
             }
-            Record::E(Row {
+            Record::E(Box::new(Row {
                 entry: r.output.clone().unwrap_or_default(),
                 frames: r.frames.unwrap_or(0),
                 rows: r.rows_cols.map(|v| v.0).unwrap_or(0),
@@ -93,7 +93,7 @@ impl Collector {
                 study_instance_uid: r.study_instance_uid.clone().unwrap_or_default(),
                 sop_instance_uid: r.sop_instance_uid.clone().unwrap_or_default(),
                 tags: r.tags.clone(),
-            })
+            }))
         } else {
             Record::X(NotExported {
                 input: self.count,
@@ -159,7 +159,9 @@ pub fn write<W: Write + std::io::Seek>(
     let Collector {
         spill, tag_keys, ..
     } = collected;
-    let file = spill.into_inner().map_err(|e| CoreError::Io(e.into_error()))?;
+    let file = spill
+        .into_inner()
+        .map_err(|e| CoreError::Io(e.into_error()))?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())

@@ -432,11 +432,9 @@ fn process(
     let loaded = load::load(&item.source, &settings.load).map_err(Outcome::Skip)?;
     let uid = loaded.info.sop_instance_uid.clone();
     let patient = PatientKey::from_obj(&loaded.obj);
-    let study_uid = crate::core::dcm::get_str(
-        &loaded.obj,
-        dicom_dictionary_std::tags::STUDY_INSTANCE_UID,
-    )
-    .unwrap_or_default();
+    let study_uid =
+        crate::core::dcm::get_str(&loaded.obj, dicom_dictionary_std::tags::STUDY_INSTANCE_UID)
+            .unwrap_or_default();
     let pseudonym = req
         .pseudonym
         .resolve(&req.key, &patient)

@@ -122,4 +122,3 @@ pub fn check_outputs(req: &ExportRequest) -> Result<()> {
     }
     Ok(())
 }
-

@@ -48,10 +48,7 @@ pub fn read_head(mut reader: impl Read) -> Option<Scanned> {
     let mut limit = FIRST_READ;
     loop {
         let want = limit - buf.len() as u64;
-        let got = (&mut reader)
-            .take(want)
-            .read_to_end(&mut buf)
-            .ok()? as u64;
+        let got = (&mut reader).take(want).read_to_end(&mut buf).ok()? as u64;
         let at_end = got < want;
         match parse_head(&buf) {
             Walk::Done(s) => return Some(s),
@@ -132,7 +129,18 @@ fn read_header(c: &mut Cursor, explicit: bool) -> Result<Header, Stop> {
     }
     let long = matches!(
         &vr,
-        b"OB" | b"OW" | b"OF" | b"OD" | b"OL" | b"OV" | b"SQ" | b"UT" | b"UN" | b"UC" | b"UR" | b"SV"
+        b"OB"
+            | b"OW"
+            | b"OF"
+            | b"OD"
+            | b"OL"
+            | b"OV"
+            | b"SQ"
+            | b"UT"
+            | b"UN"
+            | b"UC"
+            | b"UR"
+            | b"SV"
             | b"UV"
     );
     let len = if long {

@@ -1,5 +1,6 @@
 //! Planning a batch before anything is written: a header-only scan of every input (who the
-//! patient is, which study), the patient count, a deterministic order of the whole input set
+//! patient is, which study; a bounded read of the first bytes, see [`head`], so that every
+//! shard can afford to plan over the whole archive), the patient count, a deterministic order of the whole input set
 //! (its `{index}`) and the partition into shards.
 //!
 //! Order and partition depend only on the files' contents, never on the order of the paths or
