@@ -1,11 +1,13 @@
 //! `batch`: the headless export.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 
 use clap::Args;
 
+use us_dicomizer::core::annotation::{self, Annotations};
 use us_dicomizer::core::crop::{CropRect, CropSource};
 use us_dicomizer::core::display::escape;
 use us_dicomizer::core::export::plan;
@@ -14,6 +16,8 @@ use us_dicomizer::core::load::{self, InputSource};
 use us_dicomizer::core::patients::{self, PseudonymRule};
 use us_dicomizer::core::settings::Settings;
 use us_dicomizer::core::tags;
+
+use super::report_stream::ReportStream;
 
 #[derive(Debug, Args)]
 pub struct BatchArgs {
@@ -180,7 +184,10 @@ pub fn run(
     }
     us_dicomizer::core::guard::init_pool(args.jobs);
 
-    let gathered = load::gather(&args.paths, &settings.load);
+    let mut gathered = load::gather(&args.paths, &settings.load);
+    // annotation files next to the inputs (`<stem>.json`, `<stem>_darwin.json`) go with their
+    // input and are not inputs themselves
+    let (mut imported, import_notes) = import_annotations(&mut gathered, settings);
     let mut matched = vec![false; rows.len()];
     // the tags-file row of each input (items are made later, only for this shard's files)
     let row_of: Vec<Option<u32>> = gathered
@@ -239,7 +246,7 @@ pub fn run(
                     crop: choice.clone(),
                     tags: tags::merge_tags(&global_tags, row),
                     index: None,
-                    annotations: None,
+                    annotations: imported[i].take(),
                 });
                 indices.push(index);
             }
@@ -302,13 +309,11 @@ pub fn run(
     pre.extend(unreadable);
     // the report's file rows are streamed to its temporary as files finish (memory does not
     // grow with the number of files); it gets its final name only when the export succeeded
-    let stream = match &args.report {
-        Some(p) => Some(ReportStream::start(p, &pre).map_err(|e| Failure {
+    let stream =
+        ReportStream::start(args.report.as_deref(), &pre, import_notes).map_err(|e| Failure {
             code: 1,
             message: format!("cannot write report: {e}"),
-        })?),
-        None => None,
-    };
+        })?;
     let stream = Mutex::new(stream);
     let bar = progress_bar(req.items.len() as u64, "files");
     let bar_ref = &bar;
@@ -323,9 +328,10 @@ pub fn run(
             if let Some(b) = bar_ref {
                 b.inc(1);
             }
-            if let Some(s) = stream.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
-                s.add(&report);
-            }
+            stream
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .add(&report);
             if report.status != Status::Exported {
                 let line = format!(
                     "{:?}: {} ({})",
@@ -372,7 +378,9 @@ pub fn run(
     }
     report.summary.skipped += pre.len();
     report.summary.total += pre.len();
-    if let Some(s) = stream.into_inner().unwrap_or_else(|e| e.into_inner()) {
+    let stream = stream.into_inner().unwrap_or_else(|e| e.into_inner());
+    let annotation_summary = stream.annotation_line();
+    if let Some(p) = &args.report {
         let run = serde_json::json!({
             "pseudonym": rule.describe(),
             "patients": the_plan.patients.len(),
@@ -380,8 +388,8 @@ pub fn run(
             "fingerprint": the_plan.fingerprint,
             "shard": shard.map(|(k, n)| serde_json::json!({ "k": k, "n": n })),
         });
-        let p = args.report.as_deref().unwrap_or(Path::new(""));
-        s.finish(p, &report.summary, &run, args.force)
+        stream
+            .finish(p, &report.summary, &run, args.force)
             .map_err(|e| Failure {
                 code: 1,
                 message: format!("cannot write report: {e}"),
@@ -398,6 +406,9 @@ pub fn run(
     let shard_note = shard
         .map(|(k, n)| format!("shard {k}/{n}: "))
         .unwrap_or_default();
+    if let Some(line) = annotation_summary {
+        eprintln!("{shard_note}{line}");
+    }
     eprintln!(
         "{shard_note}{} exported ({} frames), {} skipped, {} failed -> {} in {:.1}s ({} patient(s) in the inputs, pseudonyms: {})",
         s.exported,
@@ -412,68 +423,40 @@ pub fn run(
     Ok(if s.skipped + s.failed > 0 { 1 } else { 0 })
 }
 
-/// The `--report` file, written as the export goes: `{"files": [...], "summary", "run"}`
-/// into a private temporary beside it, renamed when complete.
-struct ReportStream {
-    tmp: tempfile::NamedTempFile,
-    out: std::io::BufWriter<std::fs::File>,
-    rows: usize,
-    error: Option<std::io::Error>,
-}
-
-impl ReportStream {
-    fn start(path: &Path, first: &[export::FileReport]) -> std::io::Result<Self> {
-        use us_dicomizer::core::fsutil;
-        fsutil::refuse_symlink(path)?;
-        let tmp = fsutil::temp_beside(path)?;
-        let out = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file().try_clone()?);
-        let mut s = ReportStream {
-            tmp,
-            out,
-            rows: 0,
-            error: None,
-        };
-        std::io::Write::write_all(&mut s.out, b"{\n\"files\": [")?;
-        for r in first {
-            s.add(r);
+/// Takes the annotation files next to the inputs out of the inputs and reads them: per
+/// remaining input its annotations, and per input label what was imported and any problem.
+fn import_annotations(
+    gathered: &mut load::Gathered,
+    settings: &Settings,
+) -> (
+    Vec<Option<Annotations>>,
+    HashMap<String, annotation::export::AnnotationReport>,
+) {
+    let pairing = annotation::import::pair(&gathered.sources);
+    let mut annotations = Vec::new();
+    let mut notes = HashMap::new();
+    for (i, src) in gathered.sources.iter().enumerate() {
+        if pairing.consumed[i] {
+            continue;
         }
-        Ok(s)
+        let files: Vec<&InputSource> = pairing.sidecars[i]
+            .iter()
+            .map(|&j| &gathered.sources[j])
+            .collect();
+        if files.is_empty() {
+            annotations.push(None);
+            continue;
+        }
+        let imported = annotation::import::import(&files, &settings.load, &settings.annotation);
+        notes.insert(src.display(), imported.report);
+        annotations.push(imported.annotations);
     }
-
-    /// One file's row (the first error is kept and reported at the end).
-    fn add(&mut self, r: &export::FileReport) {
-        if self.error.is_some() {
-            return;
-        }
-        let sep: &[u8] = if self.rows == 0 { b"\n" } else { b",\n" };
-        self.rows += 1;
-        let res = std::io::Write::write_all(&mut self.out, sep)
-            .and_then(|_| serde_json::to_writer_pretty(&mut self.out, r).map_err(Into::into));
-        if let Err(e) = res {
-            self.error = Some(e);
-        }
-    }
-
-    fn finish(
-        mut self,
-        path: &Path,
-        summary: &export::Summary,
-        run: &serde_json::Value,
-        force: bool,
-    ) -> std::io::Result<()> {
-        use std::io::Write;
-        if let Some(e) = self.error.take() {
-            return Err(e);
-        }
-        self.out.write_all(b"\n],\n\"summary\": ")?;
-        serde_json::to_writer_pretty(&mut self.out, summary)?;
-        self.out.write_all(b",\n\"run\": ")?;
-        serde_json::to_writer_pretty(&mut self.out, run)?;
-        self.out.write_all(b"\n}\n")?;
-        self.out.flush()?;
-        self.tmp.as_file().sync_all()?;
-        us_dicomizer::core::fsutil::persist(self.tmp, path, force)
-    }
+    let mut k = 0;
+    gathered.sources.retain(|_| {
+        k += 1;
+        !pairing.consumed[k - 1]
+    });
+    (annotations, notes)
 }
 
 /// Refuses, before anything is written, a literal pseudonym over several patients (unless

@@ -31,6 +31,8 @@ struct Row {
     study_instance_uid: String,
     sop_instance_uid: String,
     tags: BTreeMap<String, String>,
+    /// The annotation files written next to the entry.
+    annotations: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -93,6 +95,11 @@ impl Collector {
                 study_instance_uid: r.study_instance_uid.clone().unwrap_or_default(),
                 sop_instance_uid: r.sop_instance_uid.clone().unwrap_or_default(),
                 tags: r.tags.clone(),
+                annotations: r
+                    .annotations
+                    .as_ref()
+                    .map(|a| a.files.clone())
+                    .unwrap_or_default(),
             }))
         } else {
             Record::X(NotExported {
@@ -173,7 +180,7 @@ pub fn write<W: Write + std::io::Seek>(
     zip.start_file("manifest.csv", opts).map_err(zerr)?;
     {
         let mut csv = std::io::BufWriter::with_capacity(1 << 16, &mut *zip);
-        csv.write_all(b"entry,frames,rows,columns,bytes,x0,y0,x1,y1,crop_source,pixel_encoding,transfer_syntax,photometric,pseudonym,study_instance_uid,sop_instance_uid")?;
+        csv.write_all(b"entry,frames,rows,columns,bytes,x0,y0,x1,y1,crop_source,pixel_encoding,transfer_syntax,photometric,pseudonym,study_instance_uid,sop_instance_uid,annotations")?;
         for k in &tag_keys {
             write!(csv, ",{}", csv_field(k))?;
         }
@@ -182,7 +189,7 @@ pub fn write<W: Write + std::io::Seek>(
             let Record::E(r) = rec? else { continue };
             write!(
                 csv,
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
                 csv_field(&r.entry),
                 r.frames,
                 r.rows,
@@ -198,7 +205,8 @@ pub fn write<W: Write + std::io::Seek>(
                 csv_field(&r.photometric),
                 csv_field(&r.pseudonym),
                 r.study_instance_uid,
-                r.sop_instance_uid
+                r.sop_instance_uid,
+                csv_field(&r.annotations.join(";"))
             )?;
             for k in &tag_keys {
                 write!(
