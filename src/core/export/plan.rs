@@ -61,8 +61,9 @@ pub fn scan(
     sources
         .par_iter()
         .map(|s| {
-            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scan_one(s, limits)))
-                .unwrap_or_else(|_| Err("broken DICOM file: the parser gave up".into()));
+            let r = crate::core::guard::catch(|| scan_one(s, limits)).unwrap_or_else(|why| {
+                Err(format!("broken DICOM file: the parser gave up ({why})"))
+            });
             progress(1);
             r
         })
