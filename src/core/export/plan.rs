@@ -38,7 +38,14 @@ pub fn scan_one(source: &InputSource, limits: &LoadSettings) -> Result<Scanned, 
             Ok(p) => p,
             Err(_) => load::parse_file(path)?,
         },
-        SourceKind::ZipMember { .. } => load::parse_dicom(&source.read(limits)?)?,
+        // a large member is read from a private temporary file (header only), not memory
+        SourceKind::ZipMember { .. } => match load::spill::spill(source, limits)? {
+            Some(tmp) => match load::parse::parse_file_header(tmp.path()) {
+                Ok(p) => p,
+                Err(_) => load::parse_file(tmp.path())?,
+            },
+            None => load::parse_dicom(&source.read(limits)?)?,
+        },
     };
     let obj = &parsed.obj;
     let s = |t| get_str(obj, t).unwrap_or_default();
