@@ -62,6 +62,7 @@ fn export(
                 crop: crop.clone(),
                 tags: tags(),
                 index: None,
+                annotations: None,
             })
             .collect(),
         out: out.to_path_buf(),

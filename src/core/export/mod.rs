@@ -52,6 +52,10 @@ pub struct ExportItem {
     /// the list, so a partial export and a later full one never give two files one name);
     /// `None`: the running count of exported files.
     pub index: Option<usize>,
+    /// Annotations (status, grades, polygons) in original-image coordinates, exported next to
+    /// the entry (translated by the crop, clipped, no identity). Batch fills it from the files
+    /// found next to the inputs, the UI from the session.
+    pub annotations: Option<crate::core::annotation::Annotations>,
 }
 
 #[derive(Debug, Clone)]
