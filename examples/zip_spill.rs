@@ -16,22 +16,41 @@ use std::time::Instant;
 
 use us_dicomizer::core::demo::{self, Kind, Spec};
 
-fn run(bin: &Path, args: &[&std::ffi::OsStr]) -> (i32, i64, f64) {
+/// Runs the binary; peak memory is the child's own VmHWM, sampled until it exits (its rusage
+/// would include this process's pages, which a fork shares before the exec).
+fn run(bin: &Path, args: &[&std::ffi::OsStr]) -> (i32, u64, f64, String) {
     let t = Instant::now();
-    let child = Command::new(bin)
+    let mut child = Command::new(bin)
         .args(args)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("binary starts");
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0u64;
+    let status = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_path) {
+            if let Some(l) = text.lines().find(|l| l.starts_with("VmHWM:")) {
+                let kb = l
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                peak_kb = peak_kb.max(kb);
+            }
+        }
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    let mut err = String::new();
+    let _ = std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err);
     (
-        libc::WEXITSTATUS(status),
-        usage.ru_maxrss,
+        status.code().unwrap_or(-1),
+        peak_kb,
         t.elapsed().as_secs_f64(),
+        err.lines().last().unwrap_or("").to_string(),
     )
 }
 
@@ -85,22 +104,29 @@ fn main() {
             "-o".as_ref(),
             out.as_os_str(),
             "--crop".as_ref(),
-            "0,40,1024,740".as_ref(),
+            "16,40,1008,740".as_ref(),
             "--encoding".as_ref(),
             "preserve".as_ref(),
             "--jobs".as_ref(),
             "1".as_ref(),
             "--tag".as_ref(),
             "position=CFV".as_ref(),
+            "--tag".as_ref(),
+            "side=L".as_ref(),
+            "--tag".as_ref(),
+            "purpose=diagnostic".as_ref(),
         ];
         if let Some(s) = extra {
             args.extend(["--settings".as_ref(), s.as_os_str()]);
         }
-        let (code, peak_kb, secs) = run(&bin, &args);
+        let (code, peak_kb, secs, last) = run(&bin, &args);
         let written = std::fs::metadata(&out).map(|m| m.len() >> 20).unwrap_or(0);
         println!(
             "{label:<30} exit {code}  peak RSS {:>5} MB  {secs:>5.1} s  archive {written} MB",
             peak_kb >> 10
         );
+        if code != 0 {
+            println!("  {last}");
+        }
     }
 }
