@@ -121,6 +121,7 @@ fn main() {
         }
         let (code, peak_kb, secs, last) = run(&bin, &args);
         let written = std::fs::metadata(&out).map(|m| m.len() >> 20).unwrap_or(0);
+        let _ = std::fs::remove_file(&out); // disk: one output at a time
         println!(
             "{label:<30} exit {code}  peak RSS {:>5} MB  {secs:>5.1} s  archive {written} MB",
             peak_kb >> 10
