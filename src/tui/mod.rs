@@ -17,6 +17,7 @@ pub mod preview;
 pub mod prompt;
 pub mod session;
 pub mod state;
+pub mod tty;
 pub mod ui;
 pub mod update;
 pub mod worker;
