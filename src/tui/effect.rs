@@ -21,6 +21,8 @@ pub struct PreviewRequest {
     pub crop: Option<CropRect>,
     /// Cells available for the image.
     pub area: (u16, u16),
+    /// Annotation polygons and the vertex cursor, drawn over the frame.
+    pub overlay: Option<super::annot::Overlay>,
 }
 
 #[derive(Debug, Clone)]
@@ -34,6 +36,10 @@ pub enum Effect {
         items: Vec<(FileId, InputSource)>,
     },
     Preview(PreviewRequest),
+    /// Read the annotation files found next to these inputs (LabelMe / Darwin JSON).
+    ImportAnnotations {
+        items: Vec<(FileId, Vec<InputSource>)>,
+    },
     /// Build the attribute tree of a file.
     Metadata {
         file: FileId,

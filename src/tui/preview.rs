@@ -259,24 +259,29 @@ impl Previewer {
     /// Decodes (or reuses) the frame as grey-level characters (NO_COLOR).
     pub fn frame_text(&mut self, r: &PreviewRequest) -> Result<Vec<String>, String> {
         let (img, geom) = self.rgb(r.file, &r.source, r.frame)?;
-        Ok(super::greytext::grey_text(&img, geom, r.crop, r.area))
+        let mut lines = super::greytext::grey_text(&img, geom, r.crop, r.area);
+        if let Some(ov) = &r.overlay {
+            super::annot::draw_text(&mut lines, ov, geom);
+        }
+        Ok(lines)
     }
 
     /// Decodes (or reuses) the frame and encodes it for the request's area.
     pub fn frame_protocol(&mut self, r: &PreviewRequest) -> Result<Protocol, String> {
         let (img, geom) = self.rgb(r.file, &r.source, r.frame)?;
-        encode(&self.picker, &img, geom, r.crop, r.area)
+        encode(&self.picker, &img, geom, r.crop, r.area, r.overlay.as_ref())
     }
 }
 
-/// Fits the picture into `area` cells, dims what the crop removes, outlines the crop, and
-/// encodes it with the picker's protocol.
+/// Fits the picture into `area` cells, dims what the crop removes, outlines the crop, draws
+/// the annotation overlay, and encodes it with the picker's protocol.
 pub fn encode(
     picker: &Picker,
     img: &RgbImage,
     geom: (u32, u32),
     crop: Option<CropRect>,
     area: (u16, u16),
+    overlay: Option<&super::annot::Overlay>,
 ) -> Result<Protocol, String> {
     let halfblocks = picker.protocol_type() == ProtocolType::Halfblocks;
     let fs = picker.font_size();
@@ -306,6 +311,10 @@ pub fn encode(
                 if halfblocks { 1 } else { (fw / 4).max(2) },
             );
         }
+    }
+    if let Some(ov) = overlay {
+        let t = if halfblocks { 1 } else { (fw / 6).max(1) };
+        super::annot::draw_pixels(&mut pic, ov, geom, t);
     }
     if halfblocks {
         let cells = Size::new(tw as u16, th.div_ceil(2) as u16);

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+use crate::core::annotation::Annotations;
 use crate::core::crop::{CropRect, CropSource};
 use crate::core::load::{FileInfo, InputSource};
 use crate::core::settings::Settings;
@@ -45,6 +46,8 @@ pub struct FileEntry {
     pub export: Option<ExportMark>,
     /// iMCU size of a JPEG baseline file (from its first frame), to show the snapped crop.
     pub mcu: Option<(u32, u32)>,
+    /// Status, per-frame grades and polygons (annotation mode; saved in the session).
+    pub annotations: Annotations,
 }
 
 /// The summary status shown in the list.
@@ -402,6 +405,8 @@ pub struct PreviewKey {
     pub frame: u32,
     pub crop: Option<CropRect>,
     pub area: (u16, u16),
+    /// Annotation polygons and cursor over the frame.
+    pub overlay: Option<super::annot::Overlay>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -433,6 +438,8 @@ pub struct AppState {
     pub preview: PreviewStatus,
     pub playing: bool,
     pub draft: Option<CropDraft>,
+    /// The vertex cursor and the polygon being drawn (annotation mode).
+    pub annot: Option<super::annot::AnnotEdit>,
     pub tag_list: usize,
     pub meta: Option<MetaView>,
     pub export: Option<ExportJob>,
@@ -484,6 +491,7 @@ impl AppState {
             preview: PreviewStatus::default(),
             playing: false,
             draft: None,
+            annot: None,
             tag_list: 0,
             meta: None,
             export: None,

@@ -55,6 +55,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
                 lines.push(l);
             }
             lines.push(tags_line(state, t, w));
+            if !f.annotations.is_empty() {
+                let a = &f.annotations;
+                let text = format!(
+                    "annotations: {} · {} graded frame(s) · {} polygon(s)",
+                    a.status.as_deref().unwrap_or("no status"),
+                    a.grades.len(),
+                    a.polygon_count()
+                );
+                lines.push(Line::styled(clip(&text, w), t.dim()));
+            }
             if let Some(note) = laterality_note(state, info.laterality.as_deref()) {
                 lines.push(Line::styled(clip(&note, w), t.warn()));
             }

@@ -21,15 +21,22 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, image: &PreviewImag
             }
         }
     }
+    if let Some(g) = super::annotate::title_grade(state) {
+        title.push_str(&g);
+    }
     let mode_tag = match state.mode {
         Mode::Crop | Mode::CropInput => " CROP ",
+        Mode::Annotate | Mode::AnnotateClass => " ANNOTATE ",
         _ => "",
     };
     let right = format!(" {} ", state.protocol_name);
     let block = Block::bordered()
         .title(Line::from(format!("{title}{mode_tag}")))
         .title_bottom(Line::from(right).right_aligned())
-        .border_style(t.border(matches!(state.mode, Mode::Crop | Mode::CropInput)));
+        .border_style(t.border(matches!(
+            state.mode,
+            Mode::Crop | Mode::CropInput | Mode::Annotate | Mode::AnnotateClass
+        )));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(f) = cur else { return };

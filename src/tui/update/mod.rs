@@ -1,6 +1,7 @@
 //! The pure reducer: keys and worker messages change the state and return effects. No I/O here
 //! (the one exception: checking whether an export destination already exists).
 
+mod annotate;
 mod crop;
 mod export;
 mod files;
@@ -16,6 +17,7 @@ use super::keymap::{Key, KeyCode, Mode, Resolved};
 use super::session::Session;
 use super::state::{AppState, Level, PreviewKey, View};
 
+pub use annotate::class_keys;
 pub use msg::on_msg;
 pub use prompt::expand_home;
 
@@ -157,6 +159,7 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Effect> {
             Mode::Help => help_update(state, action),
             Mode::Confirm => export::confirm_update(state, action, &mut fx),
             Mode::Prompt => prompt::update(state, action, &mut fx),
+            Mode::Annotate | Mode::AnnotateClass => annotate::update(state, action, &mut fx),
         },
     }
     finish(state, &mut fx);
@@ -219,6 +222,7 @@ pub fn wanted_preview(state: &AppState) -> Option<PreviewKey> {
         frame: f.frame,
         crop: state.shown_crop(),
         area,
+        overlay: super::annot::overlay_for(state),
     })
 }
 
@@ -241,6 +245,7 @@ pub fn finish(state: &mut AppState, fx: &mut Vec<Effect>) {
         frame: key.frame,
         crop: key.crop,
         area: key.area,
+        overlay: key.overlay,
     }));
 }
 
