@@ -6,13 +6,14 @@
 set -u
 BIN=$1; WORK=$2; shift 2
 CORPUS=${CORPUS:-$(cd "$(dirname "$0")/../.." && pwd)/shared/testdata/dicom}
+PATTERN=${PATTERN:-us_*}
 HERE=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$WORK"; mkdir -p "$WORK"
 # this script checks codecs and headers: burned-in text is kept (masking has its own tests and
 # the demo step), so that every output can be compared with its input pixel for pixel
 printf '[pixels]\nburned_in_text = "keep"\n' >"$WORK/keep-text.toml"
 fail=0; n=0
-for f in "$CORPUS"/us_*; do
+for f in "$CORPUS"/$PATTERN; do
   name=$(basename "$f" .dcm)
   dims=$(python3 -c "import pydicom,sys;d=pydicom.dcmread(sys.argv[1],stop_before_pixels=True);print(d.Columns,d.Rows)" "$f")
   read -r c r <<<"$dims"

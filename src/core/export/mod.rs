@@ -239,8 +239,18 @@ pub fn run_with(
         tracing::info!(count = removed.len(), "removed stale temporary files");
     }
     let tmp = fsutil::temp_beside(&req.out)?;
-    let file = tmp.as_file().try_clone()?;
-    let mut report = run_into(req, settings, progress, cancel, file, folder, keep)?;
+    let failed = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let sink = writer::Sink {
+        file: tmp.as_file().try_clone()?,
+        failed: failed.clone(),
+    };
+    let result = run_into(req, settings, progress, cancel, sink, folder, keep);
+    // a write error on the archive (a full disk...) is said plainly, whatever step met it
+    let write_error = failed.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let mut report = match (result, write_error) {
+        (Err(_), Some(e)) => return Err(writer::write_failure(&e, &req.out)),
+        (r, _) => r?,
+    };
     // the mapping first, removed again if the archive cannot be put in place
     let mapping = report.mapping.take();
     if let Some(json) = &mapping {
@@ -266,7 +276,7 @@ fn run_into(
     settings: &Settings,
     progress: &(dyn Fn(Event) + Sync),
     cancel: &AtomicBool,
-    file: std::fs::File,
+    file: writer::Sink,
     folder: &Path,
     keep: Keep,
 ) -> Result<ExportReport> {

@@ -226,3 +226,80 @@ impl<W: Write> Write for CountingWriter<W> {
         self.inner.flush()
     }
 }
+
+/// The archive file under its temporary name. The first write error is kept for the message;
+/// later writes are dropped, so that the ZIP writer's own clean-up when it is dropped after a
+/// failure (it tries to finish the archive, and prints its error) stays silent. Nothing is put
+/// in place after a failure, so what is dropped never matters.
+pub(super) struct Sink {
+    pub(super) file: std::fs::File,
+    pub(super) failed: std::sync::Arc<std::sync::Mutex<Option<std::io::Error>>>,
+}
+
+impl Sink {
+    fn fail(&self, e: std::io::Error) -> std::io::Error {
+        let mut f = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+        let copy = std::io::Error::new(e.kind(), e.to_string());
+        f.get_or_insert(e);
+        copy
+    }
+    fn has_failed(&self) -> bool {
+        self.failed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
+    pub(super) fn sync_all(&self) -> std::io::Result<()> {
+        self.file.sync_all().map_err(|e| self.fail(e))
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.has_failed() {
+            return Ok(buf.len());
+        }
+        self.file.write(buf).map_err(|e| self.fail(e))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.has_failed() {
+            return Ok(());
+        }
+        self.file.flush().map_err(|e| self.fail(e))
+    }
+}
+
+impl std::io::Seek for Sink {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.file.seek(pos).map_err(|e| self.fail(e))
+    }
+}
+
+/// The message for an export stopped by a write error on the archive: what happened, where,
+/// and that nothing is left under the final name.
+pub(super) fn write_failure(e: &std::io::Error, out: &Path) -> CoreError {
+    let folder = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let what = match e.raw_os_error() {
+        Some(libc::ENOSPC) => "no space left on the device".to_string(),
+        Some(libc::EDQUOT) => "disk quota exceeded".to_string(),
+        Some(libc::EFBIG) => "file size limit reached".to_string(),
+        _ => match e.kind() {
+            std::io::ErrorKind::StorageFull => "no space left on the device".to_string(),
+            std::io::ErrorKind::FileTooLarge => "file size limit reached".to_string(),
+            std::io::ErrorKind::QuotaExceeded => "disk quota exceeded".to_string(),
+            _ => e.to_string(),
+        },
+    };
+    CoreError::Invalid(format!(
+        "{what} in {} while writing {}",
+        crate::core::display::escape(&folder.display().to_string()),
+        crate::core::display::escape(
+            &out.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        ),
+    ))
+}

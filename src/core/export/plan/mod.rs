@@ -62,7 +62,14 @@ pub fn scan_one_full(source: &InputSource, limits: &LoadSettings) -> Result<Scan
             Ok(p) => p,
             Err(_) => load::parse_file(path)?,
         },
-        SourceKind::ZipMember { .. } => load::parse_dicom(&source.read(limits)?)?,
+        // a large member is read from a private temporary file (header only), not memory
+        SourceKind::ZipMember { .. } => match load::spill::spill(source, limits)? {
+            Some(tmp) => match load::parse::parse_file_header(tmp.path()) {
+                Ok(p) => p,
+                Err(_) => load::parse_file(tmp.path())?,
+            },
+            None => load::parse_dicom(&source.read(limits)?)?,
+        },
     };
     let obj = &parsed.obj;
     let s = |t| get_str(obj, t).unwrap_or_default();
@@ -85,8 +92,9 @@ pub fn scan(
     sources
         .par_iter()
         .map(|s| {
-            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scan_one(s, limits)))
-                .unwrap_or_else(|_| Err("broken DICOM file: the parser gave up".into()));
+            let r = crate::core::guard::catch(|| scan_one(s, limits)).unwrap_or_else(|why| {
+                Err(format!("broken DICOM file: the parser gave up ({why})"))
+            });
             progress(1);
             r
         })
