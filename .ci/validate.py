@@ -2,7 +2,8 @@
 """External validation of an us-dicomizer export.
 
 For every exported entry of a batch report: read the output with pydicom and compare its
-pixels with pydicom's own decode of the input, cropped as the report says; run dciodvfy on
+pixels with pydicom's own decode of the input (libjxl through imagecodecs for JPEG XL, which
+pydicom cannot decode), cropped as the report says; run dciodvfy on
 input and output and fail on any error the input did not already have; run dcmdump on the
 output. Outputs with masked text boxes: the boxes must be black and everything else exact
 (lossless) or close (lossy); JPEG Baseline kept in the DCT domain: the luma outside the boxes
@@ -48,8 +49,23 @@ def n_methods(ds):
     return len(v) if isinstance(v, pydicom.multival.MultiValue) else 1
 
 
+JPEG_XL = ("1.2.840.10008.1.2.4.110", "1.2.840.10008.1.2.4.111", "1.2.840.10008.1.2.4.112")
+
+
+def pixels_of(ds):
+    """pydicom's decode; JPEG XL, which pydicom cannot decode, through libjxl (imagecodecs)."""
+    if ds.file_meta.TransferSyntaxUID in JPEG_XL:
+        import imagecodecs
+        from pydicom.encaps import generate_frames
+
+        n = int(getattr(ds, "NumberOfFrames", 1) or 1)
+        a = np.stack([imagecodecs.jpegxl_decode(f) for f in generate_frames(ds.PixelData, number_of_frames=n)])
+        return a if n > 1 else a[0]
+    return ds.pixel_array
+
+
 def frames_of(ds):
-    a = ds.pixel_array
+    a = pixels_of(ds)
     n = int(getattr(ds, "NumberOfFrames", 1) or 1)
     if n == 1:
         a = a[np.newaxis, ...]

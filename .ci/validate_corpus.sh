@@ -6,6 +6,7 @@
 set -u
 BIN=$1; WORK=$2; shift 2
 CORPUS=${CORPUS:-$(cd "$(dirname "$0")/../.." && pwd)/shared/testdata/dicom}
+PATTERN=${PATTERN:-us_*}
 HERE=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$WORK"; mkdir -p "$WORK"
 # TEXT_MODE=keep (the default here): burned-in text is kept, so that every output can be
@@ -21,7 +22,7 @@ else
   text_args=(); val_args=(--allow-blocked)
 fi
 fail=0; n=0; blocked=0
-for f in "$CORPUS"/us_*; do
+for f in "$CORPUS"/$PATTERN; do
   name=$(basename "$f" .dcm)
   dims=$(python3 -c "import pydicom,sys;d=pydicom.dcmread(sys.argv[1],stop_before_pixels=True);print(d.Columns,d.Rows)" "$f")
   read -r c r <<<"$dims"

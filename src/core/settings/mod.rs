@@ -114,6 +114,10 @@ pub struct LoadSettings {
     pub follow_symlinks: bool,
     /// The most memory one decoded frame may take; larger frames are refused at load.
     pub max_frame_mb: u64,
+    /// ZIP members at least this large are unpacked to a private temporary file, not memory.
+    pub spill_zip_member_mb: u64,
+    /// The most files and folders one walk over the inputs visits (links multiply them).
+    pub max_walk_entries: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
