@@ -21,13 +21,19 @@ if [ "$TEXT_MODE" = keep ]; then
 else
   text_args=(); val_args=(--allow-blocked)
 fi
+# A fixed project key, so that every run gives the same date shift and UIDs: with a fresh random
+# key, a shift of a few days can map one of a file's dates onto another of its original dates
+# (US1_RLE: StudyDate 20031208 + 2 days = its InstanceCreationDate), which verify rightly
+# reports; a CI step must not pass or fail by the draw of a key.
+printf 'us-dicomizer corpus validation key 0123456789\n' >"$WORK/ci.key"
+chmod 600 "$WORK/ci.key"
 fail=0; n=0; blocked=0
 for f in "$CORPUS"/$PATTERN; do
   name=$(basename "$f" .dcm)
   dims=$(python3 -c "import pydicom,sys;d=pydicom.dcmread(sys.argv[1],stop_before_pixels=True);print(d.Columns,d.Rows)" "$f")
   read -r c r <<<"$dims"
   crop="$((c/8+1)),$((r/8+3)),$((c-c/8)),$((r-r/10))"
-  if ! "$BIN" --config-dir "$WORK/cfg" batch "$f" -o "$WORK/$name.zip" --crop "$crop" --pseudonym P1 \
+  if ! "$BIN" --config-dir "$WORK/cfg" --key-file "$WORK/ci.key" batch "$f" -o "$WORK/$name.zip" --crop "$crop" --pseudonym P1 \
       "${text_args[@]}" --allow-uncropped \
       --tag position=CFV --tag side=L --tag purpose=diagnostic --report "$WORK/$name.json" "$@" >"$WORK/$name.log" 2>&1; then
     if [ "$TEXT_MODE" != keep ] && grep -q "skipped: .*burned-in text over the scan" "$WORK/$name.log"; then
