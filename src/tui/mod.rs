@@ -11,6 +11,7 @@ pub mod detect;
 pub mod effect;
 pub mod greytext;
 pub mod keymap;
+mod latency;
 pub mod metatree;
 pub mod msg;
 pub mod osc52;
@@ -24,11 +25,12 @@ pub mod update;
 pub mod worker;
 
 mod runner;
+mod terminal;
 
 use std::path::PathBuf;
 
 pub use keymap::{load_keymap, Keymap, KeymapError};
-pub use runner::{measure_key_to_frame, FrameLatency};
+pub use latency::{measure_key_to_frame, FrameLatency};
 
 /// What the binary passes in.
 pub struct TuiOptions {
