@@ -275,17 +275,7 @@ pub fn prepare(
                     r
                 })
                 .collect();
-            let desc = PixelDescription {
-                rows: rect.height(),
-                columns: rect.width(),
-                frames,
-                spp: info.samples_per_pixel as u8,
-                photometric: info.photometric.clone(),
-                bits: None,
-                new_lossy: None,
-                was_lossy: true,
-                planar: false,
-            };
+            let desc = jpeg_kept_description(&info, &rect, frames);
             (PixelOut::Encapsulated(out?, JPEG_BASELINE), desc, rect)
         }
         PixelPlan::JpegBlank(rect) => {
@@ -308,17 +298,7 @@ pub fn prepare(
                     r
                 })
                 .collect();
-            let desc = PixelDescription {
-                rows: rect.height(),
-                columns: rect.width(),
-                frames,
-                spp: info.samples_per_pixel as u8,
-                photometric: info.photometric.clone(),
-                bits: None,
-                new_lossy: None,
-                was_lossy: true,
-                planar: false,
-            };
+            let desc = jpeg_kept_description(&info, &rect, frames);
             (PixelOut::Encapsulated(out?, JPEG_BASELINE), desc, rect)
         }
         PixelPlan::JpegEncode => {
@@ -513,4 +493,20 @@ pub fn write(
 
 fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or("").chars().take(200).collect()
+}
+
+/// The pixel description of JPEG Baseline frames kept in the DCT domain (copied, cropped or
+/// blanked by blocks): the crop's size, no new lossy step.
+fn jpeg_kept_description(info: &FileInfo, rect: &CropRect, frames: u32) -> PixelDescription {
+    PixelDescription {
+        rows: rect.height(),
+        columns: rect.width(),
+        frames,
+        spp: info.samples_per_pixel as u8,
+        photometric: info.photometric.clone(),
+        bits: None,
+        new_lossy: None,
+        was_lossy: true,
+        planar: false,
+    }
 }
