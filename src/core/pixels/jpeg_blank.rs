@@ -14,6 +14,7 @@
 //! blanked, chroma included. What cannot be done this way (12-bit, lossless or progressive
 //! streams, CMYK) is reported by [`check`], and the caller re-encodes instead.
 
+use super::tj_handle::Handle;
 use crate::core::crop::CropRect;
 use turbojpeg_sys as tj;
 
@@ -34,29 +35,9 @@ impl Layout {
     }
 }
 
-struct Handle(tj::tjhandle);
-
-impl Drop for Handle {
-    fn drop(&mut self) {
-        // SAFETY: the handle came from tj3Init and is destroyed once.
-        unsafe { tj::tj3Destroy(self.0) }
-    }
-}
-
-fn last_error(h: &Handle) -> String {
-    // SAFETY: tj3GetErrorStr returns a NUL-terminated string owned by the handle.
-    unsafe { std::ffi::CStr::from_ptr(tj::tj3GetErrorStr(h.0)) }
-        .to_string_lossy()
-        .into_owned()
-}
-
 fn init() -> Result<Handle, String> {
-    // SAFETY: plain FFI call; a null handle is checked.
-    let h = unsafe { tj::tj3Init(tj::TJINIT_TJINIT_TRANSFORM as i32) };
-    if h.is_null() {
-        return Err("libjpeg-turbo could not start".into());
-    }
-    Ok(Handle(h))
+    Handle::new(tj::TJINIT_TJINIT_TRANSFORM as i32)
+        .ok_or_else(|| "libjpeg-turbo could not start".into())
 }
 
 /// Whether a frame can be blanked in the DCT domain, and how. `monochrome1`: the frame is
@@ -66,7 +47,7 @@ pub fn check(bytes: &[u8], monochrome1: bool) -> Result<Layout, String> {
     // SAFETY: the header is read from a slice we own; tj3Get reads integers of the handle.
     let (prec, lossless, progressive, arithmetic, cs) = unsafe {
         if tj::tj3DecompressHeader(h.0, bytes.as_ptr(), bytes.len() as _) != 0 {
-            return Err(format!("JPEG header unreadable: {}", last_error(&h)));
+            return Err(format!("JPEG header unreadable: {}", h.last_error()));
         }
         (
             tj::tj3Get(h.0, tj::TJPARAM_TJPARAM_PRECISION as i32),
@@ -300,7 +281,7 @@ pub fn blank(
             if !out.is_null() {
                 tj::tj3Free(out as *mut libc::c_void);
             }
-            return Err(format!("DCT-domain blanking failed: {}", last_error(&h)));
+            return Err(format!("DCT-domain blanking failed: {}", h.last_error()));
         }
         let v = std::slice::from_raw_parts(out, len as usize).to_vec();
         tj::tj3Free(out as *mut libc::c_void);

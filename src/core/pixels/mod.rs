@@ -11,6 +11,7 @@ pub mod jpeg_markers;
 pub mod layout;
 pub mod render;
 pub mod rle;
+mod tj_handle;
 
 /// A decoded (or natively read) frame region: interleaved samples, little-endian for 16 bit.
 #[derive(Debug, Clone, PartialEq, Eq)]
