@@ -117,3 +117,61 @@ fn the_spill_keeps_the_member_size_limit() {
     let e = load::load(&g.sources[0], &limits).err().unwrap();
     assert!(e.contains("load.max_file_mb"), "{e}");
 }
+
+/// Overwrites an archive's bytes from `at` (same length) and puts its modification time back:
+/// the archive looks unchanged, but unpacking any member again now fails its CRC.
+fn corrupt_in_place(archive: &Path, at: usize, len: usize) {
+    let mtime = std::fs::metadata(archive).unwrap().modified().unwrap();
+    let mut bytes = std::fs::read(archive).unwrap();
+    for b in &mut bytes[at..at + len] {
+        *b ^= 0xA5;
+    }
+    std::fs::write(archive, &bytes).unwrap();
+    let f = std::fs::File::options().write(true).open(archive).unwrap();
+    f.set_modified(mtime).unwrap();
+}
+
+#[test]
+fn a_member_is_unpacked_once_for_load_and_identity() {
+    use us_dicomizer::core::identity::content_identity;
+    let dir = tempfile::tempdir().unwrap();
+    // one member read into memory, one spilled to a temporary file (threshold 2 MB)
+    let small = common::write_fixture(dir.path(), "s.dcm", &Spec::new(Kind::Mono, 64, 48, 2));
+    let big = common::write_fixture(dir.path(), "b.dcm", &Spec::new(Kind::Rgb, 640, 480, 4));
+    let mut limits = Settings::defaults().load;
+    limits.spill_zip_member_mb = 2;
+    for (path, deflate) in [(&small, true), (&small, false), (&big, true), (&big, false)] {
+        let bytes = std::fs::read(path).unwrap();
+        let archive = dir.path().join("in.zip");
+        zip_of(&archive, &[("m.dcm", &bytes, deflate)]);
+        let g = load::gather(std::slice::from_ref(&archive), &limits);
+        let member = &g.sources[0];
+        let f = load::load(member, &limits).unwrap();
+        let uid = f.info.sop_instance_uid.clone();
+        drop(f);
+        let expected =
+            content_identity(&common::file_source(path), &uid, &limits).expect("file identity");
+        // the member's data, past its 30-byte local header and name, is now garbage: a second
+        // unpacking would fail its CRC; the identity comes from the one unpacking by `load`
+        corrupt_in_place(&archive, 30 + "m.dcm".len() + 200, 64);
+        let got = content_identity(member, &uid, &limits);
+        assert_eq!(
+            got.as_deref(),
+            Ok(expected.as_str()),
+            "member of {} bytes, deflated {deflate}",
+            bytes.len()
+        );
+        // an archive that really changed (another length or time) is unpacked again
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&archive)
+            .unwrap()
+            .write_all(b"\0")
+            .unwrap();
+        let again = content_identity(member, &uid, &limits);
+        assert!(
+            again.is_err(),
+            "the changed archive is read again: {again:?}"
+        );
+    }
+}

@@ -30,6 +30,10 @@ pub fn content_identity(
     sop_instance_uid: &str,
     limits: &LoadSettings,
 ) -> Result<String, String> {
+    // a ZIP member the loader has just unpacked is not unpacked again
+    if let Some(digest) = super::load::digest::known(source) {
+        return Ok(identity_of_bytes(sop_instance_uid, &digest));
+    }
     // streamed for files and ZIP members alike: memory does not follow the input's size
     let max = limits.max_file_mb.saturating_mul(1 << 20);
     let f = source.open_member()?;

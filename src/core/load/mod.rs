@@ -1,5 +1,6 @@
 //! Loading: finding candidate files in paths, folders and ZIP archives, parsing and validating.
 
+pub mod digest;
 pub mod parse;
 pub mod probe;
 pub mod repair;

@@ -86,7 +86,8 @@ impl InputSource {
                     .get(*index)
                     .ok_or("cannot read ZIP member: the archive changed")?;
                 let compressed = entry.compressed.max(1);
-                let mut member = self.open_member()?;
+                // hashed on the way: the content identity then needs no second unpacking
+                let mut member = super::digest::Hashing::new(self.open_member()?);
                 let mut buf = Vec::with_capacity(entry.size.min(max).min(64 << 20) as usize);
                 (&mut member)
                     .take(max + 1)
@@ -106,6 +107,7 @@ impl InputSource {
                         limits.max_zip_ratio
                     ));
                 }
+                super::digest::remember(self, member.finish());
                 Ok(buf)
             }
         }

@@ -53,7 +53,8 @@ pub fn spill(source: &InputSource, limits: &LoadSettings) -> Result<Option<Spill
         .ok_or("cannot read ZIP member: the archive changed")?;
     let compressed = entry.compressed.max(1);
     let max = limits.max_file_mb.saturating_mul(1 << 20);
-    let mut member = source.open_member()?;
+    // hashed on the way: the content identity then needs no second unpacking
+    let mut member = super::digest::Hashing::new(source.open_member()?);
     let tmp = tempfile::Builder::new()
         .prefix(".usd-member-")
         .tempfile()
@@ -85,6 +86,7 @@ pub fn spill(source: &InputSource, limits: &LoadSettings) -> Result<Option<Spill
             .map_err(|e| temp_reason(&e, "writing"))?;
     }
     file.flush().map_err(|e| temp_reason(&e, "writing"))?;
+    super::digest::remember(source, member.finish());
     Ok(Some(Spilled(Arc::new(path))))
 }
 
