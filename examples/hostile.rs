@@ -4,7 +4,10 @@
 //!
 //! Generates CASES (default 3000) seeded mutations of the shared corpus (when present) and the
 //! demo files (lengths, VRs, transfer syntax, nesting, truncation, splices, fragment lengths,
-//! image header values, byte flips) and a set of hostile ZIPs, runs the release binary's
+//! image header values, byte flips; and the fresh kinds of `tests/mutate/fresh.rs`: offset
+//! tables, fragment structure, undefined/odd lengths, deflate garbage, big endian, Pixel Data
+//! VR, huge images, bit depths, palette LUTs, meta length) and the hostile ZIPs of
+//! `tests/mutate/zips.rs` (nested, ZIP64, traversal, encrypted, symlinks, odd names), runs the release binary's
 //! `batch` (load, decode, auto-crop, de-identify, export) on each in its own process, and
 //! counts aborts (killed by a signal), printed panics, hangs (> 10 s, killed) and runs above
 //! 256 MB of peak memory. Then times `check` on ZIPs of 1,000 to 10,000 members.
@@ -77,71 +80,6 @@ fn zip_with(path: &Path, members: &[(&str, &[u8])]) {
     z.finish().unwrap();
 }
 
-/// Hostile archives: shared names, lying sizes, offsets outside the file, bombs, truncation.
-fn hostile_zips(dir: &Path, dicom: &[u8]) -> Vec<(String, PathBuf)> {
-    let mut out = Vec::new();
-    let mut add = |name: &str, bytes: Vec<u8>| {
-        let p = dir.join(format!("{name}.zip"));
-        std::fs::write(&p, bytes).unwrap();
-        out.push((name.to_string(), p));
-    };
-    let base = dir.join("base.zip");
-    zip_with(
-        &base,
-        &[("a.dcm", dicom), ("c.dcm", dicom), ("b.dcm", dicom)],
-    );
-    let mut good = std::fs::read(&base).unwrap();
-    // the zip writer refuses a name twice: rename c.dcm to a.dcm in the bytes
-    for p in 0..good.len() - 5 {
-        if &good[p..p + 5] == b"c.dcm" {
-            good[p] = b'a';
-        }
-    }
-    add("duplicate names", good.clone());
-    add("truncated", good[..good.len() * 2 / 3].to_vec());
-    let mut lying = good.clone();
-    // every central directory entry: sizes 0xFFFFFFF0, local header offsets far away
-    let cd: Vec<usize> = (0..lying.len() - 4)
-        .filter(|&p| lying[p..p + 4] == *b"PK\x01\x02")
-        .collect();
-    for &p in &cd {
-        lying[p + 24..p + 28].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
-    }
-    add("lying sizes", lying.clone());
-    for &p in &cd {
-        lying[p + 42..p + 46].copy_from_slice(&0x7FFF_FFFFu32.to_le_bytes());
-    }
-    add("offsets outside", lying);
-    let mut count = good.clone();
-    let e = (0..count.len() - 4)
-        .rev()
-        .find(|&p| count[p..p + 4] == *b"PK\x05\x06")
-        .unwrap();
-    count[e + 10..e + 12].copy_from_slice(&0xFFFFu16.to_le_bytes());
-    count[e + 8..e + 10].copy_from_slice(&0xFFFFu16.to_le_bytes());
-    add("entry count lie", count);
-    // a bomb: 200 MB of zeros
-    let bomb = dir.join("bomb-src.zip");
-    {
-        let mut z = zip::ZipWriter::new(std::fs::File::create(&bomb).unwrap());
-        let o = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
-        z.start_file("zeros.dcm", o).unwrap();
-        let chunk = vec![0u8; 1 << 20];
-        for _ in 0..200 {
-            z.write_all(&chunk).unwrap();
-        }
-        z.finish().unwrap();
-    }
-    add("bomb", std::fs::read(&bomb).unwrap());
-    let mut flipped = good.clone();
-    for k in (30..flipped.len()).step_by(97) {
-        flipped[k] ^= 0x5A;
-    }
-    add("flipped bytes", flipped);
-    out
-}
-
 fn main() {
     let mut args = std::env::args().skip(1);
     let cases: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(3000);
@@ -173,7 +111,7 @@ fn main() {
         inputs.push((kind.to_string(), p));
     }
     let some_dicom = &bases[0].1;
-    for (name, p) in hostile_zips(dir.path(), some_dicom) {
+    for (name, p) in mutate::zips::hostile_zips(dir.path(), some_dicom, true) {
         inputs.push((format!("zip: {name}"), p));
     }
     for (k, (kind, p)) in inputs.iter().enumerate() {

@@ -2,6 +2,9 @@
 //! VRs, transfer syntax, nesting, truncation, splices, fragment lengths, byte flips.
 #![allow(dead_code)]
 
+pub mod fresh;
+pub mod zips;
+
 /// A small deterministic generator (splitmix64): the same seed gives the same cases.
 pub struct Rng(u64);
 
@@ -33,7 +36,7 @@ const VRS: [&[u8; 2]; 12] = [
 ];
 
 /// Positions just after a plausible explicit VR code (the place of the length field).
-fn vr_sites(b: &[u8]) -> Vec<usize> {
+pub fn vr_sites(b: &[u8]) -> Vec<usize> {
     const KNOWN: [&[u8; 2]; 26] = [
         b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FL", b"FD", b"IS", b"LO", b"LT", b"OB",
         b"OW", b"PN", b"SH", b"SL", b"SQ", b"SS", b"ST", b"TM", b"UI", b"UL", b"UN", b"US", b"UT",
@@ -43,13 +46,13 @@ fn vr_sites(b: &[u8]) -> Vec<usize> {
         .collect()
 }
 
-fn item_sites(b: &[u8]) -> Vec<usize> {
+pub fn item_sites(b: &[u8]) -> Vec<usize> {
     (132..b.len().saturating_sub(8))
         .filter(|&p| b[p..p + 4] == [0xFE, 0xFF, 0x00, 0xE0])
         .collect()
 }
 
-fn hostile_len(r: &mut Rng, file_len: usize) -> u32 {
+pub fn hostile_len(r: &mut Rng, file_len: usize) -> u32 {
     let (a, b) = (r.next() as u32, (r.next() % 4096) as u32);
     *r.pick(&[
         0xFFFF_FFFF,
@@ -98,13 +101,19 @@ const SYNTAXES: [&str; 10] = [
 
 /// Replaces the Transfer Syntax UID value in place (same value length, NUL padded).
 fn retag_syntax(b: &mut [u8], r: &mut Rng) -> bool {
+    let ts = *r.pick(&SYNTAXES);
+    retag_to(b, ts)
+}
+
+/// Replaces the Transfer Syntax UID value with `ts` in place (same value length, NUL padded).
+pub fn retag_to(b: &mut [u8], ts: &str) -> bool {
     let Some(p) = (0..b.len().min(1024).saturating_sub(8))
         .find(|&p| b[p..p + 6] == [0x02, 0x00, 0x10, 0x00, b'U', b'I'])
     else {
         return false;
     };
     let len = u16::from_le_bytes([b[p + 6], b[p + 7]]) as usize;
-    let ts = r.pick(&SYNTAXES).as_bytes();
+    let ts = ts.as_bytes();
     if ts.len() > len || p + 8 + len > b.len() {
         return false;
     }
@@ -121,7 +130,10 @@ pub fn mutate(r: &mut Rng, base: &[u8], other: &[u8]) -> (&'static str, Vec<u8>)
         .step_by(2)
         .find(|&i| b[i..i + 2] == [0x08, 0x00])
         .unwrap_or(132.min(b.len()));
-    let kind = r.below(10);
+    let kind = r.below(20);
+    if kind >= 10 {
+        return fresh::mutate(r, kind - 10, b);
+    }
     let label = match kind {
         0 => {
             let sites = vr_sites(&b);
@@ -225,7 +237,7 @@ pub fn mutate(r: &mut Rng, base: &[u8], other: &[u8]) -> (&'static str, Vec<u8>)
     (label, b)
 }
 
-fn flip(r: &mut Rng, mut b: Vec<u8>) -> Vec<u8> {
+pub fn flip(r: &mut Rng, mut b: Vec<u8>) -> Vec<u8> {
     if b.len() > 132 {
         for _ in 0..1 + r.below(16) {
             let p = 132 + r.below(b.len() - 132);
