@@ -149,7 +149,8 @@ fn load_path(
     keep: &spill::KeepAlive,
 ) -> Result<LoadedFile, String> {
     if size >= LEAVE_ON_DISK {
-        if let Some(f) = load_leaving_pixels_on_disk(source, path, keep)? {
+        // what the strict header read refuses gets the full (lenient) parse below
+        if let Ok(Some(f)) = load_leaving_pixels_on_disk(source, path, keep) {
             check_frame_size(&f.info, limits)?;
             return Ok(f);
         }

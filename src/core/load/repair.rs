@@ -78,6 +78,12 @@ fn meta_at(b: &[u8], mut p: usize, repairs: &mut Vec<String>) -> Option<Head> {
     if !explicit {
         repairs.push("the file meta group is encoded Implicit VR (read as such)".into());
     }
+    // the declared group length, and where the elements it counts start
+    let declared = (explicit && u16le(b, p + 2)? == 0x0000)
+        .then(|| element(b, p, explicit))
+        .flatten()
+        .filter(|&(_, _, _, len)| len == 4)
+        .and_then(|(_, _, v, _)| Some((u32le(b, v)?, v + 4)));
     if u16le(b, p + 2)? != 0x0000 {
         repairs.push("the file meta group has no group length (read element by element)".into());
     }
@@ -98,6 +104,15 @@ fn meta_at(b: &[u8], mut p: usize, repairs: &mut Vec<String>) -> Option<Head> {
             _ => {}
         }
         p = v + len;
+    }
+    if let Some((len, from)) = declared {
+        if p - from != len as usize {
+            repairs.push(format!(
+                "the file meta group length said {len} bytes, its elements take {} (read \
+                 element by element)",
+                p - from
+            ));
+        }
     }
     Some(Head {
         start: p,

@@ -203,26 +203,49 @@ pub(super) fn check_fits<S: Source>(
 
 /// Reads the file meta group (explicit VR little endian) from just after "DICM"; returns the
 /// transfer syntax and the position of the first data set byte.
+///
+/// The parser (dicom-rs) ends the meta group where its group length says, whatever the
+/// elements there are; this walk ends it at the first element of another group. When the two
+/// disagree the parser would read the data set from another place than the one walked here
+/// (misaligned, with lengths this walk never checked), so the file is refused here and the
+/// lenient reader (`repair`), which reads the group element by element, takes it.
 pub(super) fn read_meta<S: Source>(src: &mut S) -> Result<(String, u64), String> {
     let le = Enc {
         explicit: true,
         big: false,
     };
     let mut ts = String::new();
+    // (declared group length, where the counted elements start)
+    let mut group_length: Option<(u32, u64)> = None;
+    let end = |ts: String, at: u64, gl: Option<(u32, u64)>| match gl {
+        Some((len, from)) if at - from != len as u64 => Err(format!(
+            "broken DICOM file: the file meta group length says {len} bytes, its elements \
+             take {}",
+            at - from
+        )),
+        _ => Ok((ts, at)),
+    };
     loop {
         let at = src.pos();
         let mut t = [0u8; 2];
         if src.remaining().unwrap_or(0) < 2 || src.read_exact(&mut t).is_err() {
-            return Ok((ts, at));
+            return end(ts, at, group_length);
         }
         if u16::from_le_bytes(t) != 0x0002 {
-            return Ok((ts, at));
+            return end(ts, at, group_length);
         }
         // the group is 0002: the rest of the header is explicit VR little endian
         let rest = read_header_after_group(src, le, 0x0002)?;
         let Some(h) = rest else {
-            return Ok((ts, src.pos()));
+            return end(ts, src.pos(), group_length);
         };
+        if h.tag == (0x0002, 0x0000) && h.len == 4 && group_length.is_none() {
+            let mut v = [0u8; 4];
+            src.read_exact(&mut v)
+                .map_err(|e| io_reason(e, "the file meta information"))?;
+            group_length = Some((u32::from_le_bytes(v), src.pos()));
+            continue;
+        }
         if h.len == UNDEFINED {
             return Err("broken DICOM file: a file meta element has an undefined length".into());
         }
