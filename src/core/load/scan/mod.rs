@@ -152,7 +152,9 @@ fn walk<S: Source>(src: &mut S, enc: Enc) -> Result<Scan, String> {
             continue;
         }
         let top_level = stack.is_empty();
-        if h.tag == (0x7FE0, 0x0010) && h.len == UNDEFINED {
+        // the parser takes an explicit SQ as a sequence before it looks for encapsulated
+        // pixel data: Pixel Data labelled SQ has its items read as data sets, so walked so
+        if h.tag == (0x7FE0, 0x0010) && h.len == UNDEFINED && h.vr != Some(*b"SQ") {
             let offset = src.pos();
             let fragments = walk_fragments(src, enc, limit)?;
             if top_level && scan.pixel.is_none() {
