@@ -21,12 +21,14 @@ pub mod ui;
 pub mod update;
 pub mod worker;
 
+mod latency;
 mod runner;
+mod terminal;
 
 use std::path::PathBuf;
 
 pub use keymap::{load_keymap, Keymap, KeymapError};
-pub use runner::{measure_key_to_frame, FrameLatency};
+pub use latency::{measure_key_to_frame, FrameLatency};
 
 /// What the binary passes in.
 pub struct TuiOptions {

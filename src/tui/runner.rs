@@ -1,7 +1,8 @@
-//! The UI thread: terminal setup and restore, the event loop, and performing effects.
+//! The UI thread: the event loop, and performing effects. (Terminal setup and restore are in
+//! `terminal.rs`, the latency measurement in `latency.rs`.)
 
 use std::io::{self, Stdout, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, Sender};
 use std::sync::Arc;
@@ -10,11 +11,9 @@ use std::time::{Duration, Instant};
 use crossterm::event::Event as CtEvent;
 use crossterm::terminal::{
     self, BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen,
-    LeaveAlternateScreen,
 };
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
-use ratatui_image::picker::{cap_parser::QueryStdioOptions, Picker, ProtocolType};
 
 use crate::core::export::ExportRequest;
 use crate::core::settings::Settings;
@@ -23,139 +22,16 @@ use super::effect::Effect;
 use super::keymap::{self, Key};
 use super::msg::{ExportMsg, Msg};
 use super::state::AppState;
+use super::terminal::{
+    install_panic_hook, make_picker, protocol_name, protocol_type, restore_terminal,
+    uninstall_panic_hook, ScreenGuard,
+};
 use super::worker::{self, AppEvent, ExportHandle, LoadJob, SessionWriter};
 use super::{preview, prompt, session, ui, update, TuiOptions};
 
 type Term = Terminal<CrosstermBackend<Stdout>>;
 
 const PROTOCOLS: [&str; 5] = ["auto", "sixel", "kitty", "iterm2", "halfblocks"];
-
-/// Leaves raw mode and the alternate screen however we exit.
-struct ScreenGuard;
-
-impl ScreenGuard {
-    fn enter() -> io::Result<ScreenGuard> {
-        terminal::enable_raw_mode()?;
-        let guard = ScreenGuard;
-        crossterm::execute!(io::stdout(), EnterAlternateScreen, crossterm::cursor::Hide)?;
-        Ok(guard)
-    }
-}
-
-impl Drop for ScreenGuard {
-    fn drop(&mut self) {
-        restore_terminal();
-    }
-}
-
-fn restore_terminal() {
-    let _ = terminal::disable_raw_mode();
-    let _ = crossterm::execute!(
-        io::stdout(),
-        EndSynchronizedUpdate,
-        LeaveAlternateScreen,
-        crossterm::cursor::Show
-    );
-}
-
-type Hook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>;
-
-/// Restores the terminal before a panic message is printed. Panics in our worker threads are
-/// caught there and only logged (the UI keeps running).
-fn install_panic_hook() -> Arc<Hook> {
-    let prev: Arc<Hook> = Arc::new(std::panic::take_hook());
-    let p2 = prev.clone();
-    std::panic::set_hook(Box::new(move |info| {
-        let name = std::thread::current()
-            .name()
-            .map(str::to_string)
-            .unwrap_or_default();
-        let loc = info
-            .location()
-            .map(|l| format!("{}:{}", l.file(), l.line()))
-            .unwrap_or_default();
-        if name.starts_with("usd-") {
-            tracing::error!(thread = %name, location = %loc, "worker panic");
-            return;
-        }
-        tracing::error!(location = %loc, "panic");
-        restore_terminal();
-        p2(info);
-    }));
-    prev
-}
-
-fn uninstall_panic_hook(prev: Arc<Hook>) {
-    let _ = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| prev(info)));
-}
-
-/// Picks the image protocol. `auto` asks the terminal with a short timeout and keeps only a
-/// protocol known to show here ([`super::detect::decide`]), else halfblocks; the others force
-/// the protocol (font size still asked, except for halfblocks).
-fn make_picker(protocol: &str) -> Picker {
-    if protocol == "halfblocks" {
-        return Picker::halfblocks();
-    }
-    let mut facts = super::detect::env_facts();
-    if protocol == "auto" {
-        #[cfg(unix)]
-        if let Err(e) = super::detect::query_replies(&mut facts, Duration::from_millis(400)) {
-            tracing::warn!(error = %e, "terminal version query failed");
-        }
-    }
-    let timeout = Duration::from_millis(800);
-    let started = Instant::now();
-    let opts = QueryStdioOptions {
-        timeout,
-        ..Default::default()
-    };
-    let mut picker = Picker::from_query_stdio_with_options(opts).unwrap_or_else(|e| {
-        tracing::warn!(error = %e, "terminal graphics query failed; halfblocks");
-        Picker::halfblocks()
-    });
-    if started.elapsed() >= timeout {
-        // The query timed out and its reader thread still waits on stdin: a status request
-        // sent outside any passthrough makes the terminal (or tmux) answer and releases it,
-        // so it does not swallow the user's first keys.
-        let mut out = io::stdout();
-        let _ = out.write_all(b"\x1b[5n");
-        let _ = out.flush();
-        std::thread::sleep(Duration::from_millis(150));
-        tracing::info!("terminal graphics query timed out");
-    }
-    let _ = terminal::enable_raw_mode();
-    let chosen = if protocol == "auto" {
-        facts.kitty_graphics = picker
-            .capabilities()
-            .contains(&ratatui_image::picker::Capability::Kitty);
-        let d = super::detect::decide(&facts);
-        tracing::info!(protocol = d.protocol, reason = %d.reason, "preview protocol detected");
-        d.protocol
-    } else {
-        protocol
-    };
-    picker.set_protocol_type(protocol_type(chosen));
-    picker
-}
-
-fn protocol_type(name: &str) -> ProtocolType {
-    match name {
-        "sixel" => ProtocolType::Sixel,
-        "kitty" => ProtocolType::Kitty,
-        "iterm2" => ProtocolType::Iterm2,
-        _ => ProtocolType::Halfblocks,
-    }
-}
-
-fn protocol_name(p: ProtocolType) -> &'static str {
-    match p {
-        ProtocolType::Halfblocks => "halfblocks",
-        ProtocolType::Sixel => "sixel",
-        ProtocolType::Kitty => "kitty",
-        ProtocolType::Iterm2 => "iterm2",
-    }
-}
 
 /// The runner's handles to the workers.
 struct Ctx {
@@ -591,87 +467,4 @@ fn handle(ev: AppEvent, state: &mut AppState, ctx: &mut Ctx, image: &mut ui::Pre
             true
         }
     }
-}
-
-/// Key-to-frame latency of the preview path, measured without a terminal: key → keymap →
-/// reducer → decode → crop outline → halfblocks encoding → drawing into a buffer.
-#[derive(Debug, Clone)]
-pub struct FrameLatency {
-    pub frames: u32,
-    pub samples_ms: Vec<f64>,
-}
-
-/// Steps through `steps` frames of the file at `path` with `]` and times each step (the frames
-/// are new each time: the decoded-frame cache does not help). `area` is the terminal size.
-pub fn measure_key_to_frame(
-    path: &Path,
-    settings: &Settings,
-    area: (u16, u16),
-    steps: usize,
-) -> Result<FrameLatency, String> {
-    use ratatui::backend::TestBackend;
-    let g = crate::core::load::gather(&[path.to_path_buf()], &settings.load);
-    let source = g.sources.into_iter().next().ok_or("no input found")?;
-    let loaded = crate::core::load::load(&source, &settings.load)?;
-    let frames = loaded.info.frames;
-    let mut state = AppState::new(settings.clone(), super::keymap::Keymap::defaults());
-    let fx = update::on_msg(
-        &mut state,
-        Msg::Gathered {
-            sources: vec![source],
-            skipped: vec![],
-        },
-    );
-    drop(fx);
-    let id = state.files[0].id;
-    update::on_msg(
-        &mut state,
-        Msg::Loaded {
-            file: id,
-            result: Ok(Box::new(loaded.info)),
-        },
-    );
-    let mut term = Terminal::new(TestBackend::new(area.0, area.1)).map_err(|e| e.to_string())?;
-    let panes = ui::layout(ratatui::layout::Rect::new(0, 0, area.0, area.1), &state);
-    let mut previewer = preview::Previewer::new(Picker::halfblocks(), settings.clone());
-    let mut image = ui::PreviewImage::default();
-    let mut samples = Vec::new();
-    let mut fx = update::set_preview_area(&mut state, panes.image.map(|r| (r.width, r.height)));
-    for step in 0..=steps.min(frames.saturating_sub(1) as usize) {
-        let t0 = Instant::now();
-        if step > 0 {
-            fx = update::handle_key(&mut state, Key::char(']'));
-        }
-        for e in fx.drain(..) {
-            if let Effect::Preview(r) = e {
-                let p = previewer.frame_protocol(&r)?;
-                image = ui::PreviewImage {
-                    protocol: Some(p),
-                    text: None,
-                    id: r.id,
-                    file: r.file,
-                    frame: r.frame,
-                };
-                update::on_msg(
-                    &mut state,
-                    Msg::PreviewDone {
-                        id: r.id,
-                        file: r.file,
-                        frame: r.frame,
-                        result: Ok(()),
-                        ms: 0,
-                    },
-                );
-            }
-        }
-        term.draw(|f| ui::draw(f, &state, &image))
-            .map_err(|e| e.to_string())?;
-        if step > 0 {
-            samples.push(t0.elapsed().as_secs_f64() * 1000.0);
-        }
-    }
-    Ok(FrameLatency {
-        frames,
-        samples_ms: samples,
-    })
 }
