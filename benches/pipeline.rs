@@ -62,6 +62,7 @@ fn export(
                 crop: crop.clone(),
                 tags: tags(),
                 index: None,
+                text: None,
             })
             .collect(),
         out: out.to_path_buf(),

@@ -196,6 +196,7 @@ pub fn run(
                 crop: choice.clone(),
                 tags: tags::merge_tags(&global_tags, row.map(|i| &rows[i].tags)),
                 index: None,
+                text: None,
             }
         })
         .collect();

@@ -37,6 +37,7 @@ const PROTOCOLS: [&str; 5] = ["auto", "sixel", "kitty", "iterm2", "halfblocks"];
 struct Ctx {
     tx: Sender<AppEvent>,
     loader: Sender<LoadJob>,
+    text: Sender<(super::state::FileId, crate::core::load::InputSource)>,
     preview: preview::PreviewHandle,
     session: Option<SessionWriter>,
     export: Option<ExportHandle>,
@@ -67,6 +68,9 @@ impl Ctx {
             }
             Effect::Load { items } => {
                 let _ = self.loader.send(LoadJob::Load(items));
+            }
+            Effect::ScanText { file, source } => {
+                let _ = self.text.send((file, source));
             }
             Effect::Preview(r) => self.preview.request(r),
             Effect::Metadata { file, source } => self.preview.metadata(file, source),
@@ -250,6 +254,7 @@ pub fn run(opts: TuiOptions) -> io::Result<i32> {
         let input = worker::spawn_input(tx.clone(), stop.clone());
         let mut ctx = Ctx {
             loader: worker::spawn_loader(opts.settings.clone(), tx.clone()),
+            text: super::text_worker::spawn(opts.settings.clone(), tx.clone()),
             preview: preview::spawn(picker, opts.settings.clone(), state.no_color, tx.clone()),
             session: Some(SessionWriter::spawn(session_paths.clone(), tx.clone())),
             export: None,

@@ -61,6 +61,7 @@ pub fn export_files(
                 crop: c.clone(),
                 tags: tags(),
                 index: None,
+                text: None,
             })
             .collect(),
         out: out.to_path_buf(),
@@ -114,6 +115,7 @@ pub fn one_file_request(src: &Path, out: &Path) -> ExportRequest {
             crop: user_crop(CropRect::new(1, 1, 50, 50)),
             tags: tags(),
             index: None,
+            text: None,
         }],
         out: out.to_path_buf(),
         force: false,

@@ -52,6 +52,9 @@ pub struct ExportItem {
     /// the list, so a partial export and a later full one never give two files one name);
     /// `None`: the running count of exported files.
     pub index: Option<usize>,
+    /// A person's decision on this file's burned-in text (the TUI's mask / keep keys);
+    /// `None`: `[pixels] burned_in_text` decides.
+    pub text: Option<crate::core::text::policy::TextChoice>,
 }
 
 #[derive(Debug, Clone)]
@@ -612,7 +615,7 @@ fn process(
         .tags
         .check_required(&tag_values)
         .map_err(Outcome::Skip)?;
-    let text = burned_in_text(&loaded, &crop, settings, allow)?;
+    let text = burned_in_text(&loaded, &crop, settings, allow, item.text)?;
     let frame_progress = |done: u32, total: u32| progress(Event::Frames { n, done, total });
     let mut prepared = file::prepare(loaded, crop, &text.mask, settings, &frame_progress)
         .map_err(Outcome::Fail)?;
