@@ -203,6 +203,12 @@ fn boxes_on_black_inside_the_crop_are_announced_as_masked() {
         s.text_line().unwrap().0,
         "1 text box outside the crop: cut away on export"
     );
+    // no crop yet: the whole frame is what would be exported
+    s.files[0].crop = None;
+    assert_eq!(
+        s.text_line().unwrap().0,
+        "1 text box in the frame (no crop): masked on export"
+    );
     // "refuse" blocks any text inside the crop
     s.files[0].crop = Some((CropRect::new(100, 80, 620, 460), CropSource::User));
     s.settings.pixels.burned_in_text = us_dicomizer::core::text::policy::TextMode::Refuse;

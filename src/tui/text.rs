@@ -112,8 +112,18 @@ impl AppState {
             }
             TextScan::Found(b) => b,
         };
-        let (inside, d) = f.text_decision(self.shown_crop(), &self.settings)?;
+        let shown = self.shown_crop();
+        let (inside, d) = f.text_decision(shown, &self.settings)?;
         let n = inside.len();
+        let cropped = match (shown, f.info()) {
+            (Some(c), Some(i)) => !c.is_full(i.columns, i.rows),
+            _ => false,
+        };
+        let place = if cropped {
+            "inside the crop"
+        } else {
+            "in the frame (no crop)"
+        };
         let yours = if f.text_choice.is_some() {
             " (your decision)"
         } else {
@@ -138,7 +148,7 @@ impl AppState {
             ),
             Decision::Keep(_) => (
                 format!(
-                    "{n} text {} inside the crop: kept on export, Burned In Annotation YES{yours}",
+                    "{n} text {} {place}: kept on export, Burned In Annotation YES{yours}",
                     plural(n)
                 ),
                 true,
@@ -149,7 +159,7 @@ impl AppState {
                     if over > 0 && self.settings.pixels.burned_in_text == policy::TextMode::Mask {
                         "text over the scan".to_string()
                     } else {
-                        format!("{n} text {} inside the crop", plural(n))
+                        format!("{n} text {} {place}", plural(n))
                     };
                 (format!("{what}: decide ({})", self.text_keys_hint()), true)
             }
@@ -239,9 +249,9 @@ pub fn draw_boxes(img: &mut RgbImage, geom: (u32, u32), overlay: &TextOverlay, t
     }
 }
 
-/// Draws the boxes into grey-level character lines (NO_COLOR): `+`-free light outlines in
-/// double lines for the selected box and dotted corners for the others, one cell outside each
-/// box (`geom`: the image pixels the lines show).
+/// Draws the boxes into grey-level character lines (NO_COLOR), one cell outside each box:
+/// rounded dashed outlines, a double line for the selected box; none of these characters is in
+/// the grey ramp or the crop outline (`geom`: the image pixels the lines show).
 pub fn draw_boxes_text(lines: &mut [String], geom: (u32, u32), overlay: &TextOverlay) {
     let rows = lines.len() as i64;
     let cols = lines.first().map(|l| l.chars().count()).unwrap_or(0) as i64;
