@@ -63,6 +63,7 @@ fn export(
                 tags: tags(),
                 index: None,
                 text: None,
+                annotations: None,
             })
             .collect(),
         out: out.to_path_buf(),

@@ -197,6 +197,7 @@ pub fn run(
                 tags: tags::merge_tags(&global_tags, row.map(|i| &rows[i].tags)),
                 index: None,
                 text: None,
+                annotations: None,
             }
         })
         .collect();

@@ -62,6 +62,7 @@ pub fn export_files(
                 tags: tags(),
                 index: None,
                 text: None,
+                annotations: None,
             })
             .collect(),
         out: out.to_path_buf(),
@@ -116,6 +117,7 @@ pub fn one_file_request(src: &Path, out: &Path) -> ExportRequest {
             tags: tags(),
             index: None,
             text: None,
+            annotations: None,
         }],
         out: out.to_path_buf(),
         force: false,

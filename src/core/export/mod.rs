@@ -55,6 +55,10 @@ pub struct ExportItem {
     /// A person's decision on this file's burned-in text (the TUI's mask / keep keys);
     /// `None`: `[pixels] burned_in_text` decides.
     pub text: Option<crate::core::text::policy::TextChoice>,
+    /// Annotations (status, grades, polygons) in original-image coordinates, exported next to
+    /// the entry (translated by the crop, clipped, no identity). Batch fills it from the files
+    /// found next to the inputs, the UI from the session.
+    pub annotations: Option<crate::core::annotation::Annotations>,
 }
 
 #[derive(Debug, Clone)]

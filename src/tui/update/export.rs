@@ -278,6 +278,7 @@ fn run(state: &mut AppState, ids: Vec<u64>, out: PathBuf, force: bool, fx: &mut 
             tags: f.tags.clone(),
             index: state.index_of(*id).map(|i| i + 1),
             text: f.text_choice,
+            annotations: None,
         });
     }
     for f in state.files.iter_mut().filter(|f| ids.contains(&f.id)) {
