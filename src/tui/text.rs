@@ -140,10 +140,7 @@ impl AppState {
                 false,
             ),
             Decision::Mask(_) => (
-                format!(
-                    "{n} text {} inside the crop: masked on export{yours}",
-                    plural(n)
-                ),
+                format!("{n} text {} {place}: masked on export{yours}", plural(n)),
                 true,
             ),
             Decision::Keep(_) => (
