@@ -457,14 +457,9 @@ fn handle(ev: AppEvent, state: &mut AppState, ctx: &mut Ctx, image: &mut ui::Pre
                 id, file, frame, ..
             } = &msg
             {
-                if (protocol.is_some() || text.is_some()) && *id >= image.id {
-                    *image = ui::PreviewImage {
-                        protocol,
-                        text,
-                        id: *id,
-                        file: *file,
-                        frame: *frame,
-                    };
+                let kind = image.accept(&state.protocol_name, protocol, text, *id, *file, *frame);
+                if kind == Some(true) {
+                    ctx.clear = true;
                 }
             }
             let fx = update::on_msg(state, msg);

@@ -31,6 +31,51 @@ pub struct PreviewImage {
     pub frame: u32,
 }
 
+/// The protocol an encoded frame was made for, by its name in the protocol cycle.
+pub fn protocol_kind(p: &Protocol) -> &'static str {
+    match p {
+        Protocol::Halfblocks(_) => "halfblocks",
+        Protocol::Sixel(_) => "sixel",
+        Protocol::Kitty(_) => "kitty",
+        Protocol::ITerm2(_) => "iterm2",
+    }
+}
+
+impl PreviewImage {
+    /// Takes a newly encoded frame unless it is older than the one shown or was encoded for
+    /// another protocol than `current` (a frame in flight when the user switched: drawing it
+    /// would print, say, sixel data into a terminal that shows it as text). Returns whether
+    /// the kind of image changed, in which case the whole screen must be cleared.
+    pub fn accept(
+        &mut self,
+        current: &str,
+        protocol: Option<Protocol>,
+        text: Option<Vec<String>>,
+        id: u64,
+        file: u64,
+        frame: u32,
+    ) -> Option<bool> {
+        if protocol.is_none() && text.is_none() || id < self.id {
+            return None;
+        }
+        if let Some(p) = &protocol {
+            if protocol_kind(p) != current {
+                return None;
+            }
+        }
+        let before = self.protocol.as_ref().map(protocol_kind);
+        let changed = before != protocol.as_ref().map(protocol_kind);
+        *self = PreviewImage {
+            protocol,
+            text,
+            id,
+            file,
+            frame,
+        };
+        Some(changed)
+    }
+}
+
 /// Where each pane goes for a screen size.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Panes {
@@ -224,5 +269,44 @@ pub fn clip(s: &str, w: usize) -> String {
         let mut out: String = s.chars().take(w - 1).collect();
         out.push('…');
         out
+    }
+}
+
+#[cfg(test)]
+mod accept_tests {
+    use super::*;
+    use image::{DynamicImage, RgbImage};
+    use ratatui_image::picker::{Picker, ProtocolType};
+    use ratatui_image::Resize;
+
+    fn encoded(kind: ProtocolType) -> Protocol {
+        let mut picker = Picker::halfblocks();
+        picker.set_protocol_type(kind);
+        let img = DynamicImage::ImageRgb8(RgbImage::new(32, 32));
+        picker
+            .new_protocol(img, Rect::new(0, 0, 4, 2).into(), Resize::Fit(None))
+            .expect("encodes")
+    }
+
+    #[test]
+    fn a_frame_for_the_previous_protocol_is_dropped() {
+        let mut shown = PreviewImage::default();
+        let first = shown.accept("sixel", Some(encoded(ProtocolType::Sixel)), None, 1, 1, 0);
+        assert_eq!(first, Some(true));
+        // The user switched to kitty; a sixel frame still in flight arrives.
+        let stale = shown.accept("kitty", Some(encoded(ProtocolType::Sixel)), None, 2, 1, 0);
+        assert_eq!(stale, None);
+        assert_eq!(shown.id, 1);
+        // The kitty frame arrives: taken, and the screen must be cleared.
+        let fresh = shown.accept("kitty", Some(encoded(ProtocolType::Kitty)), None, 3, 1, 0);
+        assert_eq!(fresh, Some(true));
+        assert_eq!(protocol_kind(shown.protocol.as_ref().unwrap()), "kitty");
+        // Same kind again: no clear needed; older frames are dropped.
+        let same = shown.accept("kitty", Some(encoded(ProtocolType::Kitty)), None, 4, 1, 1);
+        assert_eq!(same, Some(false));
+        assert_eq!(
+            shown.accept("kitty", Some(encoded(ProtocolType::Kitty)), None, 3, 1, 0),
+            None
+        );
     }
 }
