@@ -1,11 +1,13 @@
 //! `batch`: the headless export.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 
 use clap::Args;
 
+use us_dicomizer::core::annotation::{self, Annotations};
 use us_dicomizer::core::crop::{CropRect, CropSource};
 use us_dicomizer::core::display::escape;
 use us_dicomizer::core::export::plan;
@@ -179,12 +181,16 @@ pub fn run(
     }
     us_dicomizer::core::guard::init_pool(args.jobs);
 
-    let gathered = load::gather(&args.paths, &settings.load);
+    let mut gathered = load::gather(&args.paths, &settings.load);
+    // annotation files next to the inputs (`<stem>.json`, `<stem>_darwin.json`) go with their
+    // input and are not inputs themselves
+    let (imported, import_notes) = import_annotations(&mut gathered, settings);
     let mut matched = vec![false; rows.len()];
     let all_items: Vec<ExportItem> = gathered
         .sources
         .iter()
-        .map(|src| {
+        .zip(imported)
+        .map(|(src, annotations)| {
             let row = rows
                 .iter()
                 .position(|r| row_matches(&r.input, src, &args.paths));
@@ -197,7 +203,7 @@ pub fn run(
                 tags: tags::merge_tags(&global_tags, row.map(|i| &rows[i].tags)),
                 index: None,
                 text: None,
-                annotations: None,
+                annotations,
             }
         })
         .collect();
@@ -351,6 +357,7 @@ pub fn run(
     report.summary.skipped += pre.len();
     report.summary.total += pre.len();
     report.files.splice(0..0, pre);
+    attach_import_notes(&mut report.files, import_notes);
     if let Some(p) = &args.report {
         // serialised straight from the report (no JSON tree of every file in memory)
         #[derive(serde::Serialize)]
@@ -388,6 +395,9 @@ pub fn run(
     let shard_note = shard
         .map(|(k, n)| format!("shard {k}/{n}: "))
         .unwrap_or_default();
+    if let Some(line) = annotation_line(&report.files) {
+        eprintln!("{shard_note}{line}");
+    }
     eprintln!(
         "{shard_note}{} exported ({} frames), {} skipped, {} failed -> {} in {:.1}s ({} patient(s) in the inputs, pseudonyms: {})",
         s.exported,
@@ -400,6 +410,82 @@ pub fn run(
         rule.describe()
     );
     Ok(if s.skipped + s.failed > 0 { 1 } else { 0 })
+}
+
+/// Takes the annotation files next to the inputs out of the inputs and reads them: per
+/// remaining input its annotations, and per input label what was imported and any problem.
+fn import_annotations(
+    gathered: &mut load::Gathered,
+    settings: &Settings,
+) -> (
+    Vec<Option<Annotations>>,
+    HashMap<String, annotation::export::AnnotationReport>,
+) {
+    let pairing = annotation::import::pair(&gathered.sources);
+    let mut annotations = Vec::new();
+    let mut notes = HashMap::new();
+    for (i, src) in gathered.sources.iter().enumerate() {
+        if pairing.consumed[i] {
+            continue;
+        }
+        let files: Vec<&InputSource> = pairing.sidecars[i]
+            .iter()
+            .map(|&j| &gathered.sources[j])
+            .collect();
+        if files.is_empty() {
+            annotations.push(None);
+            continue;
+        }
+        let imported = annotation::import::import(&files, &settings.load, &settings.annotation);
+        notes.insert(src.display(), imported.report);
+        annotations.push(imported.annotations);
+    }
+    let mut k = 0;
+    gathered.sources.retain(|_| {
+        k += 1;
+        !pairing.consumed[k - 1]
+    });
+    (annotations, notes)
+}
+
+/// Puts what was imported (and its problems) into the report line of each input.
+fn attach_import_notes(
+    files: &mut [export::FileReport],
+    mut notes: HashMap<String, annotation::export::AnnotationReport>,
+) {
+    for f in files {
+        let Some(imported) = notes.remove(&f.input) else {
+            continue;
+        };
+        let a = f.annotations.get_or_insert_with(Default::default);
+        a.imported_from = imported.imported_from;
+        let mut problems = imported.problems;
+        problems.append(&mut a.problems);
+        a.problems = problems;
+    }
+}
+
+/// `annotations: N polygons (C clipped, D dropped), G grades in F files`, when any.
+fn annotation_line(files: &[export::FileReport]) -> Option<String> {
+    let reports: Vec<&annotation::export::AnnotationReport> = files
+        .iter()
+        .filter_map(|f| f.annotations.as_ref())
+        .collect();
+    if reports.is_empty() {
+        return None;
+    }
+    let sum = |f: fn(&annotation::export::AnnotationReport) -> usize| -> usize {
+        reports.iter().map(|r| f(r)).sum()
+    };
+    Some(format!(
+        "annotations: {} polygon(s) exported ({} clipped by the crop, {} dropped outside it), {} graded frame(s), {} annotation file(s) written, {} problem(s) (see the report)",
+        sum(|r| r.polygons),
+        sum(|r| r.clipped),
+        sum(|r| r.dropped),
+        sum(|r| r.grades),
+        sum(|r| r.files.len()),
+        sum(|r| r.problems.len()),
+    ))
 }
 
 /// Refuses, before anything is written, a literal pseudonym over several patients (unless

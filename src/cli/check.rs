@@ -19,11 +19,12 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: &CheckArgs, settings: &Settings) -> i32 {
-    let gathered = load::gather(&args.paths, &settings.load);
+    let mut gathered = load::gather(&args.paths, &settings.load);
     let mut rows: Vec<serde_json::Value> = Vec::new();
     for s in &gathered.skipped {
         rows.push(serde_json::json!({"input": s.input, "status": "skipped", "reason": s.reason}));
     }
+    rows.extend(annotation_rows(&mut gathered, settings));
     let results: Vec<serde_json::Value> = {
         use rayon::prelude::*;
         gathered
@@ -72,9 +73,10 @@ pub fn run(args: &CheckArgs, settings: &Settings) -> i32 {
         }
     }
     let ok = rows.iter().filter(|r| r["status"] == "ok").count();
-    let skipped = rows.len() - ok;
+    let annotations = rows.iter().filter(|r| r["status"] == ANNOTATION).count();
+    let skipped = rows.len() - ok - annotations;
     if args.json {
-        let out = serde_json::json!({"files": rows, "summary": {"ok": ok, "skipped": skipped}});
+        let out = serde_json::json!({"files": rows, "summary": {"ok": ok, "skipped": skipped, "annotation_files": annotations}});
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
         println!("{:<8} {:<44} DETAILS", "STATUS", "INPUT");
@@ -120,11 +122,60 @@ pub fn run(args: &CheckArgs, settings: &Settings) -> i32 {
                 escape(&details)
             );
         }
-        println!("{ok} usable, {skipped} skipped");
+        if annotations > 0 {
+            println!("{ok} usable, {skipped} skipped, {annotations} annotation file(s)");
+        } else {
+            println!("{ok} usable, {skipped} skipped");
+        }
     }
     if skipped > 0 {
         1
     } else {
         0
     }
+}
+
+const ANNOTATION: &str = "annot";
+
+/// The annotation files next to the inputs (`<stem>.json`, `<stem>_darwin.json`), taken out of
+/// the inputs and read: status `annot` with what they hold, or `skipped` with why they cannot
+/// be read.
+fn annotation_rows(gathered: &mut load::Gathered, settings: &Settings) -> Vec<serde_json::Value> {
+    use us_dicomizer::core::annotation::import;
+    let pairing = import::pair(&gathered.sources);
+    let mut rows = Vec::new();
+    for (i, files) in pairing.sidecars.iter().enumerate() {
+        let of = gathered.sources[i].short_name();
+        for &j in files {
+            let src = &gathered.sources[j];
+            let got = import::import(&[src], &settings.load, &settings.annotation);
+            let row = match (&got.annotations, got.report.imported_from.is_empty()) {
+                (_, true) => serde_json::json!({"input": src.display(), "status": "skipped",
+                    "reason": got.report.problems.join("; ")}),
+                (a, false) => {
+                    let a = a.clone().unwrap_or_default();
+                    let mut reason = format!(
+                        "annotations of {of}: {} polygon(s), {} graded frame(s){}",
+                        a.polygon_count(),
+                        a.grades.len(),
+                        a.status
+                            .map(|s| format!(", status {s}"))
+                            .unwrap_or_default()
+                    );
+                    for p in &got.report.problems {
+                        reason.push_str("; ");
+                        reason.push_str(p);
+                    }
+                    serde_json::json!({"input": src.display(), "status": ANNOTATION, "reason": reason})
+                }
+            };
+            rows.push(row);
+        }
+    }
+    let mut k = 0;
+    gathered.sources.retain(|_| {
+        k += 1;
+        !pairing.consumed[k - 1]
+    });
+    rows
 }

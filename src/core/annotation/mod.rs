@@ -6,9 +6,19 @@
 //! so a crop can change after drawing; the export translates them by the crop and clips them.
 //! Frames are numbered from 0.
 
+pub mod crop;
+pub mod darwin;
+pub mod export;
+pub mod import;
+pub mod labelme;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+/// Two vertices closer than this (in pixels, each coordinate) are the same point: polygons
+/// whose labels match and whose vertices all match within it are one polygon (import merges).
+pub const SAME_POINT: f64 = 1e-6;
 
 /// One closed polygon.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,6 +53,36 @@ impl Annotations {
     /// The number of polygons over all frames.
     pub fn polygon_count(&self) -> usize {
         self.polygons.values().map(|v| v.len()).sum()
+    }
+
+    /// Removes polygons that repeat an earlier one of the same frame (same label, vertices
+    /// equal within [`SAME_POINT`]) and frames left without polygons; returns how many went.
+    pub fn dedupe(&mut self) -> usize {
+        let mut removed = 0;
+        for list in self.polygons.values_mut() {
+            let mut kept: Vec<Polygon> = Vec::with_capacity(list.len());
+            for p in list.drain(..) {
+                if kept.iter().any(|k| k.same_as(&p)) {
+                    removed += 1;
+                } else {
+                    kept.push(p);
+                }
+            }
+            *list = kept;
+        }
+        self.polygons.retain(|_, v| !v.is_empty());
+        removed
+    }
+}
+
+impl Polygon {
+    /// Same label and the same vertices in the same order, each within [`SAME_POINT`].
+    pub fn same_as(&self, other: &Polygon) -> bool {
+        self.label == other.label
+            && self.points.len() == other.points.len()
+            && self.points.iter().zip(&other.points).all(|(a, b)| {
+                (a[0] - b[0]).abs() <= SAME_POINT && (a[1] - b[1]).abs() <= SAME_POINT
+            })
     }
 }
 
@@ -106,6 +146,22 @@ impl AnnotationSettings {
     /// The class with this stored label.
     pub fn class(&self, label: &str) -> Option<&ClassDef> {
         self.classes.iter().find(|c| c.label == label)
+    }
+
+    /// The LabelMe `flags` key of the status: the status name in lower case without a
+    /// trailing " status", words joined by `_` ("DVT Status" -> "dvt", as the original writes).
+    pub fn status_key(&self) -> String {
+        let lower = self.status_name.trim().to_lowercase();
+        let base = lower.strip_suffix(" status").unwrap_or(&lower).trim();
+        let key: String = base
+            .chars()
+            .map(|c| if c.is_alphanumeric() { c } else { '_' })
+            .collect();
+        if key.is_empty() {
+            "status".into()
+        } else {
+            key
+        }
     }
 }
 

@@ -26,6 +26,8 @@ struct Row<'a> {
     study_instance_uid: &'a str,
     sop_instance_uid: &'a str,
     tags: &'a std::collections::BTreeMap<String, String>,
+    /// The annotation files written next to the entry.
+    annotations: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -86,6 +88,11 @@ pub fn write<W: Write + std::io::Seek>(
             study_instance_uid: r.study_instance_uid.as_deref().unwrap_or(""),
             sop_instance_uid: r.sop_instance_uid.as_deref().unwrap_or(""),
             tags: &r.tags,
+            annotations: r
+                .annotations
+                .as_ref()
+                .map(|a| a.files.as_slice())
+                .unwrap_or(&[]),
         })
         .collect();
     let tag_keys: std::collections::BTreeSet<&String> =
@@ -97,7 +104,7 @@ pub fn write<W: Write + std::io::Seek>(
     zip.start_file("manifest.csv", opts).map_err(zerr)?;
     {
         let mut csv = std::io::BufWriter::with_capacity(1 << 16, &mut *zip);
-        csv.write_all(b"entry,frames,rows,columns,bytes,x0,y0,x1,y1,crop_source,pixel_encoding,transfer_syntax,photometric,pseudonym,study_instance_uid,sop_instance_uid")?;
+        csv.write_all(b"entry,frames,rows,columns,bytes,x0,y0,x1,y1,crop_source,pixel_encoding,transfer_syntax,photometric,pseudonym,study_instance_uid,sop_instance_uid,annotations")?;
         for k in &tag_keys {
             write!(csv, ",{}", csv_field(k))?;
         }
@@ -105,7 +112,7 @@ pub fn write<W: Write + std::io::Seek>(
         for r in &rows {
             write!(
                 csv,
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
                 csv_field(r.entry),
                 r.frames,
                 r.rows,
@@ -121,7 +128,8 @@ pub fn write<W: Write + std::io::Seek>(
                 csv_field(r.photometric),
                 csv_field(r.pseudonym),
                 r.study_instance_uid,
-                r.sop_instance_uid
+                r.sop_instance_uid,
+                csv_field(&r.annotations.join(";"))
             )?;
             for k in &tag_keys {
                 write!(

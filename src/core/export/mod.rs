@@ -119,6 +119,10 @@ pub struct FileReport {
     /// De-identification decisions worth a look (a laterality conflict resolved for the tag).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Annotations: the files read next to the input, the files written next to the entry,
+    /// and how many polygons/grades were exported, clipped by the crop or dropped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<crate::core::annotation::export::AnnotationReport>,
     #[serde(skip)]
     pub entry_bytes: u64,
     #[serde(skip)]
@@ -147,6 +151,7 @@ impl FileReport {
             study_instance_uid: None,
             sop_instance_uid: None,
             notes: Vec::new(),
+            annotations: None,
             entry_bytes: 0,
             rows_cols: None,
         }

@@ -72,6 +72,17 @@ impl<W: Write + std::io::Seek> Writer<W> {
                 counter.count
             }
         };
+        let annotations = match &item.annotations {
+            Some(a) => Some(self.add_annotations(
+                a,
+                &name,
+                &p.written,
+                &p.pseudonym,
+                &p.new_sop_uid,
+                settings,
+            )?),
+            None => None,
+        };
         self.exported_index = index;
         if !p.uid.is_empty() {
             self.seen.insert(p.uid, n);
@@ -107,9 +118,51 @@ impl<W: Write + std::io::Seek> Writer<W> {
             study_instance_uid: Some(p.new_study_uid).filter(|s| !s.is_empty()),
             sop_instance_uid: Some(p.new_sop_uid).filter(|s| !s.is_empty()),
             notes: p.outcome.notes.clone(),
+            annotations,
             entry_bytes,
             rows_cols: Some((w.crop.height(), w.crop.width())),
         })
+    }
+}
+
+impl<W: Write + std::io::Seek> Writer<W> {
+    /// The annotation files of the entry `name`, next to it in the archive (translated by the
+    /// crop actually applied, clipped, no identity but the pseudonym).
+    fn add_annotations(
+        &mut self,
+        a: &crate::core::annotation::Annotations,
+        name: &str,
+        w: &file::Written,
+        pseudonym: &str,
+        sop_uid: &str,
+        settings: &Settings,
+    ) -> std::result::Result<crate::core::annotation::export::AnnotationReport, Outcome> {
+        let (files, mut report) = crate::core::annotation::export::files_for_entry(
+            a,
+            name,
+            &w.crop,
+            w.frames,
+            pseudonym,
+            sop_uid,
+            &settings.annotation,
+        );
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        report.files.clear();
+        for (file, bytes) in files {
+            if !self.used_names.insert(file.clone()) {
+                report.problems.push(format!(
+                    "annotation file `{file}` not written: another entry has that name"
+                ));
+                continue;
+            }
+            self.zip
+                .start_file(file.as_str(), opts)
+                .and_then(|_| self.zip.write_all(&bytes).map_err(Into::into))
+                .map_err(|e| Outcome::Fatal(CoreError::Io(std::io::Error::other(e.to_string()))))?;
+            report.files.push(file);
+        }
+        Ok(report)
     }
 }
 

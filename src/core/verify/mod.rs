@@ -150,6 +150,11 @@ fn scan_entry(m: &Matcher, buf: &[u8], hits: &mut Hits) {
     if !is_dicom(buf) {
         m.scan(buf, &[(0, usize::MAX)], 0, hits);
         m.scan_text(&String::from_utf8_lossy(buf), hits);
+        // JSON (annotation files, manifests): the strings with their escapes undone
+        if let Some(decoded) = text::json_text(buf) {
+            m.scan(decoded.as_bytes(), &[(0, usize::MAX)], 0, hits);
+            m.scan_text(&decoded, hits);
+        }
         return;
     }
     let deflated = scan::dicom_ts(buf).is_some_and(|ts| ts == "1.2.840.10008.1.2.1.99");

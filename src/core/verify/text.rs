@@ -77,6 +77,37 @@ pub fn dataset_text(obj: &InMemDicomObject, out: &mut String) {
     }
 }
 
+/// Every string (keys and values) of a JSON document, decoded (`\u00fc`, `\"`, `\/` escapes
+/// undone), one per line; `None` when the bytes are not JSON. Annotation files and any other
+/// JSON entry are searched in this form too.
+pub fn json_text(bytes: &[u8]) -> Option<String> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace())?;
+    if *first != b'{' && *first != b'[' {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let mut out = String::new();
+    let mut stack = vec![&v];
+    while let Some(v) = stack.pop() {
+        match v {
+            serde_json::Value::String(s) => {
+                out.push_str(s);
+                out.push('\n');
+            }
+            serde_json::Value::Array(a) => stack.extend(a.iter().rev()),
+            serde_json::Value::Object(o) => {
+                for (k, v) in o.iter().rev() {
+                    stack.push(v);
+                    out.push_str(k);
+                    out.push('\n');
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
