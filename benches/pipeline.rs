@@ -5,7 +5,8 @@
 //! `jpegtran`, see exam/mod.rs; needs the release binary), then per-file figures.
 //!
 //! Environment: BENCH_QUICK=1 runs one repetition and skips the 100-frame JPEG-output rows;
-//! BENCH_ONLY=exam stops after the exam table.
+//! BENCH_ONLY=exam stops after the exam table; BENCH_EXAM_WRITE=<dir> only writes the exam's
+//! inputs there (for profiling one kind by hand).
 
 mod exam;
 
@@ -96,6 +97,9 @@ fn centred(w: u32, h: u32) -> CropRect {
 fn main() {
     // cargo passes --bench; ignore arguments
     us_dicomizer::tune_allocator();
+    if exam::write_only() {
+        return;
+    }
     let quick = std::env::var("BENCH_QUICK").is_ok();
     let reps = if quick { 1 } else { 3 };
     let dir = tempfile::tempdir().unwrap();

@@ -2,6 +2,7 @@
 
 mod cli;
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -139,7 +140,8 @@ fn run_tui(args: &Cli, settings: Settings, config_dir: PathBuf, data_dir: PathBu
     match us_dicomizer::tui::run(opts) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: terminal: {e}");
+            // Not eprintln!: it panics when the terminal is gone.
+            let _ = writeln!(std::io::stderr(), "error: terminal: {e}");
             1
         }
     }

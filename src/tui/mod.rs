@@ -19,6 +19,7 @@ pub mod session;
 pub mod state;
 pub mod text;
 pub mod text_worker;
+pub mod tty;
 pub mod ui;
 pub mod update;
 pub mod worker;

@@ -289,16 +289,46 @@ pub fn run(opts: TuiOptions) -> io::Result<i32> {
             h.close();
         }
         if let Some(i) = input {
-            let _ = i.join();
+            // It stops within one poll; should it ever hang in the terminal library, the
+            // process ends without it.
+            let until = Instant::now() + Duration::from_secs(1);
+            while !i.is_finished() && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if i.is_finished() {
+                let _ = i.join();
+            }
+        }
+        // ratatui shows the cursor again when the terminal is dropped and, should that fail
+        // (the terminal is gone), prints with eprintln!, which panics on a dead terminal.
+        if term.show_cursor().is_err() {
+            std::mem::forget(term);
         }
         r
     })();
     drop(guard);
     uninstall_panic_hook(hook);
-    result?;
+    if let Err(e) = result {
+        // Ended by a signal (a hang-up above all), the terminal may be gone: drawing or
+        // restoring it fails, which is not worth more than a log line.
+        let gone = super::tty::input_fd()
+            .is_none_or(|fd| super::tty::wait(fd, 0) == super::tty::TtyState::Gone);
+        if gone && state.quit.is_none() {
+            state.quit = Some(128 + signal_hook::consts::SIGHUP);
+        }
+        if state.quit.is_some_and(|q| q > 128) {
+            tracing::info!(error = %e, "terminal unusable while ending on a signal");
+        } else {
+            return Err(e);
+        }
+    }
     if let Some(sig) = state.quit.and_then(|q| q.checked_sub(128)) {
         let name = signal_hook::low_level::signal_name(sig).unwrap_or("a signal");
-        eprintln!("us-dicomizer: ended by {name}; the session was saved");
+        // The terminal may be gone (SIGHUP): a failed write must not panic.
+        let _ = writeln!(
+            io::stderr(),
+            "us-dicomizer: ended by {name}; the session was saved"
+        );
     }
     Ok(state.quit.unwrap_or(0))
 }

@@ -58,7 +58,7 @@ pub(super) fn install_panic_hook() -> Arc<Hook> {
             tracing::error!(thread = %name, location = %loc, "worker panic");
             return;
         }
-        tracing::error!(location = %loc, "panic");
+        tracing::error!(location = %loc, bt = %std::backtrace::Backtrace::force_capture(), "panic");
         restore_terminal();
         p2(info);
     }));

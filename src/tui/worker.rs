@@ -64,29 +64,48 @@ pub fn channel() -> (Sender<AppEvent>, Receiver<AppEvent>) {
     mpsc::channel()
 }
 
-/// Reads terminal events until `stop` is set (polls so it can stop).
+/// Reads terminal events until `stop` is set. Waits on the terminal itself (see `tty.rs`):
+/// when it hangs up, reports SIGHUP and ends, so the UI saves the session and quits.
 pub fn spawn_input(tx: Sender<AppEvent>, stop: Arc<AtomicBool>) -> Option<JoinHandle<()>> {
+    use super::tty::{self, TtyState};
     std::thread::Builder::new()
         .stack_size(crate::core::guard::WORKER_STACK)
         .name("usd-input".into())
         .spawn(move || {
+            let fd = tty::input_fd();
             while !stop.load(Ordering::Relaxed) {
-                match crossterm::event::poll(Duration::from_millis(50)) {
-                    Ok(true) => match crossterm::event::read() {
-                        Ok(ev) => {
-                            if tx.send(AppEvent::Input(ev)).is_err() {
+                if let Some(fd) = fd {
+                    if tty::wait(fd, 50) == TtyState::Gone {
+                        tracing::info!("the terminal hung up");
+                        let _ = tx.send(AppEvent::Signal(signal_hook::consts::SIGHUP));
+                        return;
+                    }
+                }
+                // Never block inside crossterm: a resize arrives through its own signal pipe,
+                // typed bytes were just seen on the descriptor.
+                let wait = if fd.is_some() {
+                    Duration::ZERO
+                } else {
+                    Duration::from_millis(50)
+                };
+                loop {
+                    match crossterm::event::poll(wait) {
+                        Ok(true) => match crossterm::event::read() {
+                            Ok(ev) => {
+                                if tx.send(AppEvent::Input(ev)).is_err() {
+                                    return;
+                                }
+                            }
+                            Err(e) => {
+                                tracing::error!(error = %e, "terminal input failed");
                                 return;
                             }
-                        }
+                        },
+                        Ok(false) => break,
                         Err(e) => {
-                            tracing::error!(error = %e, "terminal input failed");
+                            tracing::error!(error = %e, "terminal poll failed");
                             return;
                         }
-                    },
-                    Ok(false) => {}
-                    Err(e) => {
-                        tracing::error!(error = %e, "terminal poll failed");
-                        return;
                     }
                 }
             }

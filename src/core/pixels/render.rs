@@ -22,12 +22,43 @@ pub struct Window {
 
 pub fn ycc_to_rgb(y: u8, cb: u8, cr: u8) -> [u8; 3] {
     let (y, cb, cr) = (y as f32, cb as f32 - 128.0, cr as f32 - 128.0);
-    let c = |v: f32| v.round().clamp(0.0, 255.0) as u8;
+    let c = round_to_u8;
     [
         c(y + 1.402 * cr),
         c(y - 0.344136 * cb - 0.714136 * cr),
         c(y + 1.772 * cb),
     ]
+}
+
+/// `v.round().clamp(0.0, 255.0) as u8` (halves away from zero) without the call to the C
+/// library's `roundf` that `round` becomes on baseline x86-64: the truncation is exact and so
+/// is the fraction (`v - trunc(v)`, Sterbenz), and below zero both give 0.
+fn round_to_u8(v: f32) -> u8 {
+    if v.is_nan() || v <= 0.0 {
+        return 0;
+    }
+    if v >= 255.0 {
+        return 255;
+    }
+    let t = v as u32;
+    (t + ((v - t as f32) >= 0.5) as u32) as u8
+}
+
+/// [`ycc_to_rgb`]'s red by (Y, Cr) and blue by (Y, Cb), 256 x 256 each.
+fn ycc_tables() -> &'static (Vec<u8>, Vec<u8>) {
+    static T: std::sync::OnceLock<(Vec<u8>, Vec<u8>)> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        let mut red = vec![0u8; 1 << 16];
+        let mut blue = vec![0u8; 1 << 16];
+        for y in 0..=255u8 {
+            for c in 0..=255u8 {
+                let i = (y as usize) << 8 | c as usize;
+                red[i] = ycc_to_rgb(y, 128, c)[0];
+                blue[i] = ycc_to_rgb(y, c, 128)[2];
+            }
+        }
+        (red, blue)
+    })
 }
 
 /// An 8-bit version for display or JPEG: RGB for colour and palette, MONOCHROME2 for grey.
@@ -70,6 +101,27 @@ pub fn to_8bit(f: &Frame, palette: Option<&Palette>, window: Option<Window>) -> 
                 out.iter_mut().for_each(|v| *v = 255 - *v);
             }
             (1, "MONOCHROME2", out)
+        }
+        (pi, _) if f.bytes_per_sample == 1 && f.data.len() >= n * 3 => {
+            // 8-bit colour: straight over the samples (no per-sample width test)
+            let src = &f.data[..n * 3];
+            let out = if pi.starts_with("YBR") {
+                // red and blue depend on two samples each: looked up (the same expressions,
+                // evaluated once per pair of values); green computed
+                let (red, blue) = ycc_tables();
+                let mut out = vec![0u8; n * 3];
+                for (o, p) in out.chunks_exact_mut(3).zip(src.chunks_exact(3)) {
+                    let (y, cb, cr) = (p[0], p[1], p[2]);
+                    let (yf, cbf, crf) = (y as f32, cb as f32 - 128.0, cr as f32 - 128.0);
+                    o[0] = red[(y as usize) << 8 | cr as usize];
+                    o[1] = round_to_u8(yf - 0.344136 * cbf - 0.714136 * crf);
+                    o[2] = blue[(y as usize) << 8 | cb as usize];
+                }
+                out
+            } else {
+                src.to_vec()
+            };
+            (3, "RGB", out)
         }
         (pi, _) => {
             let mut out = Vec::with_capacity(n * 3);
@@ -215,6 +267,90 @@ pub fn to_rgb_image(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn round_clamp(v: f32) -> u8 {
+        v.round().clamp(0.0, 255.0) as u8
+    }
+
+    #[test]
+    fn fast_rounding_is_round_then_clamp() {
+        // halves, the float just below each half, negatives, the ends, and a dense sweep
+        let mut vs = vec![
+            -1e9f32,
+            -0.5,
+            -0.49999997,
+            -0.0,
+            0.0,
+            0.49999997,
+            0.5,
+            254.5,
+            255.0,
+        ];
+        vs.extend([
+            254.49998,
+            255.49998,
+            255.5,
+            1e9,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+        ]);
+        for k in -2000..=270_000 {
+            let v = k as f32 / 1000.0;
+            vs.extend([
+                v,
+                f32::from_bits(v.to_bits().wrapping_add(1)),
+                f32::from_bits(v.to_bits().wrapping_sub(1)),
+            ]);
+        }
+        for v in vs {
+            assert_eq!(round_to_u8(v), round_clamp(v), "{v:e}");
+        }
+    }
+
+    #[test]
+    fn ycc_conversion_and_8bit_colour_path_match_the_formula() {
+        let reference = |y: u8, cb: u8, cr: u8| {
+            let (y, cb, cr) = (y as f32, cb as f32 - 128.0, cr as f32 - 128.0);
+            [
+                round_clamp(y + 1.402 * cr),
+                round_clamp(y - 0.344136 * cb - 0.714136 * cr),
+                round_clamp(y + 1.772 * cb),
+            ]
+        };
+        let mut data = Vec::new();
+        let mut want = Vec::new();
+        for y in (0..=255u8).step_by(3) {
+            for cb in 0..=255u8 {
+                for cr in 0..=255u8 {
+                    assert_eq!(ycc_to_rgb(y, cb, cr), reference(y, cb, cr));
+                    if cr % 17 == 0 {
+                        data.extend([y, cb, cr]);
+                        want.extend(reference(y, cb, cr));
+                    }
+                }
+            }
+        }
+        let f = Frame {
+            width: (data.len() / 3) as u32,
+            height: 1,
+            spp: 3,
+            bytes_per_sample: 1,
+            photometric: "YBR_FULL".into(),
+            data: data.clone(),
+        };
+        let out = to_8bit(&f, None, None);
+        assert_eq!((out.photometric.as_str(), out.spp), ("RGB", 3));
+        assert_eq!(out.data, want);
+        let rgb = to_8bit(
+            &Frame {
+                photometric: "RGB".into(),
+                ..f
+            },
+            None,
+            None,
+        );
+        assert_eq!(rgb.data, data);
+    }
 
     #[test]
     fn ycc_grey_is_grey() {

@@ -24,20 +24,24 @@ impl Image8 {
     /// From interleaved 8-bit grey (spp 1) or RGB (spp 3) samples.
     pub fn from_samples(width: u32, height: u32, spp: u8, data: &[u8]) -> Image8 {
         let n = width as usize * height as usize;
-        let mut luma = Vec::with_capacity(n);
+        let mut luma = vec![0u8; n];
         let mut overlay_colour = vec![false; n];
         if spp == 3 {
-            for (i, p) in data.chunks_exact(3).take(n).enumerate() {
+            for ((l, o), p) in luma
+                .iter_mut()
+                .zip(overlay_colour.iter_mut())
+                .zip(data.chunks_exact(3))
+            {
                 let (r, g, b) = (p[0] as u32, p[1] as u32, p[2] as u32);
-                luma.push(((299 * r + 587 * g + 114 * b) / 1000) as u8);
+                *l = ((299 * r + 587 * g + 114 * b) / 1000) as u8;
                 let (mx, mn) = (r.max(g).max(b), r.min(g).min(b));
                 // green carries the overlay colours; red- or blue-only hues are Doppler
-                overlay_colour[i] = mx >= 140 && mx - mn >= 70 && g * 10 >= mx * 7;
+                *o = mx >= 140 && mx - mn >= 70 && g * 10 >= mx * 7;
             }
         } else {
-            luma.extend_from_slice(&data[..n.min(data.len())]);
+            let m = n.min(data.len());
+            luma[..m].copy_from_slice(&data[..m]);
         }
-        luma.resize(n, 0);
         Image8 {
             width,
             height,
@@ -96,67 +100,35 @@ impl Comp {
 /// Text rows in `img`. `steady` (cines): per pixel, true when the pixel is the same in every
 /// sampled frame while other pixels change; `None` for single frames.
 pub fn detect(img: &Image8, steady: Option<&[bool]>) -> Vec<Found> {
-    let mut rows: Vec<Found> = Vec::new();
-    let mut labels = vec![0u32; img.luma.len()];
-    for &t in &THRESHOLDS {
-        let comps = components(img, t, steady, &mut labels);
-        if comps.len() > MAX_CANDIDATES {
-            continue;
-        }
-        rows.extend(group_rows(&comps, steady.is_some()));
-    }
-    merge_found(rows)
+    use rayon::prelude::*;
+    // the thresholds are independent: searched in parallel, their rows kept in this order
+    let per_threshold: Vec<Vec<Found>> = THRESHOLDS
+        .par_iter()
+        .map(|&t| {
+            let comps = components(img, t, steady);
+            if comps.len() > MAX_CANDIDATES {
+                return Vec::new();
+            }
+            group_rows(&comps, steady.is_some())
+        })
+        .collect();
+    merge_found(per_threshold.into_iter().flatten().collect())
 }
 
 /// Glyph-like components of the pixels at or above `t`.
-fn components(img: &Image8, t: u8, steady: Option<&[bool]>, labels: &mut [u32]) -> Vec<Comp> {
-    let (w, h) = (img.width as i64, img.height as i64);
-    labels.iter_mut().for_each(|l| *l = 0);
+fn components(img: &Image8, t: u8, steady: Option<&[bool]>) -> Vec<Comp> {
     let mut out = Vec::new();
-    let mut stack: Vec<u32> = Vec::new();
-    let mut next = 0u32;
-    for start in 0..img.luma.len() {
-        if labels[start] != 0 || img.luma[start] < t {
-            continue;
-        }
-        next += 1;
-        labels[start] = next;
-        stack.push(start as u32);
-        let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0u32, 0u32);
-        let (mut area, mut sum, mut colour, mut still) = (0u32, 0u64, 0u32, 0u32);
-        while let Some(p) = stack.pop() {
-            let (x, y) = (p % img.width, p / img.width);
-            x0 = x0.min(x);
-            y0 = y0.min(y);
-            x1 = x1.max(x + 1);
-            y1 = y1.max(y + 1);
-            area += 1;
-            sum += img.luma[p as usize] as u64;
-            colour += img.overlay_colour[p as usize] as u32;
-            if let Some(s) = steady {
-                still += s[p as usize] as u32;
-            }
-            for (dx, dy) in [
-                (-1i64, -1i64),
-                (0, -1),
-                (1, -1),
-                (-1, 0),
-                (1, 0),
-                (-1, 1),
-                (0, 1),
-                (1, 1),
-            ] {
-                let (nx, ny) = (x as i64 + dx, y as i64 + dy);
-                if nx < 0 || ny < 0 || nx >= w || ny >= h {
-                    continue;
-                }
-                let q = (ny * w + nx) as usize;
-                if labels[q] == 0 && img.luma[q] >= t {
-                    labels[q] = next;
-                    stack.push(q as u32);
-                }
-            }
-        }
+    for blob in super::label::blobs(&img.luma, img.width, t, &img.overlay_colour, steady) {
+        let super::label::Blob {
+            x0,
+            y0,
+            x1,
+            y1,
+            area,
+            sum,
+            colour,
+            still,
+        } = blob;
         let (cw, ch) = (x1 - x0, y1 - y0);
         if !(MIN_H..=MAX_H).contains(&ch) || cw > 4 * ch + 4 || cw > 200 || area < 5 {
             continue;

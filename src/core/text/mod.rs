@@ -9,6 +9,7 @@
 
 pub mod detect;
 pub mod draw;
+mod label;
 pub mod mask;
 pub mod ocr;
 pub mod policy;
@@ -77,8 +78,9 @@ pub fn read_frames(
         .then(|| render::read_palette(obj))
         .flatten();
     let window = render::read_window(obj, info.pixel_representation == 1);
+    use rayon::prelude::*;
     sample_frames(info.frames)
-        .into_iter()
+        .into_par_iter()
         .map(|i| {
             let f = decode::decode_full(obj, info, i)?;
             Ok(render::to_8bit(&f, palette.as_ref(), window))
@@ -88,8 +90,9 @@ pub fn read_frames(
 
 /// Text boxes of a file, from its frames (8-bit, all the same size).
 pub fn scan_frames(frames: &[Frame]) -> Vec<TextBox> {
+    use rayon::prelude::*;
     let imgs: Vec<Image8> = frames
-        .iter()
+        .par_iter()
         .map(|f| Image8::from_samples(f.width, f.height, f.spp, &f.data))
         .collect();
     scan_images(&imgs)
@@ -100,18 +103,19 @@ pub fn scan_images(imgs: &[Image8]) -> Vec<TextBox> {
     let Some(mid) = imgs.get(imgs.len() / 2) else {
         return Vec::new();
     };
-    let mut found = Vec::new();
+    use rayon::prelude::*;
     let steady = steady_mask(imgs);
-    if let Some(s) = &steady {
-        found.extend(detect::detect(&min_image(imgs), Some(s)));
-    }
-    // first, middle and last frames (text that changes, like a clock, is not in the minimum)
+    let min = steady.as_ref().map(|_| min_image(imgs));
+    // first, middle and last frames (text that changes, like a clock, is not in the minimum);
+    // each searched in parallel, the rows kept in this order
     let mut picks = vec![0, imgs.len() / 2, imgs.len() - 1];
     picks.dedup();
-    for k in picks {
-        found.extend(detect::detect(&imgs[k], steady.as_deref()));
-    }
-    let merged = detect::merge_found(found);
+    let searched: Vec<&Image8> = min.iter().chain(picks.iter().map(|&k| &imgs[k])).collect();
+    let found: Vec<Vec<detect::Found>> = searched
+        .par_iter()
+        .map(|img| detect::detect(img, steady.as_deref()))
+        .collect();
+    let merged = detect::merge_found(found.into_iter().flatten().collect());
     merged
         .into_iter()
         .map(|f| {
@@ -136,28 +140,29 @@ fn steady_mask(imgs: &[Image8]) -> Option<Vec<bool>> {
     if imgs.iter().any(|i| i.luma.len() != n) {
         return None;
     }
-    let mut steady = vec![true; n];
-    let mut moving = 0usize;
-    for (p, s) in steady.iter_mut().enumerate() {
-        let (mut lo, mut hi) = (255u8, 0u8);
-        for i in imgs {
-            lo = lo.min(i.luma[p]);
-            hi = hi.max(i.luma[p]);
-        }
-        if hi - lo > 24 {
-            *s = false;
-            moving += 1;
+    // per-pixel lowest and highest value over the images, one image at a time (in memory
+    // order, so the compiler vectorises it)
+    let mut lo = imgs[0].luma.clone();
+    let mut hi = imgs[0].luma.clone();
+    for i in &imgs[1..] {
+        for ((l, h), &v) in lo.iter_mut().zip(hi.iter_mut()).zip(&i.luma) {
+            *l = (*l).min(v);
+            *h = (*h).max(v);
         }
     }
+    let steady: Vec<bool> = lo.iter().zip(&hi).map(|(l, h)| h - l <= 24).collect();
+    let moving = steady.iter().filter(|&&s| !s).count();
     (moving * 100 >= n).then_some(steady)
 }
 
 fn min_image(imgs: &[Image8]) -> Image8 {
     let mut out = imgs[0].clone();
     for i in &imgs[1..] {
-        for p in 0..out.luma.len() {
-            out.luma[p] = out.luma[p].min(i.luma[p]);
-            out.overlay_colour[p] &= i.overlay_colour[p];
+        for (o, &v) in out.luma.iter_mut().zip(&i.luma) {
+            *o = (*o).min(v);
+        }
+        for (o, &v) in out.overlay_colour.iter_mut().zip(&i.overlay_colour) {
+            *o &= v;
         }
     }
     out
@@ -210,8 +215,9 @@ pub fn to_crop_coords(rects: &[CropRect], crop: &CropRect) -> Vec<CropRect> {
 /// blanked. What it returns is in crop coordinates.
 pub fn recheck(frames: &[Frame], mask: &[CropRect], crop: &CropRect) -> Vec<TextBox> {
     let local = to_crop_coords(mask, crop);
+    use rayon::prelude::*;
     let out: Vec<Frame> = frames
-        .iter()
+        .par_iter()
         .map(|f| {
             let mut c = crate::core::pixels::crop::crop_frame(f, crop);
             let black = vec![0u8; c.spp as usize];

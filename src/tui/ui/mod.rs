@@ -45,7 +45,8 @@ impl PreviewImage {
     /// Takes a newly encoded frame unless it is older than the one shown or was encoded for
     /// another protocol than `current` (a frame in flight when the user switched: drawing it
     /// would print, say, sixel data into a terminal that shows it as text). Returns whether
-    /// the kind of image changed, in which case the whole screen must be cleared.
+    /// the kind of image changed from one shown before, in which case the whole screen must be
+    /// cleared.
     pub fn accept(
         &mut self,
         current: &str,
@@ -63,8 +64,10 @@ impl PreviewImage {
                 return None;
             }
         }
+        // The first image needs no clear (the screen was drawn without one); clearing costs
+        // a cursor-position round trip to the terminal.
         let before = self.protocol.as_ref().map(protocol_kind);
-        let changed = before != protocol.as_ref().map(protocol_kind);
+        let changed = before.is_some() && before != protocol.as_ref().map(protocol_kind);
         *self = PreviewImage {
             protocol,
             text,
@@ -292,7 +295,7 @@ mod accept_tests {
     fn a_frame_for_the_previous_protocol_is_dropped() {
         let mut shown = PreviewImage::default();
         let first = shown.accept("sixel", Some(encoded(ProtocolType::Sixel)), None, 1, 1, 0);
-        assert_eq!(first, Some(true));
+        assert_eq!(first, Some(false), "the first image needs no clear");
         // The user switched to kitty; a sixel frame still in flight arrives.
         let stale = shown.accept("kitty", Some(encoded(ProtocolType::Sixel)), None, 2, 1, 0);
         assert_eq!(stale, None);

@@ -1,0 +1,312 @@
+//! Connected components (8-connectivity) of the pixels at or above a threshold, by runs: each
+//! row is cut into runs of bright pixels, runs touching a run of the row above (diagonals
+//! included) are united, and the statistics the detector needs are summed per run and then
+//! per component. Every pixel is read once, in memory order, instead of being pushed on a stack
+//! and probing its eight neighbours.
+//!
+//! The components and their statistics are those of a flood fill; they come in the order of
+//! their first pixel in raster order, as a flood fill started from each unlabelled pixel in
+//! turn gives them.
+
+/// One connected set of pixels at or above the threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Blob {
+    /// Bounding box, x1/y1 exclusive.
+    pub x0: u32,
+    pub y0: u32,
+    pub x1: u32,
+    pub y1: u32,
+    pub area: u32,
+    /// Sum of the luma of its pixels.
+    pub sum: u64,
+    /// Pixels in an overlay colour.
+    pub colour: u32,
+    /// Pixels marked steady (0 without a steady mask).
+    pub still: u32,
+}
+
+struct Run {
+    y: u32,
+    x0: u32,
+    x1: u32,
+}
+
+/// Bit `x` of `bits` set when `row[x] >= t`, 64 pixels a word.
+fn row_bits(row: &[u8], t: u8, bits: &mut [u64]) {
+    for (word, chunk) in bits.iter_mut().zip(row.chunks(64)) {
+        *word = match <&[u8; 64]>::try_from(chunk) {
+            Ok(c) => word_bits(c, t),
+            Err(_) => scalar_bits(chunk, t),
+        };
+    }
+}
+
+fn scalar_bits(chunk: &[u8], t: u8) -> u64 {
+    let mut m = 0u64;
+    for (i, &v) in chunk.iter().enumerate() {
+        m |= ((v >= t) as u64) << i;
+    }
+    m
+}
+
+/// 64 comparisons as four 16-byte SSE2 compares (`max(v, t) == v` is `v >= t` unsigned).
+#[cfg(target_arch = "x86_64")]
+fn word_bits(c: &[u8; 64], t: u8) -> u64 {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE2 is part of x86-64; the loads are unaligned loads of 16 bytes within `c`.
+    unsafe {
+        let tv = _mm_set1_epi8(t as i8);
+        let mut m = 0u64;
+        for k in 0..4 {
+            let v = _mm_loadu_si128(c.as_ptr().add(16 * k) as *const __m128i);
+            let ge = _mm_cmpeq_epi8(_mm_max_epu8(v, tv), v);
+            m |= (_mm_movemask_epi8(ge) as u16 as u64) << (16 * k);
+        }
+        m
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn word_bits(c: &[u8; 64], t: u8) -> u64 {
+    scalar_bits(c, t)
+}
+
+/// The first x >= `from` (below `w`) whose bit is `set`.
+fn next_bit(bits: &[u64], from: usize, set: bool, w: usize) -> Option<usize> {
+    let mut i = from / 64;
+    let flip = if set { 0 } else { u64::MAX };
+    let mut word = (bits.get(i)? ^ flip) & (u64::MAX << (from % 64));
+    loop {
+        if word != 0 {
+            let x = i * 64 + word.trailing_zeros() as usize;
+            return (x < w).then_some(x);
+        }
+        i += 1;
+        word = bits.get(i)? ^ flip;
+    }
+}
+
+fn root(parent: &mut [u32], mut i: u32) -> u32 {
+    while parent[i as usize] != i {
+        let up = parent[parent[i as usize] as usize];
+        parent[i as usize] = up;
+        i = up;
+    }
+    i
+}
+
+/// The components of the pixels of `luma` (`width` per row) at or above `t`, in the raster
+/// order of their first pixel. `overlay` and `steady` have one entry per pixel (`overlay` may
+/// be shorter than the image: missing entries count as false).
+pub fn blobs(
+    luma: &[u8],
+    width: u32,
+    t: u8,
+    overlay: &[bool],
+    steady: Option<&[bool]>,
+) -> Vec<Blob> {
+    let w = width as usize;
+    if w == 0 {
+        return Vec::new();
+    }
+    let mut runs: Vec<Run> = Vec::new();
+    // parent[i] <= i always: the root of a component is its first run in raster order
+    let mut parent: Vec<u32> = Vec::new();
+    let mut prev = 0..0usize; // runs of the row above
+    let mut bits = vec![0u64; w.div_ceil(64)];
+    for (y, row) in luma.chunks_exact(w).enumerate() {
+        let first = runs.len();
+        row_bits(row, t, &mut bits);
+        let mut x = 0usize;
+        let mut k = prev.start; // first run above that may still touch
+        while let Some(x0) = next_bit(&bits, x, true, w) {
+            x = next_bit(&bits, x0, false, w).unwrap_or(w);
+            let id = runs.len() as u32;
+            runs.push(Run {
+                y: y as u32,
+                x0: x0 as u32,
+                x1: x as u32,
+            });
+            parent.push(id);
+            // runs above touching [x0 - 1, x] (8-connectivity)
+            while k < prev.end && (runs[k].x1 as usize) < x0 {
+                k += 1;
+            }
+            let mut j = k;
+            while j < prev.end && runs[j].x0 as usize <= x {
+                let (a, b) = (root(&mut parent, id), root(&mut parent, j as u32));
+                let (lo, hi) = (a.min(b), a.max(b));
+                parent[hi as usize] = lo;
+                j += 1;
+            }
+            // the last run above touching this one may touch the next one too
+            k = j.saturating_sub(1).max(k);
+        }
+        prev = first..runs.len();
+    }
+    let mut index = vec![u32::MAX; runs.len()];
+    let mut out: Vec<Blob> = Vec::new();
+    for (i, run) in runs.iter().enumerate() {
+        let r = root(&mut parent, i as u32) as usize;
+        let start = run.y as usize * w;
+        let span = start + run.x0 as usize..start + run.x1 as usize;
+        let sum: u64 = luma[span.clone()].iter().map(|&v| v as u64).sum();
+        let colour = overlay
+            .get(span.clone())
+            .map(|o| o.iter().filter(|&&b| b).count())
+            .unwrap_or(0) as u32;
+        let still = steady
+            .and_then(|s| s.get(span))
+            .map(|s| s.iter().filter(|&&b| b).count())
+            .unwrap_or(0) as u32;
+        let area = run.x1 - run.x0;
+        if index[r] == u32::MAX {
+            // roots come first in raster order: r == i here
+            index[r] = out.len() as u32;
+            out.push(Blob {
+                x0: run.x0,
+                y0: run.y,
+                x1: run.x1,
+                y1: run.y + 1,
+                area,
+                sum,
+                colour,
+                still,
+            });
+        } else {
+            let b = &mut out[index[r] as usize];
+            b.x0 = b.x0.min(run.x0);
+            b.x1 = b.x1.max(run.x1);
+            b.y1 = run.y + 1;
+            b.area += area;
+            b.sum += sum;
+            b.colour += colour;
+            b.still += still;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reference: a flood fill from each unlabelled bright pixel in raster order.
+    fn flood(luma: &[u8], w: u32, t: u8, overlay: &[bool], steady: Option<&[bool]>) -> Vec<Blob> {
+        let h = luma.len() as i64 / w as i64;
+        let mut labels = vec![false; luma.len()];
+        let mut out = Vec::new();
+        for start in 0..luma.len() {
+            if labels[start] || luma[start] < t {
+                continue;
+            }
+            labels[start] = true;
+            let mut stack = vec![start];
+            let mut b = Blob {
+                x0: u32::MAX,
+                y0: u32::MAX,
+                x1: 0,
+                y1: 0,
+                area: 0,
+                sum: 0,
+                colour: 0,
+                still: 0,
+            };
+            while let Some(p) = stack.pop() {
+                let (x, y) = ((p as u32) % w, (p as u32) / w);
+                b.x0 = b.x0.min(x);
+                b.y0 = b.y0.min(y);
+                b.x1 = b.x1.max(x + 1);
+                b.y1 = b.y1.max(y + 1);
+                b.area += 1;
+                b.sum += luma[p] as u64;
+                b.colour += overlay.get(p).copied().unwrap_or(false) as u32;
+                b.still += steady.map(|s| s[p] as u32).unwrap_or(0);
+                for dy in -1i64..=1 {
+                    for dx in -1i64..=1 {
+                        let (nx, ny) = (x as i64 + dx, y as i64 + dy);
+                        if nx < 0 || ny < 0 || nx >= w as i64 || ny >= h {
+                            continue;
+                        }
+                        let q = (ny * w as i64 + nx) as usize;
+                        if !labels[q] && luma[q] >= t {
+                            labels[q] = true;
+                            stack.push(q);
+                        }
+                    }
+                }
+            }
+            out.push(b);
+        }
+        out
+    }
+
+    /// A small deterministic generator (no dependency): xorshift.
+    fn noise(seed: u64, n: usize) -> Vec<u8> {
+        let mut s = seed | 1;
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                (s >> 24) as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn word_compare_is_the_scalar_compare() {
+        let row = noise(9, 64 * 40);
+        for chunk in row.chunks(64) {
+            let c = <&[u8; 64]>::try_from(chunk).unwrap();
+            for t in [0u8, 1, 70, 127, 128, 129, 200, 255] {
+                assert_eq!(word_bits(c, t), scalar_bits(chunk, t), "threshold {t}");
+            }
+        }
+    }
+
+    #[test]
+    fn runs_give_the_components_of_a_flood_fill() {
+        // speckle at several densities, diagonal chains, shapes that join late (U, spirals of
+        // noise), odd widths, one-pixel rows and columns
+        let mut cases: Vec<(Vec<u8>, u32)> = Vec::new();
+        for (seed, w, h) in [
+            (1u64, 37u32, 23u32),
+            (2, 64, 64),
+            (3, 1, 50),
+            (4, 50, 1),
+            (5, 129, 77),
+            (6, 63, 9),
+            (7, 65, 9),
+            (8, 200, 40),
+        ] {
+            cases.push((noise(seed, (w * h) as usize), w));
+        }
+        // rows bright from end to end (runs over whole 64-pixel words and the row's end)
+        cases.push((vec![255u8; 130 * 5], 130));
+        // a U whose arms only meet at the bottom, and a diagonal staircase
+        let (w, h) = (20u32, 12u32);
+        let mut u = vec![0u8; (w * h) as usize];
+        for y in 0..h {
+            u[(y * w + 2) as usize] = 200;
+            u[(y * w + 15) as usize] = 200;
+            u[(y * w + (y % w)) as usize] = 180;
+        }
+        for x in 2..16 {
+            u[((h - 1) * w + x) as usize] = 200;
+        }
+        cases.push((u, w));
+        for (luma, w) in cases {
+            let overlay: Vec<bool> = luma.iter().map(|v| v % 3 == 0).collect();
+            let steady: Vec<bool> = luma.iter().map(|v| v % 5 != 0).collect();
+            for t in [1u8, 70, 128, 190, 250] {
+                assert_eq!(
+                    blobs(&luma, w, t, &overlay, Some(&steady)),
+                    flood(&luma, w, t, &overlay, Some(&steady)),
+                    "width {w}, threshold {t}"
+                );
+                assert_eq!(blobs(&luma, w, t, &[], None), flood(&luma, w, t, &[], None));
+            }
+        }
+    }
+}
