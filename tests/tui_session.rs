@@ -377,3 +377,39 @@ fn ctrl_c_in_a_prompt_or_question_cancels_it_not_the_program() {
     keys(&mut s, "ctrl-c");
     assert_eq!(s.quit, Some(0), "outside prompts ctrl-c still quits");
 }
+
+#[test]
+fn annotations_come_back_by_content_and_old_files_json_still_reads() {
+    let d = tempfile::tempdir().unwrap();
+    let paths = store::paths(d.path(), &[PathBuf::from("/exam/DOE^JOHN")]);
+    let mut s = start(&paths, false);
+    let mut fx = open(&mut s, EXAM);
+    // b.dcm: status, grade 4, one triangle; a and c untouched.
+    fx.extend(keys(&mut s, "j a s 4 space L space J space enter esc"));
+    write(&paths, &fx);
+    let drawn = s.files[1].annotations.clone();
+    assert_eq!(drawn.polygon_count(), 1);
+    assert_eq!(drawn.status.as_deref(), Some("DVT"));
+
+    // Another set of inputs, other paths, same content: the annotations come back.
+    let other = store::paths(d.path(), &[PathBuf::from("/copy")]);
+    let mut s2 = start(&other, false);
+    open(&mut s2, &[("/copy/x.dcm", "id-b"), ("/copy/y.dcm", "id-a")]);
+    assert_eq!(s2.files[0].annotations, drawn);
+    assert!(s2.files[1].annotations.is_empty());
+    let notice = s2.notice.clone().unwrap().1;
+    assert!(notice.contains("1 annotated file(s)"), "{notice}");
+    // The store holds no path or name, annotations included.
+    let text = std::fs::read_to_string(&paths.files).unwrap();
+    assert!(text.contains("\"annotations\""), "{text}");
+    assert!(!text.contains("DOE") && !text.contains("b.dcm"), "{text}");
+
+    // A files.json written before annotations existed still reads (the field is optional).
+    let old = r#"{"version": 2, "files": {"id-z": {"crop": [1, 2, 30, 40], "crop_source": "user", "tags": {"side": "L"}}}}"#;
+    let old_paths = store::paths(d.path(), &[PathBuf::from("/old")]);
+    std::fs::write(&old_paths.files, old).unwrap();
+    let mut s3 = start(&old_paths, false);
+    open(&mut s3, &[("/old/z.dcm", "id-z")]);
+    assert!(s3.files[0].crop.is_some(), "the old record applies");
+    assert!(s3.files[0].annotations.is_empty());
+}

@@ -25,6 +25,8 @@ pub struct PreviewRequest {
     pub text: super::text::TextOverlay,
     /// Show only the crop area (larger, so halfblocks can show text).
     pub zoom: bool,
+    /// Annotation polygons and the vertex cursor, drawn over the frame.
+    pub overlay: Option<super::annot::Overlay>,
 }
 
 #[derive(Debug, Clone)]
@@ -38,6 +40,10 @@ pub enum Effect {
         items: Vec<(FileId, InputSource)>,
     },
     Preview(PreviewRequest),
+    /// Read the annotation files found next to these inputs (LabelMe / Darwin JSON).
+    ImportAnnotations {
+        items: Vec<(FileId, Vec<InputSource>)>,
+    },
     /// Build the attribute tree of a file.
     Metadata {
         file: FileId,

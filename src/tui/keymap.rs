@@ -28,6 +28,8 @@ pub enum Mode {
     Help,
     Confirm,
     Prompt,
+    Annotate,
+    AnnotateClass,
 }
 
 impl Mode {
@@ -42,6 +44,8 @@ impl Mode {
         Mode::Help,
         Mode::Confirm,
         Mode::Prompt,
+        Mode::Annotate,
+        Mode::AnnotateClass,
     ];
 
     /// The table name in keymap files.
@@ -57,6 +61,8 @@ impl Mode {
             Mode::Help => "help",
             Mode::Confirm => "confirm",
             Mode::Prompt => "prompt",
+            Mode::Annotate => "annotate",
+            Mode::AnnotateClass => "annotate_class",
         }
     }
 

@@ -5,6 +5,7 @@
 //! performs them on worker threads that report on one channel; [`ui`] draws the state.
 
 pub mod action;
+pub mod annot;
 pub mod checks;
 pub mod detect;
 pub mod effect;

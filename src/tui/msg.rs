@@ -81,4 +81,12 @@ pub enum Msg {
     },
     /// Cine playback: time for the next frame.
     PlayTick,
+    /// The annotation files next to a file were read: what they hold (None: nothing usable),
+    /// the file names read and the problems.
+    AnnotationsImported {
+        file: FileId,
+        annotations: Option<crate::core::annotation::Annotations>,
+        from: Vec<String>,
+        problems: Vec<String>,
+    },
 }

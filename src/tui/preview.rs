@@ -262,6 +262,10 @@ impl Previewer {
         let (img, geom, crop, overlay) = zoomed(&img, geom, r);
         let mut lines = super::greytext::grey_text(&img, geom, crop, r.area);
         super::text::draw_boxes_text(&mut lines, geom, &overlay);
+        // the annotation layer is in whole-frame coordinates: not drawn in the zoom
+        if let (Some(ov), false) = (&r.overlay, r.zoom && crop.is_none()) {
+            super::annot::draw_text(&mut lines, ov, geom);
+        }
         Ok(lines)
     }
 
@@ -269,8 +273,14 @@ impl Previewer {
     pub fn frame_protocol(&mut self, r: &PreviewRequest) -> Result<Protocol, String> {
         let (img, geom) = self.rgb(r.file, &r.source, r.frame)?;
         let (img, geom, crop, overlay) = zoomed(&img, geom, r);
+        // the annotation layer is in whole-frame coordinates: not drawn in the zoom
+        let annot = if r.zoom && crop.is_none() {
+            None
+        } else {
+            r.overlay.as_ref()
+        };
         if overlay.boxes.is_empty() {
-            return encode(&self.picker, &img, geom, crop, r.area);
+            return encode(&self.picker, &img, geom, crop, r.area, annot);
         }
         // the text layer, drawn at a thickness that survives the scaling to the pane
         let mut pic = img.into_owned();
@@ -288,7 +298,7 @@ impl Previewer {
         let shown = 2.0;
         let t = (shown / scale.max(1e-3)).ceil().max(1.0) as u32;
         super::text::draw_boxes(&mut pic, geom, &overlay, t);
-        encode(&self.picker, &pic, geom, crop, r.area)
+        encode(&self.picker, &pic, geom, crop, r.area, annot)
     }
 }
 
@@ -317,14 +327,15 @@ fn zoomed<'a>(
     )
 }
 
-/// Fits the picture into `area` cells, dims what the crop removes, outlines the crop, and
-/// encodes it with the picker's protocol.
+/// Fits the picture into `area` cells, dims what the crop removes, outlines the crop, draws
+/// the annotation overlay, and encodes it with the picker's protocol.
 pub fn encode(
     picker: &Picker,
     img: &RgbImage,
     geom: (u32, u32),
     crop: Option<CropRect>,
     area: (u16, u16),
+    overlay: Option<&super::annot::Overlay>,
 ) -> Result<Protocol, String> {
     let halfblocks = picker.protocol_type() == ProtocolType::Halfblocks;
     let fs = picker.font_size();
@@ -354,6 +365,10 @@ pub fn encode(
                 if halfblocks { 1 } else { (fw / 4).max(2) },
             );
         }
+    }
+    if let Some(ov) = overlay {
+        let t = if halfblocks { 1 } else { (fw / 6).max(1) };
+        super::annot::draw_pixels(&mut pic, ov, geom, t);
     }
     if halfblocks {
         let cells = Size::new(tw as u16, th.div_ceil(2) as u16);

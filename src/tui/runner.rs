@@ -72,6 +72,9 @@ impl Ctx {
             Effect::ScanText { file, source } => {
                 let _ = self.text.send((file, source));
             }
+            Effect::ImportAnnotations { items } => {
+                let _ = self.loader.send(LoadJob::Annotations(items));
+            }
             Effect::Preview(r) => self.preview.request(r),
             Effect::Metadata { file, source } => self.preview.metadata(file, source),
             Effect::AutoCrop { file, source } => self.preview.auto_crop(file, source),

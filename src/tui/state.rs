@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+use crate::core::annotation::Annotations;
 use crate::core::crop::{CropRect, CropSource};
 use crate::core::load::{FileInfo, InputSource};
 use crate::core::settings::Settings;
@@ -49,6 +50,8 @@ pub struct FileEntry {
     pub text: Option<super::text::TextScan>,
     /// A person's mask / keep decision on that text (`None`: the setting decides).
     pub text_choice: Option<crate::core::text::policy::TextChoice>,
+    /// Status, per-frame grades and polygons (annotation mode; saved in the session).
+    pub annotations: Annotations,
 }
 
 /// The summary status shown in the list.
@@ -413,6 +416,8 @@ pub struct PreviewKey {
     pub text: super::text::TextOverlay,
     /// Only the crop area is shown.
     pub zoom: bool,
+    /// Annotation polygons and cursor over the frame.
+    pub overlay: Option<super::annot::Overlay>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -444,6 +449,8 @@ pub struct AppState {
     pub preview: PreviewStatus,
     pub playing: bool,
     pub draft: Option<CropDraft>,
+    /// The vertex cursor and the polygon being drawn (annotation mode).
+    pub annot: Option<super::annot::AnnotEdit>,
     pub tag_list: usize,
     pub meta: Option<MetaView>,
     pub export: Option<ExportJob>,
@@ -499,6 +506,7 @@ impl AppState {
             preview: PreviewStatus::default(),
             playing: false,
             draft: None,
+            annot: None,
             tag_list: 0,
             meta: None,
             export: None,

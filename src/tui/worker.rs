@@ -116,6 +116,8 @@ pub fn spawn_input(tx: Sender<AppEvent>, stop: Arc<AtomicBool>) -> Option<JoinHa
 pub enum LoadJob {
     Gather(Vec<PathBuf>),
     Load(Vec<(FileId, InputSource)>),
+    /// Annotation files next to inputs (after their `Load`: saved work comes back first).
+    Annotations(Vec<(FileId, Vec<InputSource>)>),
 }
 
 /// Gathers inputs and validates files one after the other (FIFO).
@@ -142,6 +144,28 @@ pub fn spawn_loader(settings: Settings, tx: Sender<AppEvent>) -> Sender<LoadJob>
                             .is_err()
                         {
                             return;
+                        }
+                    }
+                    LoadJob::Annotations(items) => {
+                        for (file, sidecars) in items {
+                            let refs: Vec<&InputSource> = sidecars.iter().collect();
+                            let imported = crate::core::guard::catch(|| {
+                                crate::core::annotation::import::import(
+                                    &refs,
+                                    &settings.load,
+                                    &settings.annotation,
+                                )
+                            })
+                            .unwrap_or_default();
+                            let msg = Msg::AnnotationsImported {
+                                file,
+                                annotations: imported.annotations,
+                                from: imported.report.imported_from,
+                                problems: imported.report.problems,
+                            };
+                            if tx.send(AppEvent::Msg(msg)).is_err() {
+                                return;
+                            }
                         }
                     }
                     LoadJob::Load(items) => {

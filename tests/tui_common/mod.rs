@@ -174,6 +174,27 @@ impl Driver {
                     let result = us_dicomizer::tui::text_worker::scan(&source, &s.settings);
                     update::on_msg(s, Msg::TextFound { file, result })
                 }
+                Effect::ImportAnnotations { items } => {
+                    let mut out = Vec::new();
+                    for (file, sidecars) in items {
+                        let refs: Vec<&InputSource> = sidecars.iter().collect();
+                        let i = us_dicomizer::core::annotation::import::import(
+                            &refs,
+                            &s.settings.load,
+                            &s.settings.annotation,
+                        );
+                        out.extend(update::on_msg(
+                            s,
+                            Msg::AnnotationsImported {
+                                file,
+                                annotations: i.annotations,
+                                from: i.report.imported_from,
+                                problems: i.report.problems,
+                            },
+                        ));
+                    }
+                    out
+                }
                 Effect::AutoCrop { file, source } => {
                     let f = load::load(&source, &s.settings.load).expect("loads");
                     let result = export::auto_crop_explained(&f, &s.settings);

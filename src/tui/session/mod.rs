@@ -21,6 +21,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::core::annotation::Annotations;
 use crate::core::crop::{CropRect, CropSource};
 
 use super::state::{AppState, ExportMark, FileEntry, FileId};
@@ -29,7 +30,7 @@ use super::state::{AppState, ExportMark, FileEntry, FileId};
 pub const VERSION: u32 = 2;
 
 /// What a person decided for one file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FileRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crop: Option<[u32; 4]>,
@@ -42,6 +43,9 @@ pub struct FileRecord {
     /// The person's mask / keep decision on the file's burned-in text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<crate::core::text::policy::TextChoice>,
+    /// Status, per-frame grades and polygons (annotation mode); absent in older files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<Annotations>,
 }
 
 impl FileRecord {
@@ -59,6 +63,7 @@ impl FileRecord {
                 _ => None,
             },
             text: f.text_choice,
+            annotations: (!f.annotations.is_empty()).then(|| f.annotations.clone()),
         }
     }
 
@@ -73,13 +78,19 @@ impl FileRecord {
 
     /// Puts the record on a file that has no work of its own yet; false when it had some.
     pub fn apply_to(&self, f: &mut FileEntry) -> bool {
-        if f.crop.is_some() || !f.tags.is_empty() || f.export.is_some() || f.text_choice.is_some() {
+        if f.crop.is_some()
+            || !f.tags.is_empty()
+            || f.export.is_some()
+            || f.text_choice.is_some()
+            || !f.annotations.is_empty()
+        {
             return false;
         }
         f.crop = self.crop_rect();
         f.text_choice = self.text;
         f.tags = self.tags.clone();
         f.export = self.exported.clone().map(ExportMark::Exported);
+        f.annotations = self.annotations.clone().unwrap_or_default();
         true
     }
 }
@@ -171,6 +182,7 @@ impl Session {
             tags: f.tags.clone(),
             exported: f.exported.clone(),
             text: None,
+            annotations: None,
         })
     }
 
@@ -249,6 +261,8 @@ pub struct SessionTrack {
     /// Counts for "restored N crops, M tags".
     pub restored_crops: usize,
     pub restored_tags: usize,
+    /// Files whose annotations came back.
+    pub restored_annotated: usize,
     /// Set when there was saved work to look in (the start message then says what came back).
     pub had_saved: bool,
     /// A line for the first screen (e.g. where `--fresh` kept the previous session).

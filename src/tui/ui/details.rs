@@ -60,6 +60,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
                 let style = if warn { t.warn() } else { t.dim() };
                 lines.push(Line::styled(clip(&text, w), style));
             }
+            if !f.annotations.is_empty() {
+                let a = &f.annotations;
+                let text = format!(
+                    "annotations: {} · {} graded frame(s) · {} polygon(s)",
+                    a.status.as_deref().unwrap_or("no status"),
+                    a.grades.len(),
+                    a.polygon_count()
+                );
+                lines.push(Line::styled(clip(&text, w), t.dim()));
+            }
             if let Some(note) = laterality_note(state, info.laterality.as_deref()) {
                 lines.push(Line::styled(clip(&note, w), t.warn()));
             }

@@ -52,6 +52,18 @@ pub fn help_lines(km: &Keymap, from: Mode) -> Vec<(bool, String)> {
                 "  (other keys)        pick a value (keys shown in the menu)".into(),
             ));
         }
+        if m == Mode::Annotate {
+            out.push((
+                false,
+                "  (digits)            grade the current frame (grade_min..grade_max)".into(),
+            ));
+        }
+        if m == Mode::AnnotateClass {
+            out.push((
+                false,
+                "  (other keys)        pick a class (keys shown in the menu)".into(),
+            ));
+        }
         out.push((false, String::new()));
     }
     out.push((true, "[file list glyphs]".into()));

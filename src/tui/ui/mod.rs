@@ -1,6 +1,7 @@
 //! Drawing: one function per pane, reading the state only. The encoded image is the one piece
 //! of mutable render state and lives outside `AppState` (`PreviewImage`).
 
+mod annotate;
 mod details;
 mod dialog;
 mod files;
@@ -110,6 +111,14 @@ fn bottom_height(state: &AppState) -> u16 {
                 .unwrap_or(0) as u16;
             (most + 3).clamp(7, 14)
         }
+        Mode::Annotate | Mode::AnnotateClass => {
+            let polys = state
+                .current()
+                .and_then(|f| f.annotations.polygons.get(&f.frame))
+                .map(|v| v.len())
+                .unwrap_or(0) as u16;
+            (polys + 5).clamp(8, 13)
+        }
         _ => 8,
     }
 }
@@ -173,6 +182,8 @@ pub fn draw(frame: &mut Frame, state: &AppState, image: &PreviewImage) {
                                 dialog::prompt(frame, b, state, &t);
                             } else if state.mode == Mode::Tags {
                                 details::tag_menu(frame, b, state, &t);
+                            } else if matches!(state.mode, Mode::Annotate | Mode::AnnotateClass) {
+                                annotate::draw(frame, b, state, &t);
                             } else {
                                 details::draw(frame, b, state, &t);
                             }

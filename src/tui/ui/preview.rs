@@ -21,8 +21,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, image: &PreviewImag
             }
         }
     }
+    if let Some(g) = super::annotate::title_grade(state) {
+        title.push_str(&g);
+    }
     let mode_tag = match state.mode {
         Mode::Crop | Mode::CropInput => " CROP ",
+        Mode::Annotate | Mode::AnnotateClass => " ANNOTATE ",
         _ => "",
     };
     let zoom_tag = if state.zoom && state.shown_crop().is_some() {
@@ -34,7 +38,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, image: &PreviewImag
     let block = Block::bordered()
         .title(Line::from(format!("{title}{mode_tag}{zoom_tag}")))
         .title_bottom(Line::from(right).right_aligned())
-        .border_style(t.border(matches!(state.mode, Mode::Crop | Mode::CropInput)));
+        .border_style(t.border(matches!(
+            state.mode,
+            Mode::Crop | Mode::CropInput | Mode::Annotate | Mode::AnnotateClass
+        )));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(f) = cur else { return };

@@ -18,6 +18,7 @@ fn hints_for(mode: Mode) -> &'static [Action] {
             Action::TagMenu,
             Action::Export,
             Action::Help,
+            Action::AnnotateMode,
             Action::Metadata,
             Action::Quit,
         ],
@@ -46,6 +47,16 @@ fn hints_for(mode: Mode) -> &'static [Action] {
         Mode::Help => &[Action::Back],
         Mode::Confirm => &[Action::ConfirmYes, Action::ConfirmNo],
         Mode::Prompt => &[Action::PromptSubmit, Action::PromptComplete, Action::Back],
+        Mode::Annotate => &[
+            Action::AnnotAddVertex,
+            Action::AnnotClose,
+            Action::AnnotClassMenu,
+            Action::AnnotStatus,
+            Action::AnnotUndo,
+            Action::AnnotCopyPrevious,
+            Action::Back,
+        ],
+        Mode::AnnotateClass => &[Action::Back],
     }
 }
 

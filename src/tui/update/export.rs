@@ -278,7 +278,9 @@ fn run(state: &mut AppState, ids: Vec<u64>, out: PathBuf, force: bool, fx: &mut 
             tags: f.tags.clone(),
             index: state.index_of(*id).map(|i| i + 1),
             text: f.text_choice,
-            annotations: None,
+            // What the person drew and graded (original-image coordinates; the export
+            // translates them by the crop and clips them).
+            annotations: (!f.annotations.is_empty()).then(|| f.annotations.clone()),
         });
     }
     for f in state.files.iter_mut().filter(|f| ids.contains(&f.id)) {

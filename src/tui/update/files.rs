@@ -122,6 +122,7 @@ pub(super) fn update(state: &mut AppState, action: Action, fx: &mut Vec<Effect>)
         }
         Action::TagMenu => super::tags::open(state),
         Action::CropMode => crop::enter(state),
+        Action::AnnotateMode => super::annotate::enter(state),
         Action::Back => {
             state.playing = false;
         }

@@ -1,6 +1,7 @@
 //! The pure reducer: keys and worker messages change the state and return effects. No I/O here
 //! (the one exception: checking whether an export destination already exists).
 
+mod annotate;
 mod crop;
 mod export;
 mod files;
@@ -17,6 +18,7 @@ use super::keymap::{Key, KeyCode, Mode, Resolved};
 use super::session::Session;
 use super::state::{AppState, Level, PreviewKey, View};
 
+pub use annotate::class_keys;
 pub use msg::on_msg;
 pub use prompt::expand_home;
 
@@ -167,6 +169,7 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Effect> {
             Mode::Help => help_update(state, action),
             Mode::Confirm => export::confirm_update(state, action, &mut fx),
             Mode::Prompt => prompt::update(state, action, &mut fx),
+            Mode::Annotate | Mode::AnnotateClass => annotate::update(state, action, &mut fx),
         },
     }
     finish(state, &mut fx);
@@ -232,6 +235,7 @@ pub fn wanted_preview(state: &AppState) -> Option<PreviewKey> {
         area,
         text: state.text_overlay(),
         zoom: state.zoom && crop.is_some(),
+        overlay: super::annot::overlay_for(state),
     })
 }
 
@@ -256,6 +260,7 @@ pub fn finish(state: &mut AppState, fx: &mut Vec<Effect>) {
         area: key.area,
         text: key.text,
         zoom: key.zoom,
+        overlay: key.overlay,
     }));
 }
 

@@ -145,6 +145,12 @@ pub fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 });
             }
         }
+        Msg::AnnotationsImported {
+            file,
+            annotations,
+            from,
+            problems,
+        } => annotations_imported(state, file, annotations, from, problems, &mut fx),
         Msg::PlayTick => {
             if state.playing {
                 if let Some(f) = state.current_mut() {
@@ -172,7 +178,13 @@ fn gathered(
     let removed_here = |key: &str| removed.contains(&super::super::session::key_hash(key));
     let mut items = Vec::new();
     let mut added = 0usize;
-    for s in sources {
+    // Annotation files next to the inputs are not inputs: they are read for their file.
+    let pairing = crate::core::annotation::import::pair(&sources);
+    let mut imports = Vec::new();
+    for (i, s) in sources.iter().enumerate() {
+        if pairing.consumed[i] {
+            continue;
+        }
         let key = s.display();
         if removed_here(&key) || state.files.iter().any(|f| f.key == key) {
             continue;
@@ -193,10 +205,18 @@ fn gathered(
             mcu: None,
             text: None,
             text_choice: None,
+            annotations: Default::default(),
         };
         session::restore_from_set(state, restore.as_ref(), &mut entry);
         state.files.push(entry);
-        items.push((id, s));
+        items.push((id, s.clone()));
+        if !pairing.sidecars[i].is_empty() {
+            let files = pairing.sidecars[i]
+                .iter()
+                .map(|&j| sources[j].clone())
+                .collect();
+            imports.push((id, files));
+        }
         added += 1;
     }
     for s in skipped {
@@ -225,6 +245,7 @@ fn gathered(
             mcu: None,
             text: None,
             text_choice: None,
+            annotations: Default::default(),
         });
         added += 1;
     }
@@ -238,6 +259,52 @@ fn gathered(
     if !items.is_empty() {
         fx.push(Effect::Load { items });
     }
+    if !imports.is_empty() {
+        fx.push(Effect::ImportAnnotations { items: imports });
+    }
+    save(state, fx);
+}
+
+/// Annotations read from the files next to an input: they fill a file without annotations of
+/// its own; work saved in the session (which started from them) is kept, never added to, so
+/// opening the same files again never duplicates polygons.
+fn annotations_imported(
+    state: &mut AppState,
+    file: super::super::state::FileId,
+    annotations: Option<crate::core::annotation::Annotations>,
+    from: Vec<String>,
+    problems: Vec<String>,
+    fx: &mut Vec<Effect>,
+) {
+    let Some(n) = state.index_of(file) else {
+        return;
+    };
+    for p in &problems {
+        state.notify(Level::Warn, format!("#{}: {p}", n + 1));
+    }
+    let Some(a) = annotations else { return };
+    let f = &mut state.files[n];
+    if !f.annotations.is_empty() {
+        state.notify(
+            Level::Info,
+            format!(
+                "#{}: annotations from the session kept ({} not re-read)",
+                n + 1,
+                from.join(", ")
+            ),
+        );
+        return;
+    }
+    let polys = a.polygon_count();
+    f.annotations = a;
+    state.notify(
+        Level::Info,
+        format!(
+            "#{}: {polys} polygon(s) imported from {}",
+            n + 1,
+            from.join(", ")
+        ),
+    );
     save(state, fx);
 }
 

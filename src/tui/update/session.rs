@@ -12,6 +12,9 @@ fn count(state: &mut AppState, rec: &FileRecord) {
         state.session.restored_crops += 1;
     }
     state.session.restored_tags += rec.tags.len();
+    if rec.annotations.as_ref().is_some_and(|a| !a.is_empty()) {
+        state.session.restored_annotated += 1;
+    }
 }
 
 /// Marks from the set's session, and (version 1 sessions) the work saved by path.
@@ -65,10 +68,14 @@ pub fn identified(state: &mut AppState, file: FileId, identity: String, fx: &mut
 pub fn restored_line(state: &AppState) -> Option<String> {
     let t = &state.session;
     let restored = t.had_saved.then(|| {
-        format!(
+        let mut line = format!(
             "restored {} crops, {} tags",
             t.restored_crops, t.restored_tags
-        )
+        );
+        if t.restored_annotated > 0 {
+            line.push_str(&format!(", {} annotated file(s)", t.restored_annotated));
+        }
+        line
     });
     match (restored, &t.start_note) {
         (Some(r), Some(n)) => Some(format!("{r}; {n}")),
