@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Writes the small generated DICOM files in tests/data/codec/ (JPEG XL, HTJ2K) that
-tests/codecs.rs decodes. Needs pydicom, numpy and imagecodecs (libjxl, OpenJPH). The pixels
-follow a formula the Rust test recomputes: grey v = (3x + 5y + 7f) % 256; colour adds
-(x*y + 40f) % 256 and (255 - v). Every value written is synthetic.
+"""Writes the small generated DICOM files in tests/data/codec/ (JPEG XL, HTJ2K, JPEG-LS) that
+tests/codecs.rs decodes. Needs pydicom, numpy and imagecodecs (libjxl, OpenJPH, CharLS). The
+pixels follow a formula the Rust test recomputes: grey v = (3x + 5y + 7f) % 256; colour adds
+(x*y + 40f) % 256 and (255 - v). Every value written is synthetic. For the lossy files the
+independent decode (libjxl / OpenJPH through imagecodecs) is written next to them as NAME.raw
+(the frames' samples, interleaved), which the Rust test compares with its own decode.
 
     python3 .ci/gen_codec_fixtures.py tests/data/codec
 """
@@ -72,6 +74,10 @@ def write(path, ts, spp, frames, lossy, bits=8):
     pathlib.Path(path).write_bytes(fp.getvalue())
 
 
+def raw(path, frames):
+    pathlib.Path(path).write_bytes(b"".join(np.ascontiguousarray(f, dtype=np.uint8).tobytes() for f in frames))
+
+
 def main(out):
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -86,6 +92,30 @@ def main(out):
         ht = [imagecodecs.htj2k_encode(p) for p in px]
         assert all((imagecodecs.htj2k_decode(b) == p).all() for b, p in zip(ht, px))
         write(out / f"htj2k_lossless_{tag}.dcm", "1.2.840.10008.1.2.4.201", spp, ht, False)
+    # HTJ2K Lossless RPCL (.202): OpenJPH writes RPCL; the TLM marker the UID asks for is added
+    px = pixels(1)
+    rpcl = [imagecodecs.htj2k_encode(p, tlm=True) for p in px]
+    for b, p in zip(rpcl, px):
+        cod = b.find(b"\xff\x52")
+        assert b[cod + 5] == 2 and b.find(b"\xff\x55") > 0  # RPCL, TLM
+        assert (imagecodecs.htj2k_decode(b) == p).all()
+    write(out / "htj2k_rpcl_mono.dcm", "1.2.840.10008.1.2.4.202", 1, rpcl, False)
+    # HTJ2K (.203) lossy: the irreversible transform
+    px = pixels(3)
+    ht = [imagecodecs.htj2k_encode(p, reversible=False) for p in px]
+    write(out / "htj2k_lossy_rgb.dcm", "1.2.840.10008.1.2.4.203", 3, ht, True)
+    raw(out / "htj2k_lossy_rgb.raw", [imagecodecs.htj2k_decode(b) for b in ht])
+    # JPEG XL JPEG Recompression (.111): a baseline JPEG of the frame, recompressed losslessly
+    px = pixels(1)
+    jpegs = [imagecodecs.jpeg8_encode(p, level=90) for p in px]
+    rec = [imagecodecs.jpegxl_encode_jpeg(j) for j in jpegs]
+    assert all(imagecodecs.jpegxl_decode_jpeg(r) == j for r, j in zip(rec, jpegs))
+    write(out / "jxl_jpeg_mono.dcm", "1.2.840.10008.1.2.4.111", 1, rec, True)
+    raw(out / "jxl_jpeg_mono.raw", [imagecodecs.jpegxl_decode(r) for r in rec])
+    # JPEG-LS lossless (.80), for the truncation checks
+    jls = [imagecodecs.jpegls_encode(p) for p in px]
+    assert all((imagecodecs.jpegls_decode(b) == p).all() for b, p in zip(jls, px))
+    write(out / "jpegls_lossless_mono.dcm", "1.2.840.10008.1.2.4.80", 1, jls, False)
     # 12-bit JPEG Extended (process 4), grey: v12 = (97x + 31y + 500f) % 4096
     y, x = np.mgrid[0:H, 0:W]
     px12 = [((97 * x + 31 * y + 500 * f) % 4096).astype(np.uint16) for f in range(F)]
@@ -97,6 +127,8 @@ def main(out):
     # independent read-back: pydicom parses each file and sees the frames
     for p in sorted(out.glob("*.dcm")):
         ds = pydicom.dcmread(p)
+        if ds.file_meta.TransferSyntaxUID.startswith("1.2.840.10008.1.2.4.8"):
+            assert (ds.pixel_array == np.stack(pixels(1))).all()
         assert int(ds.NumberOfFrames) == F and ds.Rows == H
         print(p.name, ds.file_meta.TransferSyntaxUID, p.stat().st_size, "bytes")
 

@@ -15,11 +15,15 @@ use us_dicomizer::core::demo_archive::{self, ArchiveSpec};
 
 struct Run {
     seconds: f64,
+    /// CPU time of the process (user + system): less noisy than wall time on a shared machine.
+    cpu: f64,
     files: u64,
     frames: u64,
     peak_mb: f64,
 }
 
+// the child is reaped by wait4 (its rusage gives the peak RSS), not by Child::wait
+#[allow(clippy::zombie_processes)]
 fn run(exe: &Path, work: &Path, inputs: &[PathBuf], shard: Option<&str>) -> Run {
     let out = work.join("out.zip");
     let rep = work.join("report.json");
@@ -51,32 +55,28 @@ fn run(exe: &Path, work: &Path, inputs: &[PathBuf], shard: Option<&str>) -> Run 
         cmd.args(["--shard", s]);
     }
     let t = Instant::now();
-    let mut child = cmd.spawn().unwrap();
-    // VmHWM of the child itself, sampled until it exits
-    let status_path = format!("/proc/{}/status", child.id());
-    let mut peak_kb = 0u64;
-    let st = loop {
-        if let Ok(text) = std::fs::read_to_string(&status_path) {
-            if let Some(l) = text.lines().find(|l| l.starts_with("VmHWM:")) {
-                let kb = l
-                    .split_whitespace()
-                    .nth(1)
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0);
-                peak_kb = peak_kb.max(kb);
-            }
-        }
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
+    let child = cmd.spawn().unwrap();
+    // the child's own peak RSS (ru_maxrss, KB), from the kernel when it is reaped
+    let mut status = 0i32;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid, "wait4 failed");
+    let peak_kb = usage.ru_maxrss as u64;
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    let cpu = tv(usage.ru_utime) + tv(usage.ru_stime);
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        9
     };
     let seconds = t.elapsed().as_secs_f64();
-    assert!(st.code().unwrap_or(9) <= 1, "batch failed: {st}");
+    assert!(code <= 1, "batch failed: status {status}");
     let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&rep).unwrap()).unwrap();
     let _ = std::fs::remove_file(&out);
     Run {
         seconds,
+        cpu,
         files: r["summary"]["exported"].as_u64().unwrap_or(0),
         frames: r["summary"]["frames"].as_u64().unwrap_or(0),
         peak_mb: peak_kb as f64 * 1024.0 / 1e6,
@@ -85,10 +85,11 @@ fn run(exe: &Path, work: &Path, inputs: &[PathBuf], shard: Option<&str>) -> Run 
 
 fn row(label: &str, r: &Run) {
     println!(
-        "| {label} | {} | {} | {:.1} | {:.0} | {:.0} | {:.0} |",
+        "| {label} | {} | {} | {:.1} | {:.1} | {:.0} | {:.0} | {:.0} |",
         r.files,
         r.frames,
         r.seconds,
+        r.cpu,
         r.files as f64 / r.seconds,
         r.frames as f64 / r.seconds,
         r.peak_mb
@@ -159,35 +160,50 @@ fn main() {
         spec.patients
     );
     println!();
-    println!("| run | files | frames | s | files/s | frames/s | peak RSS MB |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!("| run | files | frames | s | CPU s | files/s | frames/s | peak RSS MB |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     // growing parts of the archive: peak memory must stay flat
-    for frac in [4usize, 2] {
-        let part = &folders[..folders.len() / frac];
-        row(
-            &format!("1/{frac} of the patients"),
-            &run(&exe, work.path(), part, None),
-        );
+    let mut parts = Vec::new();
+    for frac in [10usize, 4, 2] {
+        let part = &folders[..(folders.len() / frac).max(1)];
+        let r = run(&exe, work.path(), part, None);
+        row(&format!("1/{frac} of the patients"), &r);
+        parts.push(r);
     }
     let single = run(&exe, work.path(), &folders, None);
     row("whole archive, one run", &single);
+    let first = &parts[0];
+    println!();
+    println!(
+        "peak RSS: {:.0} MB at {} files, {:.0} MB at {} files ({:+.1} KB per added file)",
+        first.peak_mb,
+        first.files,
+        single.peak_mb,
+        single.files,
+        (single.peak_mb - first.peak_mb) * 1000.0 / (single.files - first.files).max(1) as f64
+    );
+    println!();
+    println!("| run | files | frames | s | CPU s | files/s | frames/s | peak RSS MB |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     let s1 = run(&exe, work.path(), &folders, Some("1/2"));
     row("shard 1/2", &s1);
     let s2 = run(&exe, work.path(), &folders, Some("2/2"));
     row("shard 2/2", &s2);
     let total = s1.seconds + s2.seconds;
     println!(
-        "| 2 shards one after the other | {} | {} | {:.1} | {:.0} | {:.0} | {:.0} |",
+        "| 2 shards one after the other | {} | {} | {:.1} | {:.1} | {:.0} | {:.0} | {:.0} |",
         s1.files + s2.files,
         s1.frames + s2.frames,
         total,
+        s1.cpu + s2.cpu,
         (s1.files + s2.files) as f64 / total,
         (s1.frames + s2.frames) as f64 / total,
         s1.peak_mb.max(s2.peak_mb)
     );
     println!();
     println!(
-        "2 shards / single run: {:.2} (each shard scans the headers of the whole archive)",
-        total / single.seconds
+        "2 shards / single run: {:.2} wall time, {:.2} CPU time (each shard plans from a bounded read of every header; goal <= 1.10)",
+        total / single.seconds,
+        (s1.cpu + s2.cpu) / single.cpu
     );
 }

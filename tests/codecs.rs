@@ -42,6 +42,8 @@ fn lossless_jpeg_xl_and_htj2k_decode_to_the_exact_pixels() {
         "jxl_lossless_rgb.dcm",
         "htj2k_lossless_mono.dcm",
         "htj2k_lossless_rgb.dcm",
+        "htj2k_rpcl_mono.dcm",
+        "jpegls_lossless_mono.dcm",
     ] {
         let f = load::load(&common::file_source(&data(name)), &settings.load)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -144,4 +146,81 @@ fn twelve_bit_jpeg_extended_decodes_through_libjpeg_turbo() {
     );
     assert_eq!(report.files[0].reason, None);
     assert_eq!(report.files[0].pixel_encoding, Some("lossy"));
+}
+
+/// HTJ2K (.203, irreversible) and JPEG XL JPEG Recompression (.111): our decode (openjp2,
+/// jxl-oxide) against the independent one the generator wrote (OpenJPH, libjxl), and both
+/// stay marked lossy.
+#[test]
+fn lossy_htj2k_and_jpeg_xl_recompression_match_the_reference_decoders() {
+    let settings = Settings::defaults();
+    for (name, reference) in [
+        ("htj2k_lossy_rgb.dcm", "htj2k_lossy_rgb.raw"),
+        ("jxl_jpeg_mono.dcm", "jxl_jpeg_mono.raw"),
+    ] {
+        let f = load::load(&common::file_source(&data(name)), &settings.load)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(f.info.lossy, "{name} is lossy");
+        let want = std::fs::read(data(reference)).unwrap();
+        let per = want.len() / 2;
+        for i in 0..2u32 {
+            let fr =
+                decode::decode_full(&f.obj, &f.info, i).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let r = &want[i as usize * per..(i as usize + 1) * per];
+            assert_eq!(fr.data.len(), r.len(), "{name} frame {i}");
+            let max = fr
+                .data
+                .iter()
+                .zip(r)
+                .map(|(a, b)| (*a as i32 - *b as i32).abs())
+                .max()
+                .unwrap();
+            assert!(
+                max <= 2,
+                "{name} frame {i}: max difference {max} from the reference"
+            );
+        }
+    }
+}
+
+/// A cut JPEG-LS stream (any length, item length made to match, so the file itself is well
+/// formed) is refused at once with the reason, instead of CharLS decoding zero bits for
+/// seconds; the whole stream still decodes. The corpus's JPEG-LS file is cut too when present.
+#[test]
+fn truncated_jpeg_ls_streams_are_refused_with_the_reason() {
+    use dicom_core::value::{PixelFragmentSequence, Value};
+    use dicom_core::{DataElement, VR};
+    let settings = Settings::defaults();
+    let mut files = vec![data("jpegls_lossless_mono.dcm")];
+    if let Some(c) = common::shared_corpus() {
+        files.push(c.join("us_mono2_jpeglslossless_1f_GH364.dcm"));
+    }
+    let mut cuts_checked = 0;
+    for path in files {
+        let f = load::load(&common::file_source(&path), &settings.load).unwrap();
+        decode::decode_full(&f.obj, &f.info, 0).expect("the whole stream decodes");
+        let frame = us_dicomizer::core::pixels::encapsulated::frame_bytes(&f.obj, f.info.frames, 0)
+            .unwrap();
+        let n = frame.len();
+        for cut in [n / 50, n / 7, n / 3, n / 2, n * 9 / 10, n - 4, n - 2] {
+            let mut part = frame[..cut].to_vec();
+            if part.len() % 2 == 1 {
+                part.push(0);
+            }
+            let mut obj = f.obj.clone();
+            obj.put(DataElement::new(
+                dicom_dictionary_std::tags::PIXEL_DATA,
+                VR::OB,
+                Value::PixelSequence(PixelFragmentSequence::new(vec![], vec![part])),
+            ));
+            let mut info = f.info.clone();
+            info.frames = 1;
+            let e = decode::decode_full(&obj, &info, 0)
+                .err()
+                .unwrap_or_else(|| panic!("{}: cut at {cut} of {n} decoded", path.display()));
+            assert!(e.contains("truncated") && e.contains("JPEG-LS"), "{e}");
+            cuts_checked += 1;
+        }
+    }
+    assert!(cuts_checked >= 7);
 }

@@ -217,6 +217,42 @@ fn a_symlink_loop_through_two_ancestors_ends_with_a_reason() {
     );
 }
 
+/// A fan-out of symbolic links (each level a folder of links to the next, no loop anywhere)
+/// multiplies what a walk visits; the walk stops at `load.max_walk_entries` and says so.
+#[cfg(unix)]
+#[test]
+fn a_fan_out_of_symlinks_stops_at_the_walk_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let levels: Vec<_> = (0..5).map(|k| dir.path().join(format!("d{k}"))).collect();
+    for d in &levels {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    for (k, d) in levels.iter().enumerate().take(4) {
+        for i in 0..8 {
+            std::os::unix::fs::symlink(&levels[k + 1], d.join(format!("l{i}"))).unwrap();
+        }
+    }
+    for i in 0..10 {
+        std::fs::write(levels[4].join(format!("f{i}.dcm")), b"x").unwrap();
+    }
+    // 8^4 paths to the last folder, 40,960 files through the links
+    let mut l = limits();
+    l.follow_symlinks = true;
+    l.max_walk_entries = 5_000;
+    let g = us_dicomizer::core::load::gather(std::slice::from_ref(&levels[0]), &l);
+    assert!(g.sources.len() < 5_000, "{} sources", g.sources.len());
+    let stops: Vec<_> = g
+        .skipped
+        .iter()
+        .filter(|s| s.reason.contains("load.max_walk_entries (5000)"))
+        .collect();
+    assert_eq!(stops.len(), 1, "{:?}", g.skipped);
+    // without links followed, the same tree is small and walked whole
+    l.follow_symlinks = false;
+    let g = us_dicomizer::core::load::gather(std::slice::from_ref(&levels[4]), &l);
+    assert_eq!(g.sources.len(), 10);
+}
+
 /// Loads and decodes the last frame of one input on a thread with a small
 /// stack; returns what happened in a word. A panic that escapes fails the test.
 fn exercise(path: std::path::PathBuf) -> &'static str {

@@ -226,7 +226,7 @@ fn mapping_file_is_not_replaced_without_force_and_is_private() {
     // original UIDs and input paths: owner only; the folder (it existed) keeps its mode
     assert_eq!(mode(&mapping), 0o600);
     let m: serde_json::Value = serde_json::from_slice(&std::fs::read(&mapping).unwrap()).unwrap();
-    assert!(m[0]["input"].as_str().unwrap().ends_with("f0.dcm"));
+    assert!(m["files"][0]["input"].as_str().unwrap().ends_with("f0.dcm"));
 }
 
 fn zip_of(dir: &Path, name: &str, files: &[PathBuf]) -> PathBuf {
@@ -648,4 +648,54 @@ fn the_temporary_of_a_killed_export_is_removed_by_the_next_one() {
         err.contains("removed 1 stale temporary") && err.contains(&left[0]),
         "{err}"
     );
+}
+
+/// A write error on the archive (here the file size limit of the process, as a full disk
+/// would; ENOSPC was checked by hand on a 1 MB tmpfs) ends as one plain message naming the
+/// folder and the archive: no debug line from the ZIP writer, nothing under the final name and
+/// no temporary left.
+#[test]
+fn a_full_destination_gives_a_plain_message_and_leaves_nothing() {
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let exam = dir.path().join("exam");
+    std::fs::create_dir_all(&exam).unwrap();
+    for i in 0..6 {
+        write_fixture(
+            &exam,
+            &format!("f{i}.dcm"),
+            &fixture_spec(Kind::Mono, 640, 480, 2, i + 1),
+        );
+    }
+    // the key file and the config folder first, without a limit
+    let first = batch(dir.path(), &[&exam], &["-o", s(&dir.path().join("ok.zip"))]);
+    assert!(first.status.success(), "{}", text(&first));
+    std::fs::remove_file(dir.path().join("ok.zip")).unwrap();
+    let out = dir.path().join("out.zip");
+    let mut c = batch_cmd(dir.path(), &[&exam], &["-o", s(&out)]);
+    unsafe {
+        c.pre_exec(|| {
+            let lim = libc::rlimit {
+                rlim_cur: 16 << 10,
+                rlim_max: 16 << 10,
+            };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &lim);
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let o = c.output().unwrap();
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("file size limit reached") && err.contains("while writing out.zip"),
+        "{t}"
+    );
+    assert!(!err.contains("ZipWriter") && !err.contains("Os {"), "{t}");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(left.iter().all(|n| n == "exam" || n == "cfg"), "{left:?}");
 }

@@ -17,6 +17,8 @@ use us_dicomizer::core::patients::{self, PseudonymRule};
 use us_dicomizer::core::settings::Settings;
 use us_dicomizer::core::tags;
 
+use super::report_stream::ReportStream;
+
 #[derive(Debug, Args)]
 pub struct BatchArgs {
     /// Files, folders or .zip archives.
@@ -41,8 +43,9 @@ pub struct BatchArgs {
     /// or one literal pseudonym (letters, digits, - and _) for inputs that are one patient.
     #[arg(long)]
     pub pseudonym: Option<String>,
-    /// A study coordinator's list: CSV with columns `patient_id,pseudonym`; a file whose
-    /// patient is not in it is refused.
+    /// A study coordinator's list: CSV with a header naming `patient_id,pseudonym`, or
+    /// `patient_id,issuer,pseudonym` to match Issuer of Patient ID too; a file whose patient is
+    /// not in it is refused, and so is an ambiguous list.
     #[arg(long, value_name = "CSV", conflicts_with = "pseudonym")]
     pub pseudonyms: Option<PathBuf>,
     /// The inputs are one person: allow one literal --pseudonym over several patient identities.
@@ -184,27 +187,23 @@ pub fn run(
     let mut gathered = load::gather(&args.paths, &settings.load);
     // annotation files next to the inputs (`<stem>.json`, `<stem>_darwin.json`) go with their
     // input and are not inputs themselves
-    let (imported, import_notes) = import_annotations(&mut gathered, settings);
+    let (mut imported, import_notes) = import_annotations(&mut gathered, settings);
     let mut matched = vec![false; rows.len()];
-    let all_items: Vec<ExportItem> = gathered
+    // the tags-file row of each input (items are made later, only for this shard's files)
+    let row_of: Vec<Option<u32>> = gathered
         .sources
         .iter()
-        .zip(imported)
-        .map(|(src, annotations)| {
+        .map(|src| {
+            if rows.is_empty() {
+                return None;
+            }
             let row = rows
                 .iter()
                 .position(|r| row_matches(&r.input, src, &args.paths));
             if let Some(i) = row {
                 matched[i] = true;
             }
-            ExportItem {
-                source: src.clone(),
-                crop: choice.clone(),
-                tags: tags::merge_tags(&global_tags, row.map(|i| &rows[i].tags)),
-                index: None,
-                text: None,
-                annotations,
-            }
+            row.map(|i| i as u32)
         })
         .collect();
     if let Some(i) = matched.iter().position(|m| !m) {
@@ -235,13 +234,21 @@ pub fn run(
     let mut items = Vec::new();
     let mut indices = Vec::new();
     let mut unreadable = Vec::new();
-    for (i, item) in all_items.into_iter().enumerate() {
+    for (i, src) in gathered.sources.iter().enumerate() {
         if !this_shard(the_plan.shard[i]) {
             continue;
         }
         match (&scanned[i], the_plan.index[i]) {
             (Ok(_), Some(index)) => {
-                items.push(item);
+                let row = row_of[i].map(|r| &rows[r as usize].tags);
+                items.push(ExportItem {
+                    source: src.clone(),
+                    crop: choice.clone(),
+                    tags: tags::merge_tags(&global_tags, row),
+                    index: None,
+                    text: None,
+                    annotations: imported[i].take(),
+                });
                 indices.push(index);
             }
             (Err(reason), _) => unreadable.push(export::FileReport::new(
@@ -252,6 +259,10 @@ pub fn run(
             (Ok(_), None) => unreachable!("every readable input has an index"),
         }
     }
+    // what planning read of every input is not needed any more (memory per input file)
+    drop(scanned);
+    drop(labels);
+    drop(row_of);
     let req = ExportRequest {
         items,
         out: args.output.clone(),
@@ -288,6 +299,23 @@ pub fn run(
         export::check_not_input(&t, inputs()).map_err(|e| usage(format!("{what}{e}")))?;
     }
 
+    // inputs skipped before loading (unreadable paths, zip limits, unreadable headers) are
+    // part of the report too (each in exactly one shard)
+    let mut pre: Vec<export::FileReport> = gathered
+        .skipped
+        .iter()
+        .filter(|s| this_shard(plan::shard_of(&s.input, n_shards)))
+        .map(|s| export::FileReport::new(s.input.clone(), Status::Skipped, s.reason.clone()))
+        .collect();
+    pre.extend(unreadable);
+    // the report's file rows are streamed to its temporary as files finish (memory does not
+    // grow with the number of files); it gets its final name only when the export succeeded
+    let stream =
+        ReportStream::start(args.report.as_deref(), &pre, import_notes).map_err(|e| Failure {
+            code: 1,
+            message: format!("cannot write report: {e}"),
+        })?;
+    let stream = Mutex::new(stream);
     let bar = progress_bar(req.items.len() as u64, "files");
     let bar_ref = &bar;
     let lines: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -301,6 +329,10 @@ pub fn run(
             if let Some(b) = bar_ref {
                 b.inc(1);
             }
+            stream
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .add(&report);
             if report.status != Status::Exported {
                 let line = format!(
                     "{:?}: {} ({})",
@@ -322,7 +354,7 @@ pub fn run(
         _ => {}
     };
     let cancel = AtomicBool::new(false);
-    let result = export::run(&req, settings, &on_event, &cancel);
+    let result = export::run_with(&req, settings, &on_event, &cancel, export::Keep::Summary);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -338,15 +370,6 @@ pub fn run(
             })
         }
     };
-    // inputs skipped before loading (unreadable paths, zip limits, unreadable headers) are
-    // part of the report too (each in exactly one shard)
-    let mut pre: Vec<export::FileReport> = gathered
-        .skipped
-        .iter()
-        .filter(|s| this_shard(plan::shard_of(&s.input, n_shards)))
-        .map(|s| export::FileReport::new(s.input.clone(), Status::Skipped, s.reason.clone()))
-        .collect();
-    pre.extend(unreadable);
     for r in &pre {
         eprintln!(
             "skipped: {} ({})",
@@ -356,33 +379,22 @@ pub fn run(
     }
     report.summary.skipped += pre.len();
     report.summary.total += pre.len();
-    report.files.splice(0..0, pre);
-    attach_import_notes(&mut report.files, import_notes);
+    let stream = stream.into_inner().unwrap_or_else(|e| e.into_inner());
+    let annotation_summary = stream.annotation_line();
     if let Some(p) = &args.report {
-        // serialised straight from the report (no JSON tree of every file in memory)
-        #[derive(serde::Serialize)]
-        struct Doc<'a> {
-            files: &'a [export::FileReport],
-            summary: &'a export::Summary,
-            run: serde_json::Value,
-        }
-        let doc = Doc {
-            files: &report.files,
-            summary: &report.summary,
-            run: serde_json::json!({
-                "pseudonym": rule.describe(),
-                "patients": the_plan.patients.len(),
-                "inputs": gathered.sources.len() + gathered.skipped.len(),
-                "fingerprint": the_plan.fingerprint,
-                "shard": shard.map(|(k, n)| serde_json::json!({ "k": k, "n": n })),
-            }),
-        };
-        let json = serde_json::to_vec_pretty(&doc).unwrap_or_default();
-        // private (it names the inputs); replaces a file only with --force, an input never
-        us_dicomizer::core::fsutil::write_private(p, &json, args.force).map_err(|e| Failure {
-            code: 1,
-            message: format!("cannot write report: {e}"),
-        })?;
+        let run = serde_json::json!({
+            "pseudonym": rule.describe(),
+            "patients": the_plan.patients.len(),
+            "inputs": gathered.sources.len() + gathered.skipped.len(),
+            "fingerprint": the_plan.fingerprint,
+            "shard": shard.map(|(k, n)| serde_json::json!({ "k": k, "n": n })),
+        });
+        stream
+            .finish(p, &report.summary, &run, args.force)
+            .map_err(|e| Failure {
+                code: 1,
+                message: format!("cannot write report: {e}"),
+            })?;
     }
     let s = &report.summary;
     if !s.removed_temporaries.is_empty() {
@@ -395,7 +407,7 @@ pub fn run(
     let shard_note = shard
         .map(|(k, n)| format!("shard {k}/{n}: "))
         .unwrap_or_default();
-    if let Some(line) = annotation_line(&report.files) {
+    if let Some(line) = annotation_summary {
         eprintln!("{shard_note}{line}");
     }
     eprintln!(
@@ -448,46 +460,6 @@ fn import_annotations(
     (annotations, notes)
 }
 
-/// Puts what was imported (and its problems) into the report line of each input.
-fn attach_import_notes(
-    files: &mut [export::FileReport],
-    mut notes: HashMap<String, annotation::export::AnnotationReport>,
-) {
-    for f in files {
-        let Some(imported) = notes.remove(&f.input) else {
-            continue;
-        };
-        let a = f.annotations.get_or_insert_with(Default::default);
-        a.imported_from = imported.imported_from;
-        let mut problems = imported.problems;
-        problems.append(&mut a.problems);
-        a.problems = problems;
-    }
-}
-
-/// `annotations: N polygons (C clipped, D dropped), G grades in F files`, when any.
-fn annotation_line(files: &[export::FileReport]) -> Option<String> {
-    let reports: Vec<&annotation::export::AnnotationReport> = files
-        .iter()
-        .filter_map(|f| f.annotations.as_ref())
-        .collect();
-    if reports.is_empty() {
-        return None;
-    }
-    let sum = |f: fn(&annotation::export::AnnotationReport) -> usize| -> usize {
-        reports.iter().map(|r| f(r)).sum()
-    };
-    Some(format!(
-        "annotations: {} polygon(s) exported ({} clipped by the crop, {} dropped outside it), {} graded frame(s), {} annotation file(s) written, {} problem(s) (see the report)",
-        sum(|r| r.polygons),
-        sum(|r| r.clipped),
-        sum(|r| r.dropped),
-        sum(|r| r.grades),
-        sum(|r| r.files.len()),
-        sum(|r| r.problems.len()),
-    ))
-}
-
 /// Refuses, before anything is written, a literal pseudonym over several patients (unless
 /// `--same-patient`) and two patients that would share an automatic pseudonym.
 fn check_patients(
@@ -517,12 +489,27 @@ fn check_patients(
             }
             Ok(())
         }
-        PseudonymRule::Table(_) => {
-            let missing = plan
-                .patients
-                .keys()
-                .filter(|p| rule.resolve(key, p).is_err())
-                .count();
+        PseudonymRule::Table(t) => {
+            let mut missing = 0;
+            let mut given: std::collections::HashMap<String, usize> = Default::default();
+            for p in plan.patients.keys() {
+                match rule.resolve(key, p) {
+                    Ok(pseudonym) => *given.entry(pseudonym).or_insert(0) += 1,
+                    Err(_) => missing += 1,
+                }
+            }
+            // two people under one pseudonym: a two-column list over one Patient ID that
+            // several issuers use
+            if let Some((p, n)) = given.iter().find(|(_, &n)| n > 1) {
+                return Err(usage(format!(
+                    "the pseudonym list gives `{p}` to {n} different patients of the inputs (one Patient ID from several issuers){}. Nothing was written.",
+                    if t.has_issuer() {
+                        ""
+                    } else {
+                        ": add an `issuer` column (patient_id,issuer,pseudonym)"
+                    }
+                )));
+            }
             if missing > 0 {
                 eprintln!(
                     "note: {missing} of {count} patient(s) are not in the pseudonym list: their files are refused"

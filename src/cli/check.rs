@@ -6,6 +6,7 @@ use clap::Args;
 
 use us_dicomizer::core::display::escape;
 use us_dicomizer::core::load;
+use us_dicomizer::core::patients::PatientKey;
 use us_dicomizer::core::settings::Settings;
 
 #[derive(Debug, Args)]
@@ -25,13 +26,14 @@ pub fn run(args: &CheckArgs, settings: &Settings) -> i32 {
         rows.push(serde_json::json!({"input": s.input, "status": "skipped", "reason": s.reason}));
     }
     rows.extend(annotation_rows(&mut gathered, settings));
-    let results: Vec<serde_json::Value> = {
+    let results: Vec<(serde_json::Value, Option<PatientKey>)> = {
         use rayon::prelude::*;
         gathered
             .sources
             .par_iter()
             .map(|src| match load::load(src, &settings.load) {
                 Ok(f) => {
+                    let patient = PatientKey::from_obj(&f.obj);
                     let i = &f.info;
                     let mut note = i.flags.join("; ");
                     if i.may_have_burned_in_text() {
@@ -40,18 +42,30 @@ pub fn run(args: &CheckArgs, settings: &Settings) -> i32 {
                         }
                         note.push_str("may have burned-in text: needs a crop");
                     }
-                    serde_json::json!({
+                    (serde_json::json!({
                         "input": src.display(), "status": "ok", "reason": if note.is_empty() { serde_json::Value::Null } else { note.into() },
                         "modality": i.modality, "transfer_syntax": i.ts_kind.name(), "photometric": i.photometric,
                         "columns": i.columns, "rows": i.rows, "frames": i.frames, "bits": i.bits_allocated,
                         "regions": i.regions.len(), "sop_instance_uid": i.sop_instance_uid,
-                    })
+                    }), Some(patient))
                 }
-                Err(reason) => serde_json::json!({"input": src.display(), "status": "skipped", "reason": reason}),
+                Err(reason) => (serde_json::json!({"input": src.display(), "status": "skipped", "reason": reason}), None),
             })
             .collect()
     };
-    rows.extend(results);
+    // distinct original patients of the usable files (counted, never printed)
+    let mut patients = std::collections::HashSet::new();
+    let mut unidentified = 0usize;
+    for (row, patient) in results {
+        if let Some(p) = patient {
+            if p.is_unidentified() {
+                unidentified += 1;
+            }
+            patients.insert(p);
+        }
+        rows.push(row);
+    }
+    let patient_count = patients.len();
     // duplicates by SOP Instance UID, reported once
     let mut seen = std::collections::HashMap::new();
     for r in rows.iter_mut() {
@@ -76,7 +90,10 @@ pub fn run(args: &CheckArgs, settings: &Settings) -> i32 {
     let annotations = rows.iter().filter(|r| r["status"] == ANNOTATION).count();
     let skipped = rows.len() - ok - annotations;
     if args.json {
-        let out = serde_json::json!({"files": rows, "summary": {"ok": ok, "skipped": skipped, "annotation_files": annotations}});
+        let out = serde_json::json!({"files": rows, "summary": {
+            "ok": ok, "skipped": skipped, "annotation_files": annotations,
+            "patients": patient_count, "files_without_patient_identity": unidentified,
+        }});
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
         println!("{:<8} {:<44} DETAILS", "STATUS", "INPUT");
@@ -122,11 +139,19 @@ pub fn run(args: &CheckArgs, settings: &Settings) -> i32 {
                 escape(&details)
             );
         }
-        if annotations > 0 {
-            println!("{ok} usable, {skipped} skipped, {annotations} annotation file(s)");
+        let without = if unidentified > 0 {
+            format!("; {unidentified} file(s) without Patient ID, name or birth date count as one")
         } else {
-            println!("{ok} usable, {skipped} skipped");
-        }
+            String::new()
+        };
+        let annotation_files = if annotations > 0 {
+            format!(", {annotations} annotation file(s)")
+        } else {
+            String::new()
+        };
+        println!(
+            "{ok} usable, {skipped} skipped{annotation_files}; {patient_count} patient(s) (by Patient ID and issuer, else name and birth date{without})"
+        );
     }
     if skipped > 0 {
         1

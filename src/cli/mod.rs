@@ -4,6 +4,7 @@ pub mod batch;
 pub mod check;
 pub mod logging;
 pub mod merge;
+mod report_stream;
 pub mod verify;
 pub mod verify_pixels;
 

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use us_dicomizer::core::display::escape;
 use us_dicomizer::core::text::ocr;
 
 /// Exit status: 0 clean, 1 findings, 2 when the frames could not be read (or no tesseract).
@@ -17,7 +18,10 @@ pub fn run(archive: &Path, against: &[PathBuf], json: bool) -> i32 {
                 for f in &report.findings {
                     println!(
                         "FOUND {} in the pixels of {} frame {} (a {} value, read by OCR)",
-                        f.needle, f.entry, f.frame, f.needle_kind
+                        escape(&f.needle),
+                        escape(&f.entry),
+                        f.frame,
+                        f.needle_kind
                     );
                 }
                 println!(
@@ -31,7 +35,7 @@ pub fn run(archive: &Path, against: &[PathBuf], json: bool) -> i32 {
             i32::from(!report.findings.is_empty())
         }
         Err(e) => {
-            eprintln!("error: verify --pixels: {e}");
+            eprintln!("error: verify --pixels: {}", escape(&e.to_string()));
             2
         }
     }

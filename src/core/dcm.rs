@@ -1,5 +1,10 @@
 //! Small helpers over dicom-rs: reading values and classifying transfer syntaxes.
 
+/// How deep our own walkers (de-identification, verify, the UI's header tree) follow nested
+/// sequences: the same limit as the load walk (`load::scan::MAX_DEPTH`), so an object built
+/// or edited in memory cannot take them deeper than a loaded file could.
+pub const MAX_NESTING: u32 = crate::core::load::scan::MAX_DEPTH as u32;
+
 use dicom_core::Tag;
 use dicom_object::{DefaultDicomObject, InMemDicomObject};
 use serde::Serialize;

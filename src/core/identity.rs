@@ -30,24 +30,31 @@ pub fn content_identity(
     sop_instance_uid: &str,
     limits: &LoadSettings,
 ) -> Result<String, String> {
-    let digest = match &source.kind {
-        SourceKind::File(p) => {
-            let mut f = std::fs::File::open(p).map_err(|e| format!("cannot open: {}", e.kind()))?;
-            let mut h = Sha256::new();
-            let mut buf = vec![0u8; 1 << 20];
-            loop {
-                let n = f
-                    .read(&mut buf)
-                    .map_err(|e| format!("cannot read: {}", e.kind()))?;
-                if n == 0 {
-                    break;
-                }
-                h.update(&buf[..n]);
-            }
-            h.finalize().to_vec()
+    // streamed for files and ZIP members alike: memory does not follow the input's size
+    let max = limits.max_file_mb.saturating_mul(1 << 20);
+    let f = source.open_member()?;
+    let mut f = f.take(max + 1);
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total: u64 = 0;
+    loop {
+        let n = f.read(&mut buf).map_err(|e| match &source.kind {
+            SourceKind::File(_) => format!("cannot read: {}", e.kind()),
+            SourceKind::ZipMember { .. } => format!("cannot decompress ZIP member: {e}"),
+        })?;
+        if n == 0 {
+            break;
         }
-        SourceKind::ZipMember { .. } => Sha256::digest(source.read(limits)?).to_vec(),
-    };
+        total += n as u64;
+        h.update(&buf[..n]);
+    }
+    if total > max {
+        return Err(format!(
+            "larger than load.max_file_mb ({} MB)",
+            limits.max_file_mb
+        ));
+    }
+    let digest = h.finalize().to_vec();
     Ok(identity_of_bytes(sop_instance_uid, &digest))
 }
 

@@ -120,8 +120,8 @@ pub enum PseudonymRule {
     Literal(String),
     /// Keyed per patient: prefix + base32 HMAC.
     Auto { prefix: String },
-    /// Patient ID -> pseudonym, from a list.
-    Table(BTreeMap<String, String>),
+    /// Patient (ID, and issuer when the list names it) -> pseudonym, from a list.
+    Table(PseudonymTable),
 }
 
 impl From<&str> for PseudonymRule {
@@ -168,16 +168,7 @@ impl PseudonymRule {
         match self {
             PseudonymRule::Literal(p) => Ok(p.clone()),
             PseudonymRule::Auto { prefix } => Ok(auto_pseudonym(key, patient, prefix)),
-            PseudonymRule::Table(t) => {
-                if patient.id.is_empty() {
-                    return Err(
-                        "the file has no Patient ID to look up in the pseudonym list".into(),
-                    );
-                }
-                t.get(&patient.id).cloned().ok_or_else(|| {
-                    "its Patient ID is not in the pseudonym list (add a row for it)".into()
-                })
-            }
+            PseudonymRule::Table(t) => t.lookup(patient),
         }
     }
 }
@@ -194,17 +185,64 @@ pub fn check_prefix(p: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Reads a `patient_id,pseudonym` CSV (header required; other columns ignored). The error
-/// names the line, never a patient value.
-pub fn load_table(path: &Path) -> Result<BTreeMap<String, String>, String> {
+/// A study coordinator's list: original patient -> pseudonym. With an `issuer` column a row
+/// matches Patient ID and Issuer of Patient ID (an empty issuer matches files without one);
+/// without it, the Patient ID alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PseudonymTable {
+    /// (patient_id, issuer) -> pseudonym; the issuer is `None` in the two-column form.
+    rows: BTreeMap<(String, Option<String>), String>,
+}
+
+impl PseudonymTable {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Whether rows name the issuer too.
+    pub fn has_issuer(&self) -> bool {
+        self.rows.keys().next().is_some_and(|(_, i)| i.is_some())
+    }
+
+    /// The pseudonym of a patient, or why the file is refused.
+    pub fn lookup(&self, patient: &PatientKey) -> Result<String, String> {
+        if patient.id.is_empty() {
+            return Err("the file has no Patient ID to look up in the pseudonym list".into());
+        }
+        let issuer = self.has_issuer().then(|| patient.issuer.clone());
+        self.rows
+            .get(&(patient.id.clone(), issuer))
+            .cloned()
+            .ok_or_else(|| {
+                if self.has_issuer() {
+                    "its Patient ID with its Issuer of Patient ID is not in the pseudonym list (add a row for it)".into()
+                } else {
+                    "its Patient ID is not in the pseudonym list (add a row for it)".into()
+                }
+            })
+    }
+}
+
+/// Reads a `patient_id,pseudonym` or `patient_id,issuer,pseudonym` CSV (header required,
+/// naming the columns; other columns ignored). The error names the line, never a patient value.
+pub fn load_table(path: &Path) -> Result<PseudonymTable, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {}", e.kind()))?;
     parse_table(&text)
 }
 
-pub fn parse_table(text: &str) -> Result<BTreeMap<String, String>, String> {
+/// Parses the list; refuses an ambiguous one: the same patient twice with different
+/// pseudonyms, or one pseudonym for two patients.
+pub fn parse_table(text: &str) -> Result<PseudonymTable, String> {
     let mut lines = text.lines().enumerate();
     let Some((_, header)) = lines.next() else {
-        return Err("empty: expected a header `patient_id,pseudonym`".into());
+        return Err(
+            "empty: expected a header `patient_id,pseudonym` or `patient_id,issuer,pseudonym`"
+                .into(),
+        );
     };
     let cols: Vec<String> =
         crate::core::tags::split_csv_line(header.trim_start_matches('\u{feff}'))
@@ -212,41 +250,58 @@ pub fn parse_table(text: &str) -> Result<BTreeMap<String, String>, String> {
             .into_iter()
             .map(|c| c.trim().to_ascii_lowercase())
             .collect();
-    let pos = |name: &str| cols.iter().position(|c| c == name);
-    let (Some(ci), Some(cp)) = (pos("patient_id"), pos("pseudonym")) else {
-        return Err("line 1: the header must name the columns `patient_id` and `pseudonym`".into());
+    let pos = |names: &[&str]| cols.iter().position(|c| names.contains(&c.as_str()));
+    let (Some(ci), Some(cp)) = (pos(&["patient_id"]), pos(&["pseudonym"])) else {
+        return Err("line 1: the header must name the columns `patient_id` and `pseudonym` (and optionally `issuer`)".into());
     };
-    let mut map = BTreeMap::new();
+    let cx = pos(&["issuer", "issuer_of_patient_id"]);
+    let mut rows = BTreeMap::new();
+    // pseudonym -> (its patient, the line that gave it)
+    let mut given: BTreeMap<String, ((String, Option<String>), usize)> = BTreeMap::new();
     for (i, line) in lines {
+        let line_no = i + 1;
         if line.trim().is_empty() {
             continue;
         }
         let f =
-            crate::core::tags::split_csv_line(line).map_err(|e| format!("line {}: {e}", i + 1))?;
-        let id = f.get(ci).map(|s| s.trim()).unwrap_or("");
-        let p = f.get(cp).map(|s| s.trim()).unwrap_or("");
+            crate::core::tags::split_csv_line(line).map_err(|e| format!("line {line_no}: {e}"))?;
+        let field = |c: usize| f.get(c).map(|s| s.trim()).unwrap_or("");
+        let id = field(ci);
+        let p = field(cp);
         if id.is_empty() {
-            return Err(format!("line {}: empty patient_id", i + 1));
+            return Err(format!("line {line_no}: empty patient_id"));
         }
         if !valid_pseudonym(p) || p == AUTO {
             return Err(format!(
-                "line {}: the pseudonym must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'",
-                i + 1
+                "line {line_no}: the pseudonym must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'"
             ));
         }
-        if let Some(old) = map.insert(id.to_string(), p.to_string()) {
+        let key = (id.to_string(), cx.map(|c| field(c).to_string()));
+        match given.get(p) {
+            Some((other, first)) if *other != key => {
+                return Err(format!(
+                    "line {line_no}: pseudonym `{p}` is already given to another patient on line {first}: one pseudonym would merge two people"
+                ));
+            }
+            Some(_) => {}
+            None => {
+                given.insert(p.to_string(), (key.clone(), line_no));
+            }
+        }
+        if let Some(old) = rows.insert(key, p.to_string()) {
             if old != p {
                 return Err(format!(
-                    "line {}: this patient_id already has another pseudonym",
-                    i + 1
+                    "line {line_no}: this patient ({}) already has another pseudonym (`{old}`, line {}): which one is meant?",
+                    if cx.is_some() { "patient_id and issuer" } else { "patient_id" },
+                    given.get(old.as_str()).map(|g| g.1).unwrap_or(0)
                 ));
             }
         }
     }
-    if map.is_empty() {
+    if rows.is_empty() {
         return Err("no rows after the header".into());
     }
-    Ok(map)
+    Ok(PseudonymTable { rows })
 }
 
 #[cfg(test)]
@@ -300,5 +355,61 @@ mod tests {
         assert!(parse_table("patient_id,pseudonym\nA,bad value\n").is_err());
         assert!(parse_table("patient_id,pseudonym\nA,S1\nA,S2\n").is_err());
         assert!(parse_table("patient_id,pseudonym\nA,auto\n").is_err());
+    }
+
+    #[test]
+    fn table_with_issuer_matches_id_and_issuer() {
+        // the same Patient ID from two issuers is two people, with two pseudonyms
+        let t =
+            parse_table("patient_id,issuer,pseudonym\nA1,HOSP-A,S001\nA1,HOSP-B,S002\nB2,,S003\n")
+                .unwrap();
+        assert!(t.has_issuer());
+        let r = PseudonymRule::Table(t);
+        let get = |id: &str, issuer: &str| r.resolve(b"k", &PatientKey::new(id, issuer, "", ""));
+        assert_eq!(get("A1", "HOSP-A").unwrap(), "S001");
+        assert_eq!(get("A1", "HOSP-B").unwrap(), "S002");
+        // an empty issuer cell matches a file without an issuer, and only that
+        assert_eq!(get("B2", "").unwrap(), "S003");
+        assert!(get("B2", "HOSP-A").is_err());
+        let e = get("A1", "HOSP-C").unwrap_err();
+        assert!(e.contains("Issuer of Patient ID"), "{e}");
+        // columns in any order, other columns ignored, header names them
+        let t = parse_table("note,pseudonym,issuer,patient_id\nx,S9,H,Z9\n").unwrap();
+        assert_eq!(
+            PseudonymRule::Table(t)
+                .resolve(b"k", &PatientKey::new("Z9", "H", "", ""))
+                .unwrap(),
+            "S9"
+        );
+    }
+
+    #[test]
+    fn ambiguous_tables_are_refused_with_the_line() {
+        // one patient, two pseudonyms (also with an issuer)
+        let e = parse_table("patient_id,pseudonym\nA,S1\nB,S2\nA,S3\n").unwrap_err();
+        assert!(
+            e.starts_with("line 4:") && e.contains("another pseudonym"),
+            "{e}"
+        );
+        let e = parse_table("patient_id,issuer,pseudonym\nA,H,S1\nA,H,S2\n").unwrap_err();
+        assert!(e.starts_with("line 3:"), "{e}");
+        // one pseudonym, two patients (different IDs, or one ID from two issuers)
+        let e = parse_table("patient_id,pseudonym\nA,S1\nB,S1\n").unwrap_err();
+        assert!(
+            e.contains("already given to another patient on line 2"),
+            "{e}"
+        );
+        let e = parse_table("patient_id,issuer,pseudonym\nA,H1,S1\nA,H2,S1\n").unwrap_err();
+        assert!(e.contains("already given to another patient"), "{e}");
+        // a repeated identical row is no ambiguity
+        assert_eq!(
+            parse_table("patient_id,pseudonym\nA,S1\nA,S1\n")
+                .unwrap()
+                .len(),
+            1
+        );
+        // no patient value in any message
+        let e = parse_table("patient_id,pseudonym\nSECRET-ID,S1\nSECRET-ID,S2\n").unwrap_err();
+        assert!(!e.contains("SECRET"), "{e}");
     }
 }

@@ -1,5 +1,5 @@
-//! Key-to-frame latency of the preview path, measured without a terminal (used by the
-//! benchmark; the UI itself never times anything).
+//! Key-to-frame latency of the preview path, measured without a terminal (the bench's UI
+//! figures).
 
 use std::path::Path;
 use std::time::Instant;
@@ -7,13 +7,12 @@ use std::time::Instant;
 use ratatui::Terminal;
 use ratatui_image::picker::Picker;
 
-use crate::core::settings::Settings;
-
 use super::effect::Effect;
 use super::keymap::Key;
 use super::msg::Msg;
 use super::state::AppState;
 use super::{preview, ui, update};
+use crate::core::settings::Settings;
 
 /// Key-to-frame latency of the preview path, measured without a terminal: key → keymap →
 /// reducer → decode → crop outline → halfblocks encoding → drawing into a buffer.

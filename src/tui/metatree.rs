@@ -75,6 +75,21 @@ fn walk(obj: &InMemDicomObject, depth: u16, rows: &mut Vec<MetaRow>) {
                     value: format!("{} item(s)", items.len()),
                     has_children: !items.is_empty(),
                 });
+                // depth guard: two rows of indent per level
+                if depth as u32 >= 2 * crate::core::dcm::MAX_NESTING {
+                    rows.push(MetaRow {
+                        depth: depth + 1,
+                        tag: String::new(),
+                        vr: String::new(),
+                        name: String::new(),
+                        value: format!(
+                            "items nested deeper than {} levels are not shown",
+                            crate::core::dcm::MAX_NESTING
+                        ),
+                        has_children: false,
+                    });
+                    continue;
+                }
                 for (i, item) in items.iter().enumerate() {
                     rows.push(MetaRow {
                         depth: depth + 1,

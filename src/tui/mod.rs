@@ -11,6 +11,7 @@ pub mod detect;
 pub mod effect;
 pub mod greytext;
 pub mod keymap;
+mod latency;
 pub mod metatree;
 pub mod msg;
 pub mod osc52;
@@ -25,7 +26,6 @@ pub mod ui;
 pub mod update;
 pub mod worker;
 
-mod latency;
 mod runner;
 mod terminal;
 

@@ -1,5 +1,4 @@
-//! The UI thread: the event loop, and performing effects. (Terminal setup and restore are in
-//! `terminal.rs`, the latency measurement in `latency.rs`.)
+//! The UI thread: terminal setup and restore, the event loop, and performing effects.
 
 use std::io::{self, Stdout, Write};
 use std::path::PathBuf;
@@ -24,14 +23,12 @@ use super::msg::{ExportMsg, Msg};
 use super::state::AppState;
 use super::terminal::{
     install_panic_hook, make_picker, protocol_name, protocol_type, restore_terminal,
-    uninstall_panic_hook, ScreenGuard,
+    uninstall_panic_hook, ScreenGuard, PROTOCOLS,
 };
 use super::worker::{self, AppEvent, ExportHandle, LoadJob, SessionWriter};
 use super::{preview, prompt, session, ui, update, TuiOptions};
 
 type Term = Terminal<CrosstermBackend<Stdout>>;
-
-const PROTOCOLS: [&str; 5] = ["auto", "sixel", "kitty", "iterm2", "halfblocks"];
 
 /// The runner's handles to the workers.
 struct Ctx {

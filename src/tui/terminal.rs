@@ -10,6 +10,8 @@ use crossterm::terminal::{
 };
 use ratatui_image::picker::{cap_parser::QueryStdioOptions, Picker, ProtocolType};
 
+pub(super) const PROTOCOLS: [&str; 5] = ["auto", "sixel", "kitty", "iterm2", "halfblocks"];
+
 /// Leaves raw mode and the alternate screen however we exit.
 pub(super) struct ScreenGuard;
 

@@ -268,42 +268,47 @@ pub fn spawn_export(
                 Event::Writing => send(ExportMsg::Writing),
             };
             tracing::info!(files = req.items.len(), "export started");
-            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                export::run(&req, &settings, &progress, &flag)
-            }));
-            let msg = match r {
-                Ok(Ok(rep)) => {
-                    let s = &rep.summary;
-                    tracing::info!(
-                        exported = s.exported,
-                        skipped = s.skipped,
-                        failed = s.failed,
-                        "export finished"
-                    );
-                    let mut text = format!(
-                    "exported {}/{} file(s), {} frame(s) to {} in {:.1} s; {} skipped, {} failed",
-                    s.exported, s.total, s.frames, s.archive, s.seconds, s.skipped, s.failed
-                );
-                    if !s.removed_temporaries.is_empty() {
-                        text.push_str(&format!(
-                            "; removed {} stale temporary file(s) of an interrupted export",
-                            s.removed_temporaries.len()
-                        ));
-                    }
-                    Ok(text)
-                }
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "export stopped");
-                    Err(e.to_string())
-                }
-                Err(_) => {
-                    tracing::error!("export panicked");
-                    Err("internal error during the export (see the log)".into())
-                }
-            };
-            send(ExportMsg::Finished(msg));
+            // the silent guard: a panic becomes the message, nothing is printed over the screen
+            let r = crate::core::guard::catch(|| export::run(&req, &settings, &progress, &flag));
+            send(ExportMsg::Finished(finish_message(r)));
         })?;
     Ok(ExportHandle { cancel, thread })
+}
+
+/// The status line of a finished export: the summary, the error, or the cause of a panic.
+fn finish_message(
+    r: Result<crate::core::error::Result<export::ExportReport>, String>,
+) -> Result<String, String> {
+    match r {
+        Ok(Ok(rep)) => {
+            let s = &rep.summary;
+            tracing::info!(
+                exported = s.exported,
+                skipped = s.skipped,
+                failed = s.failed,
+                "export finished"
+            );
+            let mut text = format!(
+                "exported {}/{} file(s), {} frame(s) to {} in {:.1} s; {} skipped, {} failed",
+                s.exported, s.total, s.frames, s.archive, s.seconds, s.skipped, s.failed
+            );
+            if !s.removed_temporaries.is_empty() {
+                text.push_str(&format!(
+                    "; removed {} stale temporary file(s) of an interrupted export",
+                    s.removed_temporaries.len()
+                ));
+            }
+            Ok(text)
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "export stopped");
+            Err(e.to_string())
+        }
+        Err(why) => {
+            tracing::error!(cause = %why, "export panicked");
+            Err(format!("internal error during the export: {why} (nothing was written under the final name)"))
+        }
+    }
 }
 
 /// The pending snapshot and the "stop" flag, with its condition variable.
@@ -375,5 +380,19 @@ impl SessionWriter {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A panic inside the export thread ends as a message naming its cause (and the guard
+    /// keeps it off the screen), not a bare "see the log".
+    #[test]
+    fn a_panicking_export_ends_with_its_cause() {
+        let r = crate::core::guard::catch(|| -> crate::core::error::Result<_> {
+            panic!("writer state lost")
+        });
+        let msg = super::finish_message(r).unwrap_err();
+        assert!(msg.contains("writer state lost"), "{msg}");
     }
 }

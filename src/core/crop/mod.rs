@@ -2,6 +2,7 @@
 
 pub mod auto;
 pub mod scan_area;
+pub mod sector;
 
 use serde::{Deserialize, Serialize};
 

@@ -230,6 +230,7 @@ pub fn deidentify_with_vocabulary(
         pseudonym: ctx.pseudonym,
         vocab: vocabulary,
         charset: charset::Charset::of(obj),
+        too_deep: 0,
     };
 
     let ds: &mut InMemDicomObject = obj;
@@ -238,7 +239,14 @@ pub fn deidentify_with_vocabulary(
 
     let codes_applied = markers::write_markers(ds, settings, ctx, &enabled, dates);
     let charset = std::mem::replace(&mut w.charset, charset::Charset::of(ds));
-    let notes = markers::write_tags(ds, ctx, charset);
+    let mut notes = markers::write_tags(ds, ctx, charset);
+    if w.too_deep > 0 {
+        notes.push(format!(
+            "removed {} sequence(s) nested deeper than {} levels (de-identification depth limit)",
+            w.too_deep,
+            crate::core::dcm::MAX_NESTING
+        ));
+    }
     markers::update_meta(obj, settings.retain_uids, &mut |u| w.map_uid(u));
 
     Ok(DeidOutcome {

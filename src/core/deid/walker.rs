@@ -39,6 +39,8 @@ pub(super) struct Walker<'a> {
     pub(super) vocab: &'a [Code],
     /// The data set's character set (standard code meanings may be non-ASCII).
     pub(super) charset: Charset,
+    /// Sequences removed because they sat deeper than `dcm::MAX_NESTING`.
+    pub(super) too_deep: usize,
 }
 
 impl Walker<'_> {
@@ -85,6 +87,12 @@ impl Walker<'_> {
         let required = depth == 0 && iod::us_type(tag) <= 2;
         if hl7::is_designator_sequence(&e) {
             return required.then(|| empty_elem(tag, VR::SQ));
+        }
+        // depth guard: items below the limit are not walked (nor kept: unchecked values
+        // never reach an export)
+        if depth + 1 > crate::core::dcm::MAX_NESTING {
+            self.too_deep += 1;
+            return None;
         }
         match e.into_value() {
             Value::Sequence(seq) => {

@@ -13,17 +13,24 @@ pub(super) struct TextOutcome {
 
 /// Searches the file's pixels for burned-in text and applies `[pixels] burned_in_text`, or the
 /// person's choice for this file (`choice`, from the TUI) when there is one.
+/// `frames`: the sampled frames ([`crate::core::text::read_frames`]). `outside`: the part
+/// blanked by `mask_outside_sector`, if on: text lying wholly there is blanked with it.
 pub(super) fn burned_in_text(
     loaded: &LoadedFile,
+    frames: &[crate::core::pixels::Frame],
     crop: &CropRect,
     settings: &Settings,
     allow: bool,
+    outside: Option<&crate::core::crop::sector::Footprint>,
     choice: Option<crate::core::text::policy::TextChoice>,
 ) -> std::result::Result<TextOutcome, Outcome> {
     use crate::core::text::{self, policy};
     let (cols, rows) = (loaded.info.columns, loaded.info.rows);
-    let frames = text::read_frames(&loaded.obj, &loaded.info).map_err(Outcome::Fail)?;
-    let inside = text::inside(&text::scan_frames(&frames), crop);
+    let mut inside = text::inside(&text::scan_frames(frames), crop);
+    let blanked_anyway = outside.map(|f| f.outside_rects()).unwrap_or_default();
+    if let Some(f) = outside {
+        inside.retain(|b| f.keeps_any(&b.with_margin(cols, rows)));
+    }
     let plural = |n: usize| if n == 1 { "box" } else { "boxes" };
     let mode = settings.pixels.burned_in_text;
     let by_person = choice == Some(policy::TextChoice::Mask);
@@ -52,7 +59,8 @@ pub(super) fn burned_in_text(
     // search the output again; text that only shows once its neighbours are blanked (or the
     // crop cut a row) is blanked too, when it lies on black
     let mut mask = mask;
-    let mut left = text::recheck(&frames, &mask, crop);
+    let with_outside = |m: &[CropRect]| [m, &blanked_anyway[..]].concat();
+    let mut left = text::recheck(frames, &with_outside(&mask), crop);
     for _ in 0..3 {
         if left.is_empty()
             || (left.iter().any(|b| b.over_scan) && !by_person)
@@ -70,7 +78,7 @@ pub(super) fn burned_in_text(
             );
             mask.push(g.with_margin(cols, rows));
         }
-        left = text::recheck(&frames, &mask, crop);
+        left = text::recheck(frames, &with_outside(&mask), crop);
     }
     let note = if mask.is_empty() {
         note

@@ -11,7 +11,9 @@ use super::header::{self, PixelDescription};
 use crate::core::crop::CropRect;
 use crate::core::dcm::{get_str, TransferSyntaxKind};
 use crate::core::load::{FileInfo, LoadedFile};
-use crate::core::pixels::{decode, encapsulated, jpeg, jpeg_direct, jpeg_markers, render, rle};
+use crate::core::pixels::{
+    decode, encapsulated, jpeg, jpeg_blank, jpeg_direct, jpeg_markers, render, rle,
+};
 use crate::core::settings::{Encoding, JpegCropMode, Settings};
 use crate::core::text::mask;
 
@@ -30,6 +32,9 @@ pub enum PixelPlan {
     JpegLossless(CropRect),
     /// Decoded, cropped, re-encoded as JPEG Baseline.
     JpegEncode,
+    /// JPEG Baseline frames cropped (unless the rectangle is the whole frame) and blanked in
+    /// the DCT domain: whole iMCUs around each mask rectangle, nothing re-encoded.
+    JpegBlank(CropRect),
 }
 
 /// What was written.
@@ -53,6 +58,7 @@ pub fn plan_for(
     crop: &CropRect,
     settings: &Settings,
     masking: bool,
+    exact: bool,
 ) -> PixelPlan {
     if settings.output.encoding == Encoding::Jpeg {
         return PixelPlan::JpegEncode;
@@ -60,20 +66,37 @@ pub fn plan_for(
     if info.ts_kind != TransferSyntaxKind::JpegBaseline || info.bits_allocated != 8 {
         return PixelPlan::Native;
     }
-    if masking {
-        // blanking needs the pixels: decode, blank, re-encode
+    if exact {
+        // blanking outside the sector cuts 8x8 blocks: decode, blank, re-encode
         return PixelPlan::JpegEncode;
     }
     if crop.is_full(info.columns, info.rows) {
-        return PixelPlan::JpegCopy;
+        return if masking {
+            jpeg_blank_plan(info, obj, crop)
+        } else {
+            PixelPlan::JpegCopy
+        };
     }
     let mcu = encapsulated::frame_bytes(obj, info.frames, 0).and_then(|b| jpeg::mcu_size(&b));
     let Ok(mcu) = mcu else {
         return PixelPlan::JpegEncode;
     };
-    jpeg_lossless_crop(crop, mcu, settings)
-        .map(PixelPlan::JpegLossless)
-        .unwrap_or(PixelPlan::JpegEncode)
+    match jpeg_lossless_crop(crop, mcu, settings) {
+        Some(r) if masking => jpeg_blank_plan(info, obj, &r),
+        Some(r) => PixelPlan::JpegLossless(r),
+        None => PixelPlan::JpegEncode,
+    }
+}
+
+/// Text boxes in JPEG Baseline frames: blanked in the DCT domain when the stream allows it
+/// (8-bit sequential Huffman, grey, YCbCr or RGB), else decoded, blanked and re-encoded.
+fn jpeg_blank_plan(info: &FileInfo, obj: &DefaultDicomObject, rect: &CropRect) -> PixelPlan {
+    let mono1 = info.photometric == "MONOCHROME1";
+    match encapsulated::frame_bytes(obj, info.frames, 0).and_then(|b| jpeg_blank::check(&b, mono1))
+    {
+        Ok(_) => PixelPlan::JpegBlank(*rect),
+        Err(_) => PixelPlan::JpegEncode,
+    }
 }
 
 /// The crop a JPEG baseline file kept in its encoding really gets, given its iMCU size: the
@@ -124,18 +147,33 @@ pub enum PixelOut {
 }
 
 /// Decides and computes the pixel side and rewrites the pixel-describing header. `mask`:
-/// rectangles (image coordinates) blanked in every frame.
+/// text boxes (image coordinates) blanked in every frame (JPEG Baseline: the whole 8x8 blocks
+/// around them, in the DCT domain, where possible); `exact`: rectangles blanked pixel for
+/// pixel (outside the scan sector).
 pub fn prepare(
     file: LoadedFile,
     crop: CropRect,
     mask: &[CropRect],
+    exact: &[CropRect],
     settings: &Settings,
     progress: &(dyn Fn(u32, u32) + Sync),
 ) -> Result<Prepared, String> {
     let LoadedFile { obj: src, info, .. } = file;
     crop.validate(info.columns, info.rows)?;
-    let mask = crate::core::text::to_crop_coords(mask, &crop);
-    let plan = plan_for(&info, &src, &crop, settings, !mask.is_empty());
+    let image_mask = mask;
+    let text_mask = crate::core::text::to_crop_coords(mask, &crop);
+    let exact_mask = crate::core::text::to_crop_coords(exact, &crop);
+    let plan = plan_for(
+        &info,
+        &src,
+        &crop,
+        settings,
+        !text_mask.is_empty(),
+        !exact_mask.is_empty(),
+    );
+    // the text boxes really blanked (DCT-domain blanking takes whole iMCUs)
+    let mut blanked = text_mask.clone();
+    let mask = [text_mask, exact_mask].concat();
     let palette = (info.photometric == "PALETTE COLOR")
         .then(|| render::read_palette(&src))
         .flatten();
@@ -237,17 +275,30 @@ pub fn prepare(
                     r
                 })
                 .collect();
-            let desc = PixelDescription {
-                rows: rect.height(),
-                columns: rect.width(),
-                frames,
-                spp: info.samples_per_pixel as u8,
-                photometric: info.photometric.clone(),
-                bits: None,
-                new_lossy: None,
-                was_lossy: true,
-                planar: false,
-            };
+            let desc = jpeg_kept_description(&info, &rect, frames);
+            (PixelOut::Encapsulated(out?, JPEG_BASELINE), desc, rect)
+        }
+        PixelPlan::JpegBlank(rect) => {
+            let mono1 = info.photometric == "MONOCHROME1";
+            let layout = jpeg_blank::check(&encapsulated::frame_bytes(&src, frames, 0)?, mono1)?;
+            let local = crate::core::text::to_crop_coords(image_mask, &rect);
+            blanked = jpeg_blank::snap_outward(&local, layout.mcu(), rect.width(), rect.height());
+            let whole = rect.is_full(info.columns, info.rows);
+            let out: Result<Vec<Vec<u8>>, String> = (0..frames)
+                .into_par_iter()
+                .map(|i| {
+                    let b = encapsulated::frame_bytes(&src, frames, i)?;
+                    let l = jpeg_blank::check(&b, mono1)?;
+                    if l.mcu() != layout.mcu() {
+                        return Err("JPEG frames of one file differ in subsampling".into());
+                    }
+                    let r = jpeg_blank::blank(&b, &l, (!whole).then_some(&rect), &blanked)
+                        .and_then(|c| jpeg_markers::strip(&c));
+                    tick();
+                    r
+                })
+                .collect();
+            let desc = jpeg_kept_description(&info, &rect, frames);
             (PixelOut::Encapsulated(out?, JPEG_BASELINE), desc, rect)
         }
         PixelPlan::JpegEncode => {
@@ -316,7 +367,7 @@ pub fn prepare(
         transfer_syntax: transfer_syntax.to_string(),
         photometric: desc.photometric.clone(),
         plan,
-        masked: mask.clone(),
+        masked: blanked,
     };
     // The new header: a copy of the original's without pixel data, then the new description.
     let mut obj = header_copy(&src);
@@ -442,4 +493,20 @@ pub fn write(
 
 fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or("").chars().take(200).collect()
+}
+
+/// The pixel description of JPEG Baseline frames kept in the DCT domain (copied, cropped or
+/// blanked by blocks): the crop's size, no new lossy step.
+fn jpeg_kept_description(info: &FileInfo, rect: &CropRect, frames: u32) -> PixelDescription {
+    PixelDescription {
+        rows: rect.height(),
+        columns: rect.width(),
+        frames,
+        spp: info.samples_per_pixel as u8,
+        photometric: info.photometric.clone(),
+        bits: None,
+        new_lossy: None,
+        was_lossy: true,
+        planar: false,
+    }
 }

@@ -2,40 +2,154 @@
 //! path or any original identifier. The JSON also says which files were not exported and why
 //! (by their number in the request, and what the caller left out), the pseudonym and the UTC
 //! date and time of the export.
+//!
+//! Rows are collected while the export runs into an unnamed temporary file (in the archive's
+//! folder, gone when closed) and streamed from it into the archive at the end, so the memory of
+//! an export does not grow with the number of files.
 
-use std::io::Write;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, Seek, Write};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{ExportRequest, FileReport, Status};
 use crate::core::error::{CoreError, Result};
 
-#[derive(Serialize)]
-struct Row<'a> {
-    entry: &'a str,
+#[derive(Serialize, Deserialize)]
+struct Row {
+    entry: String,
     frames: u32,
     rows: u32,
     columns: u32,
     bytes: u64,
     crop: [u32; 4],
-    crop_source: &'a str,
-    pixel_encoding: &'a str,
-    transfer_syntax: &'a str,
-    photometric: &'a str,
-    pseudonym: &'a str,
-    study_instance_uid: &'a str,
-    sop_instance_uid: &'a str,
-    tags: &'a std::collections::BTreeMap<String, String>,
+    crop_source: String,
+    pixel_encoding: String,
+    transfer_syntax: String,
+    photometric: String,
+    pseudonym: String,
+    study_instance_uid: String,
+    sop_instance_uid: String,
+    tags: BTreeMap<String, String>,
+    /// Text boxes blanked (output coordinates).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    masked: Vec<[u32; 4]>,
+    /// What `mask_outside_sector` kept and blanked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    outside_sector: Option<String>,
     /// The annotation files written next to the entry.
-    annotations: &'a [String],
+    annotations: Vec<String>,
 }
 
-#[derive(Serialize)]
-struct NotExported<'a> {
+#[derive(Serialize, Deserialize)]
+struct NotExported {
     /// 1-based position in the export request.
     input: usize,
     status: Status,
-    reason: &'a str,
+    reason: String,
+}
+
+/// One line of the spill file.
+#[derive(Serialize, Deserialize)]
+enum Record {
+    E(Box<Row>),
+    X(NotExported),
+}
+
+/// The manifest's rows, gathered file by file.
+pub struct Collector {
+    spill: std::io::BufWriter<std::fs::File>,
+    tag_keys: BTreeSet<String>,
+    count: usize,
+}
+
+fn io_err(e: impl std::fmt::Display) -> CoreError {
+    CoreError::Io(std::io::Error::other(e.to_string()))
+}
+
+impl Collector {
+    /// A collector whose rows wait in an unnamed temporary file in `folder`.
+    pub fn new(folder: &std::path::Path) -> Result<Self> {
+        Ok(Collector {
+            spill: std::io::BufWriter::with_capacity(1 << 16, tempfile::tempfile_in(folder)?),
+            tag_keys: BTreeSet::new(),
+            count: 0,
+        })
+    }
+
+    /// Adds the report of the next file of the request (in request order).
+    pub fn add(&mut self, r: &FileReport) -> Result<()> {
+        self.count += 1;
+        let rec = if r.status == Status::Exported {
+            for k in r.tags.keys() {
+                if !self.tag_keys.contains(k) {
+                    self.tag_keys.insert(k.clone());
+                }
+            }
+            Record::E(Box::new(Row {
+                entry: r.output.clone().unwrap_or_default(),
+                frames: r.frames.unwrap_or(0),
+                rows: r.rows_cols.map(|v| v.0).unwrap_or(0),
+                columns: r.rows_cols.map(|v| v.1).unwrap_or(0),
+                bytes: r.entry_bytes,
+                crop: r.crop.unwrap_or([0; 4]),
+                crop_source: r.crop_source.unwrap_or("").into(),
+                pixel_encoding: r.pixel_encoding.unwrap_or("").into(),
+                transfer_syntax: r.transfer_syntax.clone().unwrap_or_default(),
+                photometric: r.photometric.clone().unwrap_or_default(),
+                pseudonym: r.pseudonym.clone().unwrap_or_default(),
+                study_instance_uid: r.study_instance_uid.clone().unwrap_or_default(),
+                sop_instance_uid: r.sop_instance_uid.clone().unwrap_or_default(),
+                tags: r.tags.clone(),
+                masked: r.masked.clone(),
+                outside_sector: r.outside_sector.clone(),
+                annotations: r
+                    .annotations
+                    .as_ref()
+                    .map(|a| a.files.clone())
+                    .unwrap_or_default(),
+            }))
+        } else {
+            Record::X(NotExported {
+                input: self.count,
+                status: r.status,
+                reason: r.reason.clone().unwrap_or_default(),
+            })
+        };
+        serde_json::to_writer(&mut self.spill, &rec).map_err(io_err)?;
+        self.spill.write_all(b"\n")?;
+        Ok(())
+    }
+}
+
+/// The records of a spill file, read again from its start.
+fn records(file: &std::fs::File) -> Result<impl Iterator<Item = Result<Record>> + '_> {
+    let mut f = file;
+    f.seek(std::io::SeekFrom::Start(0))?;
+    Ok(std::io::BufReader::with_capacity(1 << 16, f)
+        .lines()
+        .map(|l| serde_json::from_str::<Record>(&l?).map_err(io_err)))
+}
+
+/// A JSON array streamed from the spill file: entries (`true`) or files not exported.
+struct Streamed<'a> {
+    file: &'a std::fs::File,
+    entries: bool,
+}
+
+impl Serialize for Streamed<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeSeq};
+        let mut seq = s.serialize_seq(None)?;
+        for rec in records(self.file).map_err(S::Error::custom)? {
+            match (rec.map_err(S::Error::custom)?, self.entries) {
+                (Record::E(r), true) => seq.serialize_element(&r)?,
+                (Record::X(x), false) => seq.serialize_element(&x)?,
+                _ => {}
+            }
+        }
+        seq.end()
+    }
 }
 
 /// `2026-11-30T19:20:05Z` for seconds since the epoch.
@@ -51,52 +165,22 @@ pub fn utc_timestamp(secs: u64) -> String {
     )
 }
 
+/// Writes `manifest.csv` and `manifest.json` into the archive from the collected rows.
 pub fn write<W: Write + std::io::Seek>(
     zip: &mut zip::ZipWriter<W>,
-    reports: &[FileReport],
+    collected: Collector,
     req: &ExportRequest,
 ) -> Result<()> {
-    let not_exported: Vec<NotExported> = reports
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.status != Status::Exported)
-        .map(|(i, r)| NotExported {
-            input: i + 1,
-            status: r.status,
-            reason: r.reason.as_deref().unwrap_or(""),
-        })
-        .collect();
+    let Collector {
+        spill, tag_keys, ..
+    } = collected;
+    let file = spill
+        .into_inner()
+        .map_err(|e| CoreError::Io(e.into_error()))?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let rows: Vec<Row> = reports
-        .iter()
-        .filter(|r| r.status == Status::Exported)
-        .map(|r| Row {
-            entry: r.output.as_deref().unwrap_or(""),
-            frames: r.frames.unwrap_or(0),
-            rows: r.rows_cols.map(|v| v.0).unwrap_or(0),
-            columns: r.rows_cols.map(|v| v.1).unwrap_or(0),
-            bytes: r.entry_bytes,
-            crop: r.crop.unwrap_or([0; 4]),
-            crop_source: r.crop_source.unwrap_or(""),
-            pixel_encoding: r.pixel_encoding.unwrap_or(""),
-            transfer_syntax: r.transfer_syntax.as_deref().unwrap_or(""),
-            photometric: r.photometric.as_deref().unwrap_or(""),
-            pseudonym: r.pseudonym.as_deref().unwrap_or(""),
-            study_instance_uid: r.study_instance_uid.as_deref().unwrap_or(""),
-            sop_instance_uid: r.sop_instance_uid.as_deref().unwrap_or(""),
-            tags: &r.tags,
-            annotations: r
-                .annotations
-                .as_ref()
-                .map(|a| a.files.as_slice())
-                .unwrap_or(&[]),
-        })
-        .collect();
-    let tag_keys: std::collections::BTreeSet<&String> =
-        rows.iter().flat_map(|r| r.tags.keys()).collect();
     // Both files are streamed into the archive row by row: memory stays small for 10^5+ rows.
     let opts = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
@@ -109,11 +193,12 @@ pub fn write<W: Write + std::io::Seek>(
             write!(csv, ",{}", csv_field(k))?;
         }
         csv.write_all(b"\n")?;
-        for r in &rows {
+        for rec in records(&file)? {
+            let Record::E(r) = rec? else { continue };
             write!(
                 csv,
                 "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-                csv_field(r.entry),
+                csv_field(&r.entry),
                 r.frames,
                 r.rows,
                 r.columns,
@@ -125,8 +210,8 @@ pub fn write<W: Write + std::io::Seek>(
                 r.crop_source,
                 r.pixel_encoding,
                 r.transfer_syntax,
-                csv_field(r.photometric),
-                csv_field(r.pseudonym),
+                csv_field(&r.photometric),
+                csv_field(&r.pseudonym),
                 r.study_instance_uid,
                 r.sop_instance_uid,
                 csv_field(&r.annotations.join(";"))
@@ -135,7 +220,7 @@ pub fn write<W: Write + std::io::Seek>(
                 write!(
                     csv,
                     ",{}",
-                    csv_field(r.tags.get(*k).map(String::as_str).unwrap_or(""))
+                    csv_field(r.tags.get(k).map(String::as_str).unwrap_or(""))
                 )?;
             }
             csv.write_all(b"\n")?;
@@ -156,8 +241,8 @@ pub fn write<W: Write + std::io::Seek>(
         /// The pseudonym rule: the literal pseudonym, `auto` (one keyed per patient) or `list`.
         pseudonym: &'a str,
         exported_at: String,
-        entries: &'a [Row<'a>],
-        not_exported: &'a [NotExported<'a>],
+        entries: Streamed<'a>,
+        not_exported: Streamed<'a>,
         left_out: &'a [String],
     }
     let doc = Doc {
@@ -170,8 +255,14 @@ pub fn write<W: Write + std::io::Seek>(
             super::PseudonymRule::Table(_) => "list",
         },
         exported_at: utc_timestamp(now),
-        entries: &rows,
-        not_exported: &not_exported,
+        entries: Streamed {
+            file: &file,
+            entries: true,
+        },
+        not_exported: Streamed {
+            file: &file,
+            entries: false,
+        },
         left_out: &req.excluded,
     };
     zip.start_file("manifest.json", opts).map_err(zerr)?;

@@ -4,13 +4,19 @@
 //! other (frames in parallel), so memory does not grow with the number of files.
 
 mod burned_in;
+mod crop_choice;
 pub mod file;
 pub mod header;
 pub mod manifest;
 pub mod merge;
 pub mod names;
+mod outside_sector;
 pub mod plan;
+mod targets;
 mod writer;
+
+pub use crop_choice::{auto_crop, auto_crop_explained, resolve_crop, resolve_crop_explained};
+pub use targets::{check_destination, check_not_input, check_outputs, check_target, mapping_path};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
@@ -19,11 +25,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 
-use crate::core::crop::{auto, CropRect, CropSource};
+use crate::core::crop::{CropRect, CropSource};
 use crate::core::error::{CoreError, Result};
 use crate::core::load::{self, InputSource, LoadedFile};
 use crate::core::patients::{PatientKey, PseudonymRule};
-use crate::core::pixels::decode;
 use crate::core::settings::Settings;
 
 use burned_in::burned_in_text;
@@ -80,7 +85,7 @@ pub struct ExportRequest {
     pub excluded: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Exported,
@@ -110,6 +115,9 @@ pub struct FileReport {
     /// Rectangles blanked (burned-in text), in output coordinates: x0, y0, x1, y1.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub masked: Vec<[u32; 4]>,
+    /// `[pixels] mask_outside_sector`: the scan shape kept and the pixels blanked outside it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outside_sector: Option<String>,
     pub tags: BTreeMap<String, String>,
     /// The pseudonym written as Patient Name and ID.
     pub pseudonym: Option<String>,
@@ -146,6 +154,7 @@ impl FileReport {
             photometric: None,
             burned_in_text: None,
             masked: Vec::new(),
+            outside_sector: None,
             tags: BTreeMap::new(),
             pseudonym: None,
             study_instance_uid: None,
@@ -190,196 +199,6 @@ pub enum Event {
     Writing,
 }
 
-/// Checks that the destination can be written, before any work: a `.zip` name in an existing
-/// folder, not a symbolic link, not an existing file unless `force`.
-pub fn check_destination(out: &Path, force: bool) -> Result<()> {
-    if out
-        .extension()
-        .map(|e| !e.eq_ignore_ascii_case("zip"))
-        .unwrap_or(true)
-    {
-        return Err(CoreError::Invalid(format!(
-            "output `{}` must end in .zip",
-            out.display()
-        )));
-    }
-    check_target(out, force)?;
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if !parent.is_dir() {
-        return Err(CoreError::Invalid(format!(
-            "destination folder `{}` does not exist",
-            parent.display()
-        )));
-    }
-    Ok(())
-}
-
-/// A file the tool is about to write (archive, mapping, report): never a symbolic link, never
-/// anything but a regular file, and an existing one only with `force`.
-pub fn check_target(path: &Path, force: bool) -> Result<()> {
-    crate::core::fsutil::refuse_symlink(path).map_err(|e| CoreError::Invalid(e.to_string()))?;
-    match std::fs::symlink_metadata(path) {
-        Ok(m) if !m.file_type().is_file() => Err(CoreError::Invalid(format!(
-            "`{}` exists and is not a regular file",
-            path.display()
-        ))),
-        Ok(_) if !force => Err(CoreError::Invalid(format!(
-            "`{}` already exists: pass --force to replace it",
-            path.display()
-        ))),
-        _ => Ok(()),
-    }
-}
-
-/// Refuses to write `path` when it is one of the inputs (a file given, found in a folder, or an
-/// archive read from), compared by device and inode so links and other spellings count, even
-/// with `--force`.
-pub fn check_not_input<'a>(
-    path: &Path,
-    inputs: impl IntoIterator<Item = &'a InputSource>,
-) -> Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let Ok(target) = std::fs::metadata(path) else {
-            return Ok(());
-        };
-        let mut seen = HashSet::new();
-        for src in inputs {
-            let p = match &src.kind {
-                load::SourceKind::File(p) => p,
-                load::SourceKind::ZipMember { archive, .. } => archive,
-            };
-            if !seen.insert(p.clone()) {
-                continue;
-            }
-            if let Ok(m) = std::fs::metadata(p) {
-                if m.dev() == target.dev() && m.ino() == target.ino() {
-                    return Err(CoreError::Invalid(format!(
-                        "`{}` is one of the inputs: it is never replaced, even with --force",
-                        path.display()
-                    )));
-                }
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let target = std::fs::canonicalize(path).ok();
-        for src in inputs {
-            let p = match &src.kind {
-                load::SourceKind::File(p) => p,
-                load::SourceKind::ZipMember { archive, .. } => archive,
-            };
-            if target.is_some() && std::fs::canonicalize(p).ok() == target {
-                return Err(CoreError::Invalid(format!(
-                    "`{}` is one of the inputs: it is never replaced, even with --force",
-                    path.display()
-                )));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Where the private mapping file of an archive goes.
-pub fn mapping_path(out: &Path) -> PathBuf {
-    PathBuf::from(format!("{}.mapping.json", out.display()))
-}
-
-/// Every check on what an export will write, before any work: the archive and (if asked) the
-/// mapping file may replace existing files only with `force`, and never an input.
-pub fn check_outputs(req: &ExportRequest) -> Result<()> {
-    let inputs = || req.items.iter().map(|i| &i.source);
-    check_not_input(&req.out, inputs())?;
-    check_destination(&req.out, req.force)?;
-    if req.write_mapping {
-        let m = mapping_path(&req.out);
-        check_target(&m, req.force)?;
-        check_not_input(&m, inputs())?;
-    }
-    Ok(())
-}
-
-/// Resolves a crop choice for a loaded file.
-pub fn resolve_crop(
-    choice: &CropChoice,
-    file: &LoadedFile,
-    settings: &Settings,
-) -> std::result::Result<(CropRect, CropSource), String> {
-    resolve_crop_explained(choice, file, settings).map(|(r, s, _)| (r, s))
-}
-
-/// As [`resolve_crop`], also saying which rule chose an automatic crop (for the report).
-pub fn resolve_crop_explained(
-    choice: &CropChoice,
-    file: &LoadedFile,
-    settings: &Settings,
-) -> std::result::Result<(CropRect, CropSource, Option<String>), String> {
-    let info = &file.info;
-    let preset = || {
-        settings
-            .preset_for(&info.manufacturer, &info.model, info.columns, info.rows)
-            .map(|p| p.rect(info.is_multi_frame()))
-    };
-    match choice {
-        CropChoice::Fixed(r, s) => Ok((*r, *s, None)),
-        CropChoice::None => Ok((
-            CropRect::full(info.columns, info.rows),
-            CropSource::None,
-            None,
-        )),
-        CropChoice::Preset => preset()
-            .map(|r| (r, CropSource::Preset, None))
-            .ok_or_else(|| {
-                format!(
-                    "no crop preset for this device and {}x{} images",
-                    info.columns, info.rows
-                )
-            }),
-        CropChoice::Auto => {
-            if let Some(r) = preset() {
-                return Ok((r, CropSource::Preset, Some("preset: device preset".into())));
-            }
-            auto_crop_explained(file, settings).map(|(r, s, why)| (r, s, Some(why)))
-        }
-    }
-}
-
-/// Regions first, else content of the middle frame.
-pub fn auto_crop(file: &LoadedFile, settings: &Settings) -> Option<(CropRect, CropSource)> {
-    auto_crop_explained(file, settings)
-        .ok()
-        .map(|(r, s, _)| (r, s))
-}
-
-/// As [`auto_crop`], with the rule that chose the crop, or what was looked for.
-pub fn auto_crop_explained(
-    file: &LoadedFile,
-    settings: &Settings,
-) -> std::result::Result<(CropRect, CropSource, String), String> {
-    let info = &file.info;
-    auto::detect(
-        &info.regions,
-        info.columns,
-        info.rows,
-        || {
-            let f = decode::decode_full(&file.obj, info, auto::detection_frame(info.frames))?;
-            let palette = crate::core::pixels::render::read_palette(&file.obj);
-            Ok(crate::core::pixels::render::to_8bit(
-                &f,
-                palette.as_ref(),
-                None,
-            ))
-        },
-        settings.crop.banner_rows,
-        settings.crop.threshold,
-    )
-}
-
 /// Runs the export. Per-file problems become report lines; only problems with the archive
 /// itself (or cancellation) are errors, and then nothing is left under the final name.
 pub fn run(
@@ -387,6 +206,28 @@ pub fn run(
     settings: &Settings,
     progress: &(dyn Fn(Event) + Sync),
     cancel: &AtomicBool,
+) -> Result<ExportReport> {
+    run_with(req, settings, progress, cancel, Keep::Reports)
+}
+
+/// Whether the per-file reports are kept in [`ExportReport::files`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Kept (an exam in the UI, tests).
+    Reports,
+    /// Only given to the progress callback (`Event::FileDone`), so that memory does not grow
+    /// with the number of files (`batch` streams them into its report); `files` stays empty
+    /// and the summary counts all.
+    Summary,
+}
+
+/// As [`run`], keeping the per-file reports or only the summary.
+pub fn run_with(
+    req: &ExportRequest,
+    settings: &Settings,
+    progress: &(dyn Fn(Event) + Sync),
+    cancel: &AtomicBool,
+    keep: Keep,
 ) -> Result<ExportReport> {
     use crate::core::fsutil;
     let started = std::time::Instant::now();
@@ -406,8 +247,18 @@ pub fn run(
         tracing::info!(count = removed.len(), "removed stale temporary files");
     }
     let tmp = fsutil::temp_beside(&req.out)?;
-    let file = tmp.as_file().try_clone()?;
-    let mut report = run_into(req, settings, progress, cancel, file)?;
+    let failed = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let sink = writer::Sink {
+        file: tmp.as_file().try_clone()?,
+        failed: failed.clone(),
+    };
+    let result = run_into(req, settings, progress, cancel, sink, folder, keep);
+    // a write error on the archive (a full disk...) is said plainly, whatever step met it
+    let write_error = failed.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let mut report = match (result, write_error) {
+        (Err(_), Some(e)) => return Err(writer::write_failure(&e, &req.out)),
+        (r, _) => r?,
+    };
     // the mapping first, removed again if the archive cannot be put in place
     let mapping = report.mapping.take();
     if let Some(json) = &mapping {
@@ -433,19 +284,24 @@ fn run_into(
     settings: &Settings,
     progress: &(dyn Fn(Event) + Sync),
     cancel: &AtomicBool,
-    file: std::fs::File,
+    file: writer::Sink,
+    folder: &Path,
+    keep: Keep,
 ) -> Result<ExportReport> {
     use rayon::prelude::*;
     let total = req.items.len();
     progress(Event::Started { total });
+    let mut rows = manifest::Collector::new(folder)?;
+    let (mut exported, mut skipped, mut failed, mut frames) = (0, 0, 0, 0u64);
     let mut w = Writer {
         zip: zip::ZipWriter::new(std::io::BufWriter::with_capacity(1 << 20, file)),
         seen: HashMap::new(),
         used_names: HashSet::new(),
         mapping: Vec::new(),
+        patients: BTreeMap::new(),
         exported_index: 0,
     };
-    let mut reports = Vec::with_capacity(total);
+    let mut reports = Vec::new();
     let window = (rayon::current_num_threads() * 4).max(4);
     let mut i = 0;
     while i < total {
@@ -496,19 +352,36 @@ fn run_into(
                 Err(Outcome::Fatal(e)) => return Err(e),
             };
             tracing::info!(file = n, status = ?report.status, "file done");
-            progress(Event::FileDone {
-                n,
-                report: Box::new(report.clone()),
-            });
-            reports.push(report);
+            rows.add(&report)?;
+            match report.status {
+                Status::Exported => {
+                    exported += 1;
+                    frames += report.frames.unwrap_or(0) as u64;
+                }
+                Status::Skipped => skipped += 1,
+                Status::Failed => failed += 1,
+            }
+            let report = Box::new(report);
+            if keep == Keep::Reports {
+                progress(Event::FileDone {
+                    n,
+                    report: report.clone(),
+                });
+                reports.push(*report);
+            } else {
+                progress(Event::FileDone { n, report });
+            }
         }
         i = end;
     }
     progress(Event::Writing);
     let Writer {
-        mut zip, mapping, ..
+        mut zip,
+        mapping,
+        patients,
+        ..
     } = w;
-    manifest::write(&mut zip, &reports, req)?;
+    manifest::write(&mut zip, rows, req)?;
     let buf = zip
         .finish()
         .map_err(|e| CoreError::Io(std::io::Error::other(e.to_string())))?;
@@ -517,21 +390,17 @@ fn run_into(
         .map_err(|e| CoreError::Io(e.into_error()))?;
     file.sync_all()?;
     let mapping = if req.write_mapping {
-        Some(serde_json::to_vec_pretty(&mapping).map_err(|e| CoreError::Invalid(e.to_string()))?)
+        let doc = writer::mapping_json(patients, mapping);
+        Some(serde_json::to_vec_pretty(&doc).map_err(|e| CoreError::Invalid(e.to_string()))?)
     } else {
         None
     };
-    let count = |s: Status| reports.iter().filter(|r| r.status == s).count();
     let summary = Summary {
         total,
-        exported: count(Status::Exported),
-        skipped: count(Status::Skipped),
-        failed: count(Status::Failed),
-        frames: reports
-            .iter()
-            .filter(|r| r.status == Status::Exported)
-            .map(|r| r.frames.unwrap_or(0) as u64)
-            .sum(),
+        exported,
+        skipped,
+        failed,
+        frames,
         archive: req.out.display().to_string(),
         seconds: 0.0,
         removed_temporaries: Vec::new(),
@@ -553,6 +422,8 @@ enum Outcome {
 struct Processed {
     uid: String,
     patient: PatientKey,
+    /// The original Study Instance UID (for the mapping's patient table).
+    study_uid: String,
     pseudonym: String,
     new_study_uid: String,
     new_sop_uid: String,
@@ -562,6 +433,7 @@ struct Processed {
     written: file::Written,
     outcome: crate::core::deid::DeidOutcome,
     text_note: String,
+    sector_note: Option<String>,
     body: Body,
 }
 
@@ -584,6 +456,9 @@ fn process(
     let loaded = load::load(&item.source, &settings.load).map_err(Outcome::Skip)?;
     let uid = loaded.info.sop_instance_uid.clone();
     let patient = PatientKey::from_obj(&loaded.obj);
+    let study_uid =
+        crate::core::dcm::get_str(&loaded.obj, dicom_dictionary_std::tags::STUDY_INSTANCE_UID)
+            .unwrap_or_default();
     let pseudonym = req
         .pseudonym
         .resolve(&req.key, &patient)
@@ -624,12 +499,30 @@ fn process(
         .tags
         .check_required(&tag_values)
         .map_err(Outcome::Skip)?;
-    let text = burned_in_text(&loaded, &crop, settings, allow, item.text)?;
+    let frames =
+        crate::core::text::read_frames(&loaded.obj, &loaded.info).map_err(Outcome::Fail)?;
+    let (outside, sector_note) = if settings.pixels.mask_outside_sector {
+        let (fp, note) = outside_sector::footprint(&loaded, &frames, settings);
+        (fp, Some(note))
+    } else {
+        (None, None)
+    };
+    let text = burned_in_text(
+        &loaded,
+        &frames,
+        &crop,
+        settings,
+        allow,
+        outside.as_ref(),
+        item.text,
+    )?;
+    drop(frames);
+    let exact = outside.map(|f| f.outside_rects()).unwrap_or_default();
     let frame_progress = |done: u32, total: u32| progress(Event::Frames { n, done, total });
-    let mut prepared = file::prepare(loaded, crop, &text.mask, settings, &frame_progress)
+    let mut prepared = file::prepare(loaded, crop, &text.mask, &exact, settings, &frame_progress)
         .map_err(Outcome::Fail)?;
     let approved = crop_source.approved() && !uncropped && text.clean;
-    let cleaned = !uncropped || !text.mask.is_empty();
+    let cleaned = !uncropped || !text.mask.is_empty() || !exact.is_empty();
     let outcome = crate::core::deid::run_for_export(
         &mut prepared.obj,
         settings,
@@ -661,6 +554,7 @@ fn process(
     Ok(Processed {
         uid,
         patient,
+        study_uid,
         pseudonym,
         new_study_uid,
         new_sop_uid,
@@ -670,6 +564,7 @@ fn process(
         written,
         outcome,
         text_note: text.note,
+        sector_note,
         body,
     })
 }

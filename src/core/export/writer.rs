@@ -5,10 +5,41 @@ use super::*;
 /// The archive side: names, duplicates, entries, the private mapping (sequential, in order).
 pub(super) struct Writer<W: Write + std::io::Seek> {
     pub(super) zip: zip::ZipWriter<W>,
-    pub(super) seen: HashMap<String, usize>,
+    /// SOP Instance UIDs exported so far, as 128-bit digests (16 bytes a file, not the UID).
+    pub(super) seen: HashMap<[u8; 16], usize>,
     pub(super) used_names: HashSet<String>,
     pub(super) mapping: Vec<serde_json::Value>,
+    /// The mapping's patient table (only with `write_mapping`).
+    pub(super) patients: BTreeMap<PatientKey, PatientRow>,
     pub(super) exported_index: usize,
+}
+
+/// One row of the mapping's patient table: an original patient, its pseudonym, and how many
+/// files and studies of it were exported.
+#[derive(Default)]
+pub(super) struct PatientRow {
+    pseudonym: String,
+    files: usize,
+    studies: HashSet<String>,
+}
+
+/// The private mapping file: one row per original patient, then one per exported file.
+pub(super) fn mapping_json(
+    patients: BTreeMap<PatientKey, PatientRow>,
+    files: Vec<serde_json::Value>,
+) -> serde_json::Value {
+    let patients: Vec<serde_json::Value> = patients
+        .into_iter()
+        .map(|(k, r)| {
+            serde_json::json!({
+                "patient": k.to_json(),
+                "pseudonym": r.pseudonym,
+                "files": r.files,
+                "studies": r.studies.len(),
+            })
+        })
+        .collect();
+    serde_json::json!({ "patients": patients, "files": files })
 }
 
 impl<W: Write + std::io::Seek> Writer<W> {
@@ -21,7 +52,8 @@ impl<W: Write + std::io::Seek> Writer<W> {
         p: Processed,
         progress: &(dyn Fn(Event) + Sync),
     ) -> std::result::Result<FileReport, Outcome> {
-        if let Some(first) = self.seen.get(&p.uid) {
+        let uid_key = digest(&p.uid);
+        if let Some(first) = self.seen.get(&uid_key) {
             return Err(Outcome::Skip(format!(
                 "duplicate of input #{first} (same SOP Instance UID), exported once"
             )));
@@ -85,10 +117,14 @@ impl<W: Write + std::io::Seek> Writer<W> {
         };
         self.exported_index = index;
         if !p.uid.is_empty() {
-            self.seen.insert(p.uid, n);
+            self.seen.insert(uid_key, n);
         }
         // only when asked: this is identity, and memory per file
         if req.write_mapping {
+            let row = self.patients.entry(p.patient.clone()).or_default();
+            row.pseudonym.clone_from(&p.pseudonym);
+            row.files += 1;
+            row.studies.insert(p.study_uid.clone());
             self.mapping.push(serde_json::json!({
                 "input": item.source.display(),
                 "entry": name,
@@ -113,6 +149,7 @@ impl<W: Write + std::io::Seek> Writer<W> {
             photometric: Some(w.photometric.clone()),
             burned_in_text: Some(p.text_note),
             masked: w.masked.iter().map(|r| r.as_array()).collect(),
+            outside_sector: p.sector_note.clone(),
             tags: item.tags.clone(),
             pseudonym: Some(p.pseudonym),
             study_instance_uid: Some(p.new_study_uid).filter(|s| !s.is_empty()),
@@ -123,6 +160,15 @@ impl<W: Write + std::io::Seek> Writer<W> {
             rows_cols: Some((w.crop.height(), w.crop.width())),
         })
     }
+}
+
+/// The first 128 bits of SHA-256: a collision between two of 10^9 UIDs has odds below 10^-20.
+fn digest(uid: &str) -> [u8; 16] {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(uid.as_bytes());
+    let mut k = [0u8; 16];
+    k.copy_from_slice(&d[..16]);
+    k
 }
 
 impl<W: Write + std::io::Seek> Writer<W> {
@@ -180,4 +226,81 @@ impl<W: Write> Write for CountingWriter<W> {
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
     }
+}
+
+/// The archive file under its temporary name. The first write error is kept for the message;
+/// later writes are dropped, so that the ZIP writer's own clean-up when it is dropped after a
+/// failure (it tries to finish the archive, and prints its error) stays silent. Nothing is put
+/// in place after a failure, so what is dropped never matters.
+pub(super) struct Sink {
+    pub(super) file: std::fs::File,
+    pub(super) failed: std::sync::Arc<std::sync::Mutex<Option<std::io::Error>>>,
+}
+
+impl Sink {
+    fn fail(&self, e: std::io::Error) -> std::io::Error {
+        let mut f = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+        let copy = std::io::Error::new(e.kind(), e.to_string());
+        f.get_or_insert(e);
+        copy
+    }
+    fn has_failed(&self) -> bool {
+        self.failed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
+    pub(super) fn sync_all(&self) -> std::io::Result<()> {
+        self.file.sync_all().map_err(|e| self.fail(e))
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.has_failed() {
+            return Ok(buf.len());
+        }
+        self.file.write(buf).map_err(|e| self.fail(e))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.has_failed() {
+            return Ok(());
+        }
+        self.file.flush().map_err(|e| self.fail(e))
+    }
+}
+
+impl std::io::Seek for Sink {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.file.seek(pos).map_err(|e| self.fail(e))
+    }
+}
+
+/// The message for an export stopped by a write error on the archive: what happened, where,
+/// and that nothing is left under the final name.
+pub(super) fn write_failure(e: &std::io::Error, out: &Path) -> CoreError {
+    let folder = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let what = match e.raw_os_error() {
+        Some(libc::ENOSPC) => "no space left on the device".to_string(),
+        Some(libc::EDQUOT) => "disk quota exceeded".to_string(),
+        Some(libc::EFBIG) => "file size limit reached".to_string(),
+        _ => match e.kind() {
+            std::io::ErrorKind::StorageFull => "no space left on the device".to_string(),
+            std::io::ErrorKind::FileTooLarge => "file size limit reached".to_string(),
+            std::io::ErrorKind::QuotaExceeded => "disk quota exceeded".to_string(),
+            _ => e.to_string(),
+        },
+    };
+    CoreError::Invalid(format!(
+        "{what} in {} while writing {}",
+        crate::core::display::escape(&folder.display().to_string()),
+        crate::core::display::escape(
+            &out.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        ),
+    ))
 }

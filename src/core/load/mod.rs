@@ -5,6 +5,7 @@ pub mod probe;
 pub mod repair;
 pub mod scan;
 pub mod sources;
+pub mod spill;
 pub mod zipindex;
 
 pub use parse::{parse_dicom, parse_file, ParsedFile};
@@ -31,6 +32,7 @@ const LEAVE_ON_DISK: u64 = 8 << 20;
 fn load_leaving_pixels_on_disk(
     source: &InputSource,
     path: &std::path::Path,
+    keep: &spill::KeepAlive,
 ) -> Result<Option<LoadedFile>, String> {
     use crate::core::dcm::{get_str, get_u32};
     use dicom_dictionary_std::tags;
@@ -74,6 +76,7 @@ fn load_leaving_pixels_on_disk(
         path: path.to_path_buf(),
         offset,
         len,
+        keep: keep.clone(),
     };
     let info = probe::probe_with(&parsed.obj, Some(location))?;
     Ok(Some(LoadedFile {
@@ -121,16 +124,43 @@ pub fn load(
                     limits.max_file_mb
                 ));
             }
-            if size >= LEAVE_ON_DISK {
-                if let Some(f) = load_leaving_pixels_on_disk(source, path)? {
-                    check_frame_size(&f.info, limits)?;
-                    return Ok(f);
-                }
-            }
-            parse::parse_file(path)?
+            return load_path(source, path, size, limits, &spill::KeepAlive::default());
         }
-        SourceKind::ZipMember { .. } => parse_dicom(&source.read(limits)?)?,
+        // a large member is read from a private temporary file, as a file on disk is
+        SourceKind::ZipMember { .. } => match spill::spill(source, limits)? {
+            Some(tmp) => {
+                let path = tmp.path().to_path_buf();
+                let keep = spill::KeepAlive(Some(tmp));
+                return load_path(source, &path, source.size, limits, &keep);
+            }
+            None => parse_dicom(&source.read(limits)?)?,
+        },
     };
+    finish(source, parsed, limits)
+}
+
+/// Loads a file on disk (an input, or a spilled ZIP member kept alive by `keep`).
+fn load_path(
+    source: &InputSource,
+    path: &std::path::Path,
+    size: u64,
+    limits: &crate::core::settings::LoadSettings,
+    keep: &spill::KeepAlive,
+) -> Result<LoadedFile, String> {
+    if size >= LEAVE_ON_DISK {
+        if let Some(f) = load_leaving_pixels_on_disk(source, path, keep)? {
+            check_frame_size(&f.info, limits)?;
+            return Ok(f);
+        }
+    }
+    finish(source, parse::parse_file(path)?, limits)
+}
+
+fn finish(
+    source: &InputSource,
+    parsed: ParsedFile,
+    limits: &crate::core::settings::LoadSettings,
+) -> Result<LoadedFile, String> {
     let mut info = probe(&parsed.obj)?;
     check_frame_size(&info, limits)?;
     info.flags

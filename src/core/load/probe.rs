@@ -64,6 +64,8 @@ pub struct PixelLocation {
     pub offset: u64,
     /// Value length in bytes.
     pub len: u64,
+    /// Holds a spilled ZIP member's temporary file while the pixels are read from it.
+    pub keep: super::spill::KeepAlive,
 }
 
 impl FileInfo {

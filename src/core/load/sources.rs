@@ -139,10 +139,21 @@ fn io_reason(e: &std::io::Error) -> String {
 /// Expands paths into candidate inputs. Never fails as a whole: problems become `skipped`.
 pub fn gather(paths: &[PathBuf], limits: &LoadSettings) -> Gathered {
     let mut out = Gathered::default();
+    let mut walk = Walk::default();
     for p in paths {
-        add_path(p, limits, &mut out, &mut Vec::new());
+        add_path(p, limits, &mut out, &mut walk);
     }
     out
+}
+
+/// The state of one walk over the inputs: the folders above the current one, and how many
+/// entries were visited (capped by `load.max_walk_entries`: symbolic links to large folders
+/// multiply what a walk visits).
+#[derive(Default)]
+struct Walk {
+    ancestors: Vec<(u64, u64)>,
+    visited: u64,
+    stopped: bool,
 }
 
 /// Folders deeper than this below an input are not entered.
@@ -160,8 +171,26 @@ fn dir_id(_: &std::fs::Metadata) -> (u64, u64) {
     (0, 0)
 }
 
-/// `ancestors` holds the identities of the folders above `p` (empty for an input path).
-fn add_path(p: &Path, limits: &LoadSettings, out: &mut Gathered, ancestors: &mut Vec<(u64, u64)>) {
+/// `walk.ancestors` holds the identities of the folders above `p` (empty for an input path).
+fn add_path(p: &Path, limits: &LoadSettings, out: &mut Gathered, walk: &mut Walk) {
+    if walk.stopped {
+        return;
+    }
+    walk.visited += 1;
+    if walk.visited > limits.max_walk_entries {
+        walk.stopped = true;
+        out.skipped.push(Skipped {
+            input: p.display().to_string(),
+            reason: format!(
+                "folder walk stopped: more than load.max_walk_entries ({}) files and folders \
+                 visited (symbolic links to large folders multiply them); this and the \
+                 remaining entries were not looked at",
+                limits.max_walk_entries
+            ),
+        });
+        return;
+    }
+    let ancestors = &mut walk.ancestors;
     let top = ancestors.is_empty();
     let meta = if top || limits.follow_symlinks {
         std::fs::metadata(p)
@@ -215,9 +244,9 @@ fn add_path(p: &Path, limits: &LoadSettings, out: &mut Gathered, ancestors: &mut
         entries.sort();
         ancestors.push(id);
         for e in entries {
-            add_path(&e, limits, out, ancestors);
+            add_path(&e, limits, out, walk);
         }
-        ancestors.pop();
+        walk.ancestors.pop();
     } else if meta.is_file() {
         if is_zip(p) {
             add_zip(p, limits, out);

@@ -213,6 +213,21 @@ fn dicom_rs_frame(obj: &DefaultDicomObject, info: &FileInfo, i: u32) -> Result<F
         super::rle::check_header(&bytes, info.samples_per_pixel, info.bits_allocated)
             .map_err(|e| format!("cannot decode RLE Lossless frame {}: {e}", i + 1))?;
     }
+    if matches!(
+        info.ts_kind,
+        TransferSyntaxKind::JpegLs | TransferSyntaxKind::JpegLsNear
+    ) {
+        let bytes = super::encapsulated::frame_bytes(obj, info.frames, i)?;
+        if !ends_with_eoi(&bytes) {
+            // CharLS reads past the end of a cut stream as zero bits, and spends seconds of
+            // CPU on every missing sample before it gives up
+            return Err(format!(
+                "cannot decode JPEG-LS frame {}: its data ends without the end-of-image \
+                 marker (truncated)",
+                i + 1
+            ));
+        }
+    }
     let decoded = crate::core::guard::catch(|| obj.decode_pixel_data_frame(i))
         .map_err(|why| {
             format!(
@@ -290,6 +305,13 @@ fn check_size(f: Frame, info: &FileInfo) -> Result<Frame, String> {
     Ok(f)
 }
 
+/// True when a JPEG-family stream ends with its end-of-image marker (FFD9), allowing the zero
+/// bytes that pad a fragment to even length.
+pub fn ends_with_eoi(b: &[u8]) -> bool {
+    let end = b.len() - b.iter().rev().take(8).take_while(|&&x| x == 0).count();
+    end >= 2 && b[end - 2..end] == [0xFF, 0xD9]
+}
+
 /// True when the first scan of a JPEG-LS stream carries one component (interleave mode none).
 fn jpegls_not_interleaved(b: &[u8]) -> bool {
     let mut p = 2;
@@ -330,6 +352,17 @@ mod tests {
         }
         b.extend_from_slice(&[0, ilv, 0]);
         b
+    }
+
+    #[test]
+    fn end_of_image_is_found_before_padding_only() {
+        use super::ends_with_eoi;
+        assert!(ends_with_eoi(&[0xFF, 0xD8, 1, 2, 0xFF, 0xD9]));
+        assert!(ends_with_eoi(&[0xFF, 0xD8, 1, 0xFF, 0xD9, 0]));
+        assert!(!ends_with_eoi(&[0xFF, 0xD8, 1, 2, 3, 4]));
+        assert!(!ends_with_eoi(&[0xFF, 0xD8, 0xFF, 0xD9, 7, 0]));
+        assert!(!ends_with_eoi(&[0xD9]));
+        assert!(!ends_with_eoi(&[]));
     }
 
     #[test]

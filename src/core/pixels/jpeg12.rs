@@ -1,6 +1,7 @@
 //! 12-bit JPEG (JPEG Extended, process 4) through libjpeg-turbo 3's tj3Decompress12, which
 //! the `turbojpeg` wrapper does not expose; dicom-rs's JPEG decoder stops at 8 bits.
 
+use super::tj_handle::Handle;
 use super::Frame;
 use turbojpeg_sys as tj;
 
@@ -20,34 +21,16 @@ pub fn precision(b: &[u8]) -> Option<u8> {
     None
 }
 
-struct Handle(tj::tjhandle);
-
-impl Drop for Handle {
-    fn drop(&mut self) {
-        // SAFETY: the handle came from tj3Init and is destroyed once.
-        unsafe { tj::tj3Destroy(self.0) }
-    }
-}
-
-fn last_error(h: &Handle) -> String {
-    // SAFETY: tj3GetErrorStr returns a NUL-terminated string owned by the handle.
-    unsafe { std::ffi::CStr::from_ptr(tj::tj3GetErrorStr(h.0)) }
-        .to_string_lossy()
-        .into_owned()
-}
-
 /// Decodes a 12-bit JPEG stream to grey or RGB samples, 16 bits each (little endian).
 pub fn decode(bytes: &[u8], colour: bool) -> Result<Frame, String> {
     // SAFETY: plain FFI calls on a handle we own; the output buffer is sized from the header
     // libjpeg-turbo read, and libjpeg-turbo writes at most height * pitch samples.
     unsafe {
-        let h = tj::tj3Init(tj::TJINIT_TJINIT_DECOMPRESS as i32);
-        if h.is_null() {
+        let Some(h) = Handle::new(tj::TJINIT_TJINIT_DECOMPRESS as i32) else {
             return Err("12-bit JPEG: libjpeg-turbo could not start".into());
-        }
-        let h = Handle(h);
+        };
         if tj::tj3DecompressHeader(h.0, bytes.as_ptr(), bytes.len() as _) != 0 {
-            return Err(format!("12-bit JPEG header: {}", last_error(&h)));
+            return Err(format!("12-bit JPEG header: {}", h.last_error()));
         }
         let w = tj::tj3Get(h.0, tj::TJPARAM_TJPARAM_JPEGWIDTH as i32);
         let ht = tj::tj3Get(h.0, tj::TJPARAM_TJPARAM_JPEGHEIGHT as i32);
@@ -74,7 +57,7 @@ pub fn decode(bytes: &[u8], colour: bool) -> Result<Frame, String> {
             format,
         ) != 0
         {
-            return Err(format!("12-bit JPEG decode failed: {}", last_error(&h)));
+            return Err(format!("12-bit JPEG decode failed: {}", h.last_error()));
         }
         Ok(Frame {
             width: w as u32,

@@ -5,11 +5,13 @@ pub mod decode;
 pub mod encapsulated;
 pub mod jpeg;
 pub mod jpeg12;
+pub mod jpeg_blank;
 pub mod jpeg_direct;
 pub mod jpeg_markers;
 pub mod layout;
 pub mod render;
 pub mod rle;
+mod tj_handle;
 
 /// A decoded (or natively read) frame region: interleaved samples, little-endian for 16 bit.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -66,6 +66,9 @@ impl PseudonymSettings {
 #[serde(deny_unknown_fields)]
 pub struct PixelSettings {
     pub burned_in_text: crate::core::text::policy::TextMode,
+    /// Blank everything outside the scan sector/area in every frame.
+    #[serde(default)]
+    pub mask_outside_sector: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -111,6 +114,10 @@ pub struct LoadSettings {
     pub follow_symlinks: bool,
     /// The most memory one decoded frame may take; larger frames are refused at load.
     pub max_frame_mb: u64,
+    /// ZIP members at least this large are unpacked to a private temporary file, not memory.
+    pub spill_zip_member_mb: u64,
+    /// The most files and folders one walk over the inputs visits (links multiply them).
+    pub max_walk_entries: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -290,7 +290,13 @@ pub fn binary_text(bytes: &[u8]) -> Vec<String> {
     v
 }
 
+/// The search values of a data set, at every depth down to `dcm::MAX_NESTING` (deeper inputs
+/// are refused at load, so nothing of theirs can reach an export).
 pub fn gather_dataset(obj: &InMemDicomObject, n: &mut Needles) {
+    gather_dataset_at(obj, n, 0)
+}
+
+fn gather_dataset_at(obj: &InMemDicomObject, n: &mut Needles, depth: u32) {
     if deid::codes::is_code_item(obj) {
         n.add_code_item(obj);
     }
@@ -312,8 +318,10 @@ pub fn gather_dataset(obj: &InMemDicomObject, n: &mut Needles) {
         }
         let vr = e.vr();
         if let Value::Sequence(seq) = e.value() {
-            for item in seq.items() {
-                gather_dataset(item, n);
+            if depth < crate::core::dcm::MAX_NESTING {
+                for item in seq.items() {
+                    gather_dataset_at(item, n, depth + 1);
+                }
             }
             continue;
         }

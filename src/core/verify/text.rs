@@ -39,19 +39,25 @@ pub fn squeeze(s: &str) -> String {
 
 /// The decoded text of every element at every depth (pixel data excepted), one value a line:
 /// text values as decoded, opaque values (UN, OB, OW...) as their ASCII and UTF-16 runs and as
-/// Latin-1 and UTF-8 text.
+/// Latin-1 and UTF-8 text. Items deeper than `dcm::MAX_NESTING` are not walked (the byte
+/// scan of the whole entry still covers them).
 pub fn dataset_text(obj: &InMemDicomObject, out: &mut String) {
+    dataset_text_at(obj, out, 0)
+}
+
+fn dataset_text_at(obj: &InMemDicomObject, out: &mut String, depth: u32) {
     for e in obj.iter() {
         let tag = e.tag();
         if tag == dicom_core::Tag(0x7FE0, 0x0010) {
             continue;
         }
         match e.value() {
-            Value::Sequence(seq) => {
+            Value::Sequence(seq) if depth < crate::core::dcm::MAX_NESTING => {
                 for item in seq.items() {
-                    dataset_text(item, out);
+                    dataset_text_at(item, out, depth + 1);
                 }
             }
+            Value::Sequence(_) => {}
             Value::PixelSequence(_) => {}
             Value::Primitive(_) => match e.vr() {
                 VR::UN | VR::OB | VR::OW | VR::OD | VR::OF | VR::OL | VR::OV => {

@@ -1,5 +1,6 @@
 //! Planning a batch before anything is written: a header-only scan of every input (who the
-//! patient is, which study), the patient count, a deterministic order of the whole input set
+//! patient is, which study; a bounded read of the first bytes, see [`head`], so that every
+//! shard can afford to plan over the whole archive), the patient count, a deterministic order of the whole input set
 //! (its `{index}`) and the partition into shards.
 //!
 //! Order and partition depend only on the files' contents, never on the order of the paths or
@@ -7,6 +8,10 @@
 //! (so a study stays in one shard) and the index is the place of the file in the input set
 //! sorted by Study, Series, Instance Number and SOP Instance UID. So the union of N shards is
 //! the same set of entries, names, pseudonyms and UIDs as one run over everything.
+
+mod head;
+
+pub use head::read_head;
 
 use std::collections::BTreeMap;
 
@@ -28,9 +33,28 @@ pub struct Scanned {
     pub sop_uid: String,
 }
 
-/// Reads everything before Pixel Data (a ZIP member is read whole). The error is the reason
-/// the file would be skipped.
+/// Reads the plan's values of one input: a bounded read of its first bytes up to Instance
+/// Number (see [`head`]), else the full header parse of [`scan_one_full`]. The error is the
+/// reason the file would be skipped.
 pub fn scan_one(source: &InputSource, limits: &LoadSettings) -> Result<Scanned, String> {
+    let reader: Option<Box<dyn std::io::Read>> = match &source.kind {
+        SourceKind::File(path) => std::fs::File::open(path)
+            .ok()
+            .map(|f| Box::new(f) as Box<dyn std::io::Read>),
+        SourceKind::ZipMember { .. } if source.size <= limits.max_file_mb << 20 => source
+            .open_member()
+            .ok()
+            .map(|r| Box::new(r) as Box<dyn std::io::Read>),
+        SourceKind::ZipMember { .. } => None,
+    };
+    if let Some(s) = reader.and_then(head::read_head) {
+        return Ok(s);
+    }
+    scan_one_full(source, limits)
+}
+
+/// Reads everything before Pixel Data with the full parser (a ZIP member is read whole).
+pub fn scan_one_full(source: &InputSource, limits: &LoadSettings) -> Result<Scanned, String> {
     let parsed = match &source.kind {
         // header only; what the strict reader refuses gets the loader's full (lenient) parse,
         // so a file the export can read is never refused by the plan
@@ -38,7 +62,14 @@ pub fn scan_one(source: &InputSource, limits: &LoadSettings) -> Result<Scanned, 
             Ok(p) => p,
             Err(_) => load::parse_file(path)?,
         },
-        SourceKind::ZipMember { .. } => load::parse_dicom(&source.read(limits)?)?,
+        // a large member is read from a private temporary file (header only), not memory
+        SourceKind::ZipMember { .. } => match load::spill::spill(source, limits)? {
+            Some(tmp) => match load::parse::parse_file_header(tmp.path()) {
+                Ok(p) => p,
+                Err(_) => load::parse_file(tmp.path())?,
+            },
+            None => load::parse_dicom(&source.read(limits)?)?,
+        },
     };
     let obj = &parsed.obj;
     let s = |t| get_str(obj, t).unwrap_or_default();
@@ -61,8 +92,9 @@ pub fn scan(
     sources
         .par_iter()
         .map(|s| {
-            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scan_one(s, limits)))
-                .unwrap_or_else(|_| Err("broken DICOM file: the parser gave up".into()));
+            let r = crate::core::guard::catch(|| scan_one(s, limits)).unwrap_or_else(|why| {
+                Err(format!("broken DICOM file: the parser gave up ({why})"))
+            });
             progress(1);
             r
         })
