@@ -1,7 +1,7 @@
 //! Everything the screen shows, owned by the UI thread. Changed only by `update` (keys) and
 //! `on_msg` (worker results); drawn by `ui` (read-only).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::core::annotation::Annotations;
@@ -11,6 +11,10 @@ use crate::core::settings::Settings;
 
 use super::keymap::{Key, Keymap, Mode};
 use super::session::{Session, SessionTrack};
+
+mod meta;
+
+pub use meta::{MetaRow, MetaView};
 
 pub type FileId = u64;
 
@@ -46,6 +50,10 @@ pub struct FileEntry {
     pub export: Option<ExportMark>,
     /// iMCU size of a JPEG baseline file (from its first frame), to show the snapped crop.
     pub mcu: Option<(u32, u32)>,
+    /// Burned-in text found by the detector (`None`: not asked for).
+    pub text: Option<super::text::TextScan>,
+    /// A person's mask / keep decision on that text (`None`: the setting decides).
+    pub text_choice: Option<crate::core::text::policy::TextChoice>,
     /// Status, per-frame grades and polygons (annotation mode; saved in the session).
     pub annotations: Annotations,
 }
@@ -151,6 +159,9 @@ impl FileEntry {
                 return Some(e);
             }
         }
+        if let Some(why) = self.text_blocker(settings) {
+            return Some(why);
+        }
         match settings.tags.resolve_map(&self.tags) {
             Err(e) => Some(e.to_string()),
             Ok(v) => settings.tags.check_required(&v).err(),
@@ -224,81 +235,6 @@ pub struct CropDraft {
     pub fields: Option<([String; 4], usize)>,
     /// The next digit replaces the active field (set when a field is entered).
     pub replace: bool,
-}
-
-/// One line of the attribute tree.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MetaRow {
-    pub depth: u16,
-    /// `(gggg,eeee)`, or `item n` for sequence items.
-    pub tag: String,
-    pub vr: String,
-    pub name: String,
-    pub value: String,
-    pub has_children: bool,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct MetaView {
-    pub file: FileId,
-    pub rows: Vec<MetaRow>,
-    pub error: Option<String>,
-    pub loading: bool,
-    /// Row indices (into `rows`) of folded sequences/items.
-    pub collapsed: BTreeSet<usize>,
-    /// Index into `visible()`.
-    pub cursor: usize,
-    pub search: String,
-}
-
-impl MetaView {
-    /// Row indices matching the search (tag, keyword or value, case-insensitive).
-    pub fn matches(&self) -> Vec<usize> {
-        let needle = self.search.to_lowercase();
-        if needle.is_empty() {
-            return Vec::new();
-        }
-        self.rows
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| {
-                r.tag.to_lowercase().contains(&needle)
-                    || r.name.to_lowercase().contains(&needle)
-                    || r.value.to_lowercase().contains(&needle)
-            })
-            .map(|(i, _)| i)
-            .collect()
-    }
-
-    /// "n of m matches" for the cursor row (0 when the cursor is not on a match).
-    pub fn match_position(&self) -> (usize, usize) {
-        let all = self.matches();
-        let row = self.visible().get(self.cursor).copied();
-        let n = row
-            .and_then(|r| all.iter().position(|&x| x == r))
-            .map(|p| p + 1)
-            .unwrap_or(0);
-        (n, all.len())
-    }
-
-    /// Indices of rows not hidden by a folded parent.
-    pub fn visible(&self) -> Vec<usize> {
-        let mut out = Vec::with_capacity(self.rows.len());
-        let mut hide_below: Option<u16> = None;
-        for (i, r) in self.rows.iter().enumerate() {
-            if let Some(d) = hide_below {
-                if r.depth > d {
-                    continue;
-                }
-                hide_below = None;
-            }
-            out.push(i);
-            if r.has_children && self.collapsed.contains(&i) {
-                hide_below = Some(r.depth);
-            }
-        }
-        out
-    }
 }
 
 /// Result of one exported file, for the jobs pane.
@@ -405,6 +341,10 @@ pub struct PreviewKey {
     pub frame: u32,
     pub crop: Option<CropRect>,
     pub area: (u16, u16),
+    /// Detected text boxes drawn over the frame.
+    pub text: super::text::TextOverlay,
+    /// Only the crop area is shown.
+    pub zoom: bool,
     /// Annotation polygons and cursor over the frame.
     pub overlay: Option<super::annot::Overlay>,
 }
@@ -472,6 +412,10 @@ pub struct AppState {
     pub export_marked_only: bool,
     /// The preview protocol asked for (the runner switches to it).
     pub protocol_choice: Option<String>,
+    /// The selected text box: file and index into its boxes.
+    pub text_sel: Option<(FileId, usize)>,
+    /// The preview shows only the crop area.
+    pub zoom: bool,
 }
 
 impl AppState {
@@ -516,6 +460,8 @@ impl AppState {
             last_tags: None,
             export_marked_only: false,
             protocol_choice: None,
+            text_sel: None,
+            zoom: false,
         }
     }
 
