@@ -111,7 +111,10 @@ pub fn mutate(r: &mut Rng, kind: usize, mut b: Vec<u8>) -> (&'static str, Vec<u8
                         .collect();
                     if let Some(&q) = sites.last() {
                         let len = u32::from_le_bytes(b[q + 4..q + 8].try_into().unwrap());
-                        let half = len / 2 | 1; // odd on purpose
+                        let half = (len / 2) | 1; // odd on purpose
+                        if half > len {
+                            return ("flip", flip(r, b));
+                        }
                         b[q + 4..q + 8].copy_from_slice(&half.to_le_bytes());
                         let at = (q + 8 + half as usize).min(n);
                         let mut h = vec![0xFE, 0xFF, 0x00, 0xE0];
