@@ -181,7 +181,7 @@ pub(super) fn check_fits<S: Source>(
     src: &S,
     len: u64,
     limit: Option<u64>,
-    what: &str,
+    what: impl Fn() -> String,
 ) -> Result<(), String> {
     let pos = src.pos();
     let left_in_container = limit.map(|end| end.saturating_sub(pos));
@@ -192,7 +192,8 @@ pub(super) fn check_fits<S: Source>(
     if let Some(left) = left {
         if len > left {
             return Err(format!(
-                "broken DICOM file: {what} declares {} but only {} remain (truncated or corrupt length)",
+                "broken DICOM file: {} declares {} but only {} remain (truncated or corrupt length)",
+                what(),
                 human(len),
                 human(left)
             ));
@@ -249,7 +250,7 @@ pub(super) fn read_meta<S: Source>(src: &mut S) -> Result<(String, u64), String>
         if h.len == UNDEFINED {
             return Err("broken DICOM file: a file meta element has an undefined length".into());
         }
-        check_fits(src, h.len as u64, None, "a file meta element")?;
+        check_fits(src, h.len as u64, None, || "a file meta element".into())?;
         if h.tag == (0x0002, 0x0010) && h.len <= 128 {
             let mut v = vec![0u8; h.len as usize];
             src.read_exact(&mut v)

@@ -124,7 +124,7 @@ fn walk<S: Source>(src: &mut S, enc: Enc) -> Result<Scan, String> {
                     let end = if h.len == UNDEFINED {
                         None
                     } else {
-                        check_fits(src, h.len as u64, limit, "an item")?;
+                        check_fits(src, h.len as u64, limit, || "an item".into())?;
                         Some(src.pos() + h.len as u64)
                     };
                     stack.push(Level {
@@ -177,12 +177,9 @@ fn walk<S: Source>(src: &mut S, enc: Enc) -> Result<Scan, String> {
             let end = if h.len == UNDEFINED {
                 None
             } else {
-                check_fits(
-                    src,
-                    h.len as u64,
-                    limit,
-                    &format!("sequence {}", tag_str(h.tag)),
-                )?;
+                check_fits(src, h.len as u64, limit, || {
+                    format!("sequence {}", tag_str(h.tag))
+                })?;
                 Some(src.pos() + h.len as u64)
             };
             stack.push(Level {
@@ -191,12 +188,9 @@ fn walk<S: Source>(src: &mut S, enc: Enc) -> Result<Scan, String> {
             });
             continue;
         }
-        check_fits(
-            src,
-            h.len as u64,
-            limit,
-            &format!("element {}", tag_str(h.tag)),
-        )?;
+        check_fits(src, h.len as u64, limit, || {
+            format!("element {}", tag_str(h.tag))
+        })?;
         check_value_size(&h)?;
         if top_level && h.tag == (0x7FE0, 0x0010) && scan.pixel.is_none() {
             scan.pixel = Some(PixelElement {
@@ -230,7 +224,7 @@ fn walk_fragments<S: Source>(src: &mut S, enc: Enc, limit: Option<u64>) -> Resul
                         "broken DICOM file: a pixel data fragment has an undefined length".into(),
                     );
                 }
-                check_fits(src, h.len as u64, limit, "a pixel data fragment")?;
+                check_fits(src, h.len as u64, limit, || "a pixel data fragment".into())?;
                 src.skip(h.len as u64)
                     .map_err(|e| io_reason(e, "a pixel data fragment"))?;
                 items += 1;
