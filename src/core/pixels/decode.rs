@@ -71,9 +71,9 @@ fn native_cropped(
     let frame = native_frame_raw(obj, info, i)?;
     let layout = native_layout(info);
     // the whole of an interleaved frame read from disk is already the frame: kept, not copied
-    let plain =
-        !layout.planar && !(layout.photometric == "YBR_FULL_422" && layout.bytes_per_sample == 1);
-    if plain && rect.is_full(info.columns, info.rows) {
+    let expanded =
+        layout.planar || (layout.photometric == "YBR_FULL_422" && layout.bytes_per_sample == 1);
+    if !expanded && rect.is_full(info.columns, info.rows) {
         let size = info.columns as usize
             * info.rows as usize
             * layout.spp as usize
