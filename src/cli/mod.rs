@@ -1,6 +1,7 @@
 //! The command line: argument definitions and the headless commands.
 
 pub mod batch;
+mod batch_items;
 pub mod check;
 pub mod logging;
 pub mod merge;
