@@ -8,6 +8,7 @@ use clap::Args;
 
 use us_dicomizer::core::crop::{CropRect, CropSource};
 use us_dicomizer::core::display::escape;
+use us_dicomizer::core::export::batch_items::{import_annotations, BatchItems, Planned};
 use us_dicomizer::core::export::plan;
 use us_dicomizer::core::export::{self, CropChoice, Event, ExportRequest, Items, Status};
 use us_dicomizer::core::load::{self, InputSource};
@@ -15,7 +16,6 @@ use us_dicomizer::core::patients::{self, PseudonymRule};
 use us_dicomizer::core::settings::Settings;
 use us_dicomizer::core::tags;
 
-use super::batch_items::{import_annotations, BatchItems, Planned};
 use super::report_stream::ReportStream;
 
 #[derive(Debug, Args)]

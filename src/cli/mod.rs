@@ -1,7 +1,6 @@
 //! The command line: argument definitions and the headless commands.
 
 pub mod batch;
-mod batch_items;
 pub mod check;
 pub mod logging;
 pub mod merge;

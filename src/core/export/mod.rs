@@ -3,6 +3,7 @@
 //! the destination locked meanwhile. Files are streamed one after the
 //! other (frames in parallel), so memory does not grow with the number of files.
 
+pub mod batch_items;
 mod burned_in;
 mod crop_choice;
 pub mod file;

@@ -5,16 +5,16 @@
 
 use std::collections::HashMap;
 
-use us_dicomizer::core::annotation::{self, Annotations};
-use us_dicomizer::core::export::{CropChoice, ExportItem, Items};
-use us_dicomizer::core::load::{self, InputSource};
-use us_dicomizer::core::settings::Settings;
-use us_dicomizer::core::tags;
+use super::{CropChoice, ExportItem, Items};
+use crate::core::annotation::{self, Annotations};
+use crate::core::load::{self, InputSource};
+use crate::core::settings::Settings;
+use crate::core::tags;
 
 /// Takes the annotation files next to the inputs out of the inputs and reads them: the
 /// annotations of the remaining inputs that have any (by their number among them; nothing for
 /// the others), and per input label what was imported and any problem.
-pub(super) fn import_annotations(
+pub fn import_annotations(
     gathered: &mut load::Gathered,
     settings: &Settings,
 ) -> (
@@ -60,7 +60,7 @@ pub struct Planned {
 }
 
 impl Planned {
-    pub(super) fn new(source: usize, index: usize) -> Self {
+    pub fn new(source: usize, index: usize) -> Self {
         Planned {
             source: u32::try_from(source).expect("fewer than 2^32 inputs"),
             index: u32::try_from(index).expect("fewer than 2^32 inputs"),
@@ -71,16 +71,16 @@ impl Planned {
 /// The items of a batch, each built only when the export reaches it (its tags merged from
 /// `--tag` and the tags file, its annotations), so that the items of a whole archive are never
 /// held at once.
-pub(super) struct BatchItems<'a> {
-    pub(super) sources: &'a [InputSource],
-    pub(super) planned: Vec<Planned>,
-    pub(super) crop: CropChoice,
-    pub(super) global_tags: &'a [(String, String)],
-    pub(super) rows: &'a [tags::TagsRow],
+pub struct BatchItems<'a> {
+    pub sources: &'a [InputSource],
+    pub planned: Vec<Planned>,
+    pub crop: CropChoice,
+    pub global_tags: &'a [(String, String)],
+    pub rows: &'a [tags::TagsRow],
     /// Per input its tags-file row (empty without a tags file).
-    pub(super) row_of: Vec<Option<u32>>,
+    pub row_of: Vec<Option<u32>>,
     /// The inputs that have annotation files next to them.
-    pub(super) annotations: HashMap<u32, Annotations>,
+    pub annotations: HashMap<u32, Annotations>,
 }
 
 impl Items for BatchItems<'_> {
