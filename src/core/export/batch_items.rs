@@ -104,6 +104,7 @@ impl Items for BatchItems<'_> {
             crop: self.crop.clone(),
             tags: tags::merge_tags(self.global_tags, row),
             index: Some(p.index as usize),
+            text: None,
             annotations: self.annotations.get(&p.source).cloned(),
         })
     }
