@@ -6,7 +6,8 @@
 //!
 //! Needs `cargo build --release` first. Full: 10,000 small files (128x96) + 200 cines
 //! (640x480, 40 frames, 12 MB each; ~3 GB of input in target/bench-archive-full, kept for
-//! later runs). BENCH_QUICK=1: 1,000 small files + 10 cines.
+//! later runs). BENCH_QUICK=1: 1,000 small files + 10 cines. Then peak RSS over 1,000, 10,000
+//! and (full, or BENCH_100K=1) 100,000 small files only.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -96,6 +97,64 @@ fn row(label: &str, r: &Run) {
     );
 }
 
+/// An archive of `n` small single-frame files only (kept in `target/bench-archive-small-N`).
+fn small_archive(root: &Path, n: u32) -> PathBuf {
+    let dir = root.join(format!("target/bench-archive-small-{n}"));
+    let done = dir.join(".complete");
+    if !done.exists() {
+        let _ = std::fs::remove_dir_all(&dir);
+        let t = Instant::now();
+        let spec = ArchiveSpec {
+            patients: n / 20,
+            studies_per_patient: 4,
+            files_per_study: 5,
+            small: (128, 96),
+            cines: 0,
+            cine: (640, 480, 40),
+        };
+        demo_archive::write_archive(&dir, &spec).unwrap();
+        std::fs::write(&done, b"").unwrap();
+        eprintln!(
+            "generated {n} small files in {:.0}s into {}",
+            t.elapsed().as_secs_f64(),
+            dir.display()
+        );
+    }
+    dir
+}
+
+/// Peak RSS against the number of files: 1,000 and 10,000 small files, and 100,000 in the full
+/// run or with BENCH_100K=1 (~0.8 GB of input, kept for later runs).
+fn scale_rows(exe: &Path, root: &Path, work: &Path, quick: bool) {
+    let sizes: &[u32] = if quick && std::env::var("BENCH_100K").is_err() {
+        &[1_000, 10_000]
+    } else {
+        &[1_000, 10_000, 100_000]
+    };
+    println!();
+    println!("peak RSS by number of files (small files only):");
+    println!();
+    println!("| run | files | frames | s | CPU s | files/s | frames/s | peak RSS MB |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    let mut runs = Vec::new();
+    for &n in sizes {
+        let dir = small_archive(root, n);
+        let r = run(exe, work, &[dir], None);
+        row(&format!("{n} small files"), &r);
+        runs.push(r);
+    }
+    for w in runs.windows(2) {
+        println!(
+            "peak RSS {:.1} MB at {} files -> {:.1} MB at {} files: {:+.0} bytes per added file",
+            w[0].peak_mb,
+            w[0].files,
+            w[1].peak_mb,
+            w[1].files,
+            (w[1].peak_mb - w[0].peak_mb) * 1e6 / (w[1].files - w[0].files).max(1) as f64
+        );
+    }
+}
+
 fn main() {
     let quick = std::env::var("BENCH_QUICK").is_ok();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -172,6 +231,7 @@ fn main() {
     }
     let single = run(&exe, work.path(), &folders, None);
     row("whole archive, one run", &single);
+    scale_rows(&exe, root, work.path(), quick);
     let first = &parts[0];
     println!();
     println!(
