@@ -14,6 +14,17 @@ use std::time::Instant;
 
 use us_dicomizer::core::demo_archive::{self, ArchiveSpec};
 
+#[derive(serde::Deserialize)]
+struct Report {
+    summary: Summary,
+}
+
+#[derive(serde::Deserialize)]
+struct Summary {
+    exported: u64,
+    frames: u64,
+}
+
 struct Run {
     seconds: f64,
     /// CPU time of the process (user + system): less noisy than wall time on a shared machine.
@@ -73,13 +84,16 @@ fn run(exe: &Path, work: &Path, inputs: &[PathBuf], shard: Option<&str>) -> Run 
     };
     let seconds = t.elapsed().as_secs_f64();
     assert!(code <= 1, "batch failed: status {status}");
-    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&rep).unwrap()).unwrap();
+    // only the summary, streamed: the bench's own peak must stay small (it counts in the next
+    // child's ru_maxrss), and a report over 100,000 files is large
+    let f = std::io::BufReader::new(std::fs::File::open(&rep).unwrap());
+    let r: Report = serde_json::from_reader(f).unwrap();
     let _ = std::fs::remove_file(&out);
     Run {
         seconds,
         cpu,
-        files: r["summary"]["exported"].as_u64().unwrap_or(0),
-        frames: r["summary"]["frames"].as_u64().unwrap_or(0),
+        files: r.summary.exported,
+        frames: r.summary.frames,
         peak_mb: peak_kb as f64 * 1024.0 / 1e6,
     }
 }
