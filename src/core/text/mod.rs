@@ -10,6 +10,7 @@
 pub mod detect;
 pub mod draw;
 mod label;
+mod rows;
 pub mod mask;
 pub mod ocr;
 pub mod policy;
