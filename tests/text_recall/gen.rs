@@ -152,7 +152,7 @@ pub fn speckle(seed: u64, level: f32) -> Vec<u8> {
                 }
             }
             let v = (s / k - 0.3).max(0.0) / 0.4; // 0..~1.75, mean ~0.5
-            // a few tissue layers: bright horizontal bands
+                                                  // a few tissue layers: bright horizontal bands
             let band = if (y / 7) % 5 == 0 { 1.5 } else { 1.0 };
             out[(y * W + x) as usize] = (v * v * level * 2.0 * band).min(250.0) as u8;
         }
@@ -217,7 +217,10 @@ fn extent(font: Option<&FontVec>, text: &str, px: u32) -> (u32, u32) {
         Some(f) => {
             let sf = f.as_scaled(PxScale::from(px as f32));
             let w: f32 = text.chars().map(|c| sf.h_advance(f.glyph_id(c))).sum();
-            (w.ceil() as u32 + 2, (sf.ascent() - sf.descent()).ceil() as u32 + 2)
+            (
+                w.ceil() as u32 + 2,
+                (sf.ascent() - sf.descent()).ceil() as u32 + 2,
+            )
         }
         None => {
             let s = bitmap_scale(px);
@@ -263,10 +266,16 @@ pub fn case(
         } else {
             (4 + r.next(W - tw - 8), 4 + r.next(H - th - 8))
         };
-        let room = CropRect::new(x.saturating_sub(8), y.saturating_sub(8), x + tw + 8, y + th + 8);
-        if drawn.iter().any(|d| {
-            us_dicomizer::core::text::intersect(&d.rect, &room).is_some()
-        }) {
+        let room = CropRect::new(
+            x.saturating_sub(8),
+            y.saturating_sub(8),
+            x + tw + 8,
+            y + th + 8,
+        );
+        if drawn
+            .iter()
+            .any(|d| us_dicomizer::core::text::intersect(&d.rect, &room).is_some())
+        {
             continue;
         }
         let ci = colour_pick.unwrap_or(r.next(COLOURS.len() as u32) as usize);

@@ -10,10 +10,10 @@
 pub mod detect;
 pub mod draw;
 mod label;
-mod rows;
 pub mod mask;
 pub mod ocr;
 pub mod policy;
+mod rows;
 
 use serde::Serialize;
 

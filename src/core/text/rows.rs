@@ -185,4 +185,3 @@ pub fn merge_found(mut rows: Vec<Found>) -> Vec<Found> {
     rows.sort_by_key(|r| (r.rect.y0, r.rect.x0));
     rows
 }
-
