@@ -156,7 +156,10 @@ pub fn merge_found(mut rows: Vec<Found>) -> Vec<Found> {
         let (ha, hb) = (a.y1 - a.y0, b.y1 - b.y0);
         let overlap = a.y1.min(b.y1) as i64 - a.y0.max(b.y0) as i64;
         let gap = 2 * gha.max(ghb);
-        overlap * 2 >= ha.min(hb) as i64
+        // and the line stays one line high (no chain of rows down a speckled scan)
+        let united = a.y1.max(b.y1) - a.y0.min(b.y0);
+        united <= 2 * gha.max(ghb) + 2
+            && overlap * 2 >= ha.min(hb) as i64
             && gha.max(ghb) * 10 <= gha.min(ghb) * 18
             && a.x0 <= b.x1 + gap
             && b.x0 <= a.x1 + gap
