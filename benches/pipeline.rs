@@ -63,6 +63,7 @@ fn export(
                 crop: crop.clone(),
                 tags: tags(),
                 index: None,
+                text: None,
                 annotations: None,
             })
             .collect(),

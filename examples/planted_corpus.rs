@@ -335,6 +335,7 @@ fn main() {
                 .map(|(a, b)| (a.to_string(), b.to_string()))
                 .collect(),
                 index: None,
+                text: None,
                 annotations: None,
             })
             .collect(),

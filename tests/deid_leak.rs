@@ -461,3 +461,44 @@ fn burned_in_rules() {
     ));
     assert!(!burned_in_risk(&ct));
 }
+
+/// A shift of a day or two leaves the real dates nearly readable: over many project keys, every
+/// shift stays within `[deid] min_shift_days..=max_shift_days` in magnitude, of either sign.
+#[test]
+fn date_shift_never_smaller_than_the_minimum() {
+    let st = DeidSettings::default();
+    assert_eq!((st.min_shift_days, st.max_shift_days), (30, 365));
+    let mut signs = [false; 2];
+    for i in 0..400 {
+        let key = format!("project-key-{i:04}-0123456789abcdef");
+        let (o, out) = run(1, &st, key.as_bytes(), &tags_l(), true);
+        let d = out.date_shift_days.expect("shifted");
+        assert!((30..=365).contains(&d.abs()), "key {i}: shift {d}");
+        signs[(d > 0) as usize] = true;
+        assert_ne!(s(&o, 0x0008, 0x0020).as_deref(), Some("20990102"));
+    }
+    assert!(signs[0] && signs[1]);
+
+    let fixed = DeidSettings {
+        min_shift_days: 100,
+        max_shift_days: 100,
+        ..DeidSettings::default()
+    };
+    for i in 0..20 {
+        let key = format!("project-key-{i:04}-0123456789abcdef");
+        let (_, out) = run(1, &fixed, key.as_bytes(), &tags_l(), true);
+        assert_eq!(out.date_shift_days.map(i32::abs), Some(100));
+    }
+
+    let bad = DeidSettings {
+        min_shift_days: 400,
+        ..DeidSettings::default()
+    };
+    let err = bad.validate().unwrap_err().to_string();
+    assert!(err.contains("min_shift_days (400)"), "{err}");
+    let zero = DeidSettings {
+        min_shift_days: 0,
+        ..DeidSettings::default()
+    };
+    assert!(zero.validate().is_err());
+}

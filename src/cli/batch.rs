@@ -246,6 +246,7 @@ pub fn run(
                     crop: choice.clone(),
                     tags: tags::merge_tags(&global_tags, row),
                     index: None,
+                    text: None,
                     annotations: imported[i].take(),
                 });
                 indices.push(index);

@@ -199,19 +199,40 @@ fn write_new_key(path: &Path, key: &[u8]) -> std::io::Result<()> {
     crate::core::fsutil::persist(tmp, path, false)
 }
 
-/// The per-patient date offset in days: HMAC(key, "date-shift:" + original Patient ID), mapped
-/// to `[-max_days, -1] ∪ [1, max_days]` (never 0). `max_days` 0 is treated as 1.
-pub fn date_shift_days(key: &[u8], original_patient_id: &str, max_days: u32) -> i32 {
-    let max = max_days.clamp(1, 1_000_000) as u64;
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts any key length");
-    mac.update(b"date-shift:");
-    mac.update(original_patient_id.trim_end_matches(['\0', ' ']).as_bytes());
-    let d = mac.finalize().into_bytes();
-    let mut b = [0u8; 8];
-    b.copy_from_slice(&d[..8]);
-    let n = u64::from_be_bytes(b) % (2 * max); // 0 .. 2max-1
-    let v = n as i64 - max as i64; // -max .. max-1
-    (if v >= 0 { v + 1 } else { v }) as i32
+/// The per-patient date offset in days, never smaller than `min_days` nor larger than
+/// `max_days` in magnitude: `[-max, -min] ∪ [min, max]`.
+///
+/// The draws come from HMAC(key, "date-shift:" + original Patient ID): the first 8 bytes give
+/// a value in `[-max, -1] ∪ [1, max]` (the mapping used before `min_days` existed, so a patient
+/// whose shift was already at least `min_days` keeps it); a draw under `min_days` is rejected
+/// and the next 8 bytes are tried (then further HMACs with a counter), which keeps the shift
+/// uniform over the allowed range. `min_days` 0 is treated as 1; `max_days` is at least
+/// `min_days`.
+pub fn date_shift_days(key: &[u8], original_patient_id: &str, min_days: u32, max_days: u32) -> i32 {
+    let min = min_days.clamp(1, 1_000_000) as i64;
+    let max = (max_days as i64).clamp(min, 1_000_000) as u64;
+    let id = original_patient_id.trim_end_matches(['\0', ' ']).as_bytes();
+    for round in 0u32..64 {
+        let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts any key length");
+        mac.update(b"date-shift:");
+        if round > 0 {
+            mac.update(format!("{round}:").as_bytes());
+        }
+        mac.update(id);
+        let d = mac.finalize().into_bytes();
+        for chunk in d.chunks_exact(8) {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(chunk);
+            let n = u64::from_be_bytes(b) % (2 * max); // 0 .. 2max-1
+            let v = n as i64 - max as i64; // -max .. max-1
+            let v = if v >= 0 { v + 1 } else { v };
+            if v.abs() >= min {
+                return v as i32;
+            }
+        }
+    }
+    // 256 draws all under min_days: only possible when min is almost max; take the edge.
+    max as i32
 }
 
 #[cfg(test)]
@@ -329,24 +350,71 @@ mod tests {
         let mut seen_neg = false;
         let mut seen_pos = false;
         for i in 0..2000 {
-            let s = date_shift_days(b"k", &format!("P{i}"), 365);
+            let s = date_shift_days(b"k", &format!("P{i}"), 1, 365);
             assert!(s != 0 && (-365..=365).contains(&s));
             seen_neg |= s < 0;
             seen_pos |= s > 0;
         }
         assert!(seen_neg && seen_pos);
         assert_eq!(
-            date_shift_days(b"k", "P1", 365),
-            date_shift_days(b"k", "P1", 365)
+            date_shift_days(b"k", "P1", 1, 365),
+            date_shift_days(b"k", "P1", 1, 365)
         );
         let diff = (0..20).any(|i| {
-            date_shift_days(b"k", &format!("P{i}"), 365)
-                != date_shift_days(b"j", &format!("P{i}"), 365)
+            date_shift_days(b"k", &format!("P{i}"), 1, 365)
+                != date_shift_days(b"j", &format!("P{i}"), 1, 365)
         });
         assert!(diff);
         for i in 0..100 {
-            let s = date_shift_days(b"k", &format!("P{i}"), 1);
+            let s = date_shift_days(b"k", &format!("P{i}"), 1, 1);
             assert!(s == 1 || s == -1);
+        }
+    }
+
+    /// The mapping before `min_days` existed: one draw from the first 8 bytes.
+    fn first_draw(key: &[u8], id: &str, max: u64) -> i64 {
+        let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
+        mac.update(b"date-shift:");
+        mac.update(id.as_bytes());
+        let d = mac.finalize().into_bytes();
+        let n = u64::from_be_bytes(d[..8].try_into().unwrap()) % (2 * max);
+        let v = n as i64 - max as i64;
+        if v >= 0 {
+            v + 1
+        } else {
+            v
+        }
+    }
+
+    #[test]
+    fn shift_respects_the_minimum_and_keeps_shifts_that_already_did() {
+        let mut kept = 0;
+        let mut redrawn = 0;
+        let mut small = [false; 2];
+        for i in 0..5000 {
+            let id = format!("P{i}");
+            let s = date_shift_days(b"k", &id, 30, 365) as i64;
+            assert!((30..=365).contains(&s.abs()), "{id}: {s}");
+            let old = first_draw(b"k", &id, 365);
+            if old.abs() >= 30 {
+                assert_eq!(s, old, "{id}: a shift that met the minimum must not change");
+                kept += 1;
+            } else {
+                redrawn += 1;
+                small[(s > 0) as usize] = true;
+            }
+        }
+        // About 29/365 of the patients had a shift under 30 days; they get a new one, of
+        // either sign.
+        assert!(
+            kept > 4000 && redrawn > 200,
+            "kept {kept}, redrawn {redrawn}"
+        );
+        assert!(small[0] && small[1]);
+        // min == max: only the two edges.
+        for i in 0..200 {
+            let s = date_shift_days(b"k", &format!("P{i}"), 7, 7);
+            assert!(s == 7 || s == -7, "{s}");
         }
     }
 }

@@ -103,6 +103,12 @@ actions! {
     CropClear = "crop_clear": "remove this file's crop",
     CropNextFile = "crop_next_file": "next file, staying in crop mode (an unapplied edit is dropped)",
     CropPrevFile = "crop_prev_file": "previous file, staying in crop mode",
+    // Burned-in text (boxes found in the pixels) and the zoom on the crop.
+    TextMask = "text_mask": "burned-in text: mask every box inside the crop on export, over the scan too (again: back to the setting)",
+    TextKeep = "text_keep": "burned-in text: keep it in the export, Burned In Annotation YES (again: back to the setting)",
+    TextNextBox = "text_next_box": "select the next text box inside the crop",
+    TextExclude = "text_exclude": "shrink the crop so the selected text box is left out",
+    Zoom = "zoom": "show only the crop area, larger, with the text boxes (again: whole frame)",
     // Annotation (status, per-frame grade, polygons).
     AnnotateMode = "annotate_mode": "annotation mode (status, grade, polygons; sticky until esc)",
     AnnotStatus = "annot_status": "cycle the file's status (e.g. DVT / NO DVT / none)",

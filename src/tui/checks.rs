@@ -19,6 +19,8 @@ pub struct Counts {
     pub invalid: usize,
     pub loading: usize,
     pub exported: usize,
+    /// Blocked by burned-in text a person has to decide about (also in `blocked`).
+    pub text: usize,
 }
 
 impl Counts {
@@ -32,6 +34,9 @@ impl Counts {
             if self.duplicates == 1 { "" } else { "s" },
             self.invalid
         );
+        if self.text > 0 {
+            s.push_str(&format!(" · {} text to decide", self.text));
+        }
         if self.exported > 0 {
             s.push_str(&format!(" · {} exported", self.exported));
         }
@@ -47,15 +52,20 @@ impl Counts {
         if long.chars().count() <= w {
             return long;
         }
+        let text = if self.text > 0 {
+            format!(" ({} text)", self.text)
+        } else {
+            String::new()
+        };
         let mid = format!(
-            "{} ready {} blocked {} dup {} invalid",
+            "{} ready {} blocked{text} {} dup {} invalid",
             self.ready, self.blocked, self.duplicates, self.invalid
         );
         if mid.chars().count() <= w {
             return mid;
         }
         format!(
-            "{} ready {} blk {} dup {} inv",
+            "{} ready {} blk{text} {} dup {} inv",
             self.ready, self.blocked, self.duplicates, self.invalid
         )
     }
@@ -113,10 +123,16 @@ impl AppState {
                         c.duplicates += 1;
                     } else if matches!(self.files[i].export, Some(ExportMark::Exported(_))) {
                         c.exported += 1;
-                    } else if self.blocker_at(i).is_none() {
-                        c.ready += 1;
                     } else {
-                        c.blocked += 1;
+                        match self.blocker_at(i) {
+                            None => c.ready += 1,
+                            Some(b) => {
+                                c.blocked += 1;
+                                if b.starts_with("burned-in text") {
+                                    c.text += 1;
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -154,7 +170,9 @@ impl AppState {
                 .cloned()
                 .unwrap_or_default()
         };
-        let fix = if reason.starts_with("duplicate") {
+        let fix = if reason.starts_with("burned-in text") {
+            format!("press {}", self.text_keys_hint())
+        } else if reason.starts_with("duplicate") {
             format!("press {} to remove", key(Action::RemoveFile))
         } else if reason.contains("crop") {
             format!("press {}", key(Action::CropMode))

@@ -21,6 +21,10 @@ pub struct PreviewRequest {
     pub crop: Option<CropRect>,
     /// Cells available for the image.
     pub area: (u16, u16),
+    /// Detected text boxes drawn over the frame.
+    pub text: super::text::TextOverlay,
+    /// Show only the crop area (larger, so halfblocks can show text).
+    pub zoom: bool,
     /// Annotation polygons and the vertex cursor, drawn over the frame.
     pub overlay: Option<super::annot::Overlay>,
 }
@@ -42,6 +46,11 @@ pub enum Effect {
     },
     /// Build the attribute tree of a file.
     Metadata {
+        file: FileId,
+        source: InputSource,
+    },
+    /// Search a file's pixels for burned-in text (once per file, on the text worker).
+    ScanText {
         file: FileId,
         source: InputSource,
     },

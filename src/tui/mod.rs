@@ -19,6 +19,8 @@ pub mod preview;
 pub mod prompt;
 pub mod session;
 pub mod state;
+pub mod text;
+pub mod text_worker;
 pub mod tty;
 pub mod ui;
 pub mod update;

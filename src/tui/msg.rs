@@ -74,6 +74,11 @@ pub enum Msg {
         file: FileId,
         mcu: (u32, u32),
     },
+    /// The text boxes found in a file's pixels, or why it could not be searched.
+    TextFound {
+        file: FileId,
+        result: Result<Vec<crate::core::text::TextBox>, String>,
+    },
     /// Cine playback: time for the next frame.
     PlayTick,
     /// The annotation files next to a file were read: what they hold (None: nothing usable),

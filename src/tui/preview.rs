@@ -259,8 +259,11 @@ impl Previewer {
     /// Decodes (or reuses) the frame as grey-level characters (NO_COLOR).
     pub fn frame_text(&mut self, r: &PreviewRequest) -> Result<Vec<String>, String> {
         let (img, geom) = self.rgb(r.file, &r.source, r.frame)?;
-        let mut lines = super::greytext::grey_text(&img, geom, r.crop, r.area);
-        if let Some(ov) = &r.overlay {
+        let (img, geom, crop, overlay) = zoomed(&img, geom, r);
+        let mut lines = super::greytext::grey_text(&img, geom, crop, r.area);
+        super::text::draw_boxes_text(&mut lines, geom, &overlay);
+        // the annotation layer is in whole-frame coordinates: not drawn in the zoom
+        if let (Some(ov), false) = (&r.overlay, r.zoom && crop.is_none()) {
             super::annot::draw_text(&mut lines, ov, geom);
         }
         Ok(lines)
@@ -269,8 +272,59 @@ impl Previewer {
     /// Decodes (or reuses) the frame and encodes it for the request's area.
     pub fn frame_protocol(&mut self, r: &PreviewRequest) -> Result<Protocol, String> {
         let (img, geom) = self.rgb(r.file, &r.source, r.frame)?;
-        encode(&self.picker, &img, geom, r.crop, r.area, r.overlay.as_ref())
+        let (img, geom, crop, overlay) = zoomed(&img, geom, r);
+        // the annotation layer is in whole-frame coordinates: not drawn in the zoom
+        let annot = if r.zoom && crop.is_none() {
+            None
+        } else {
+            r.overlay.as_ref()
+        };
+        if overlay.boxes.is_empty() {
+            return encode(&self.picker, &img, geom, crop, r.area, annot);
+        }
+        // the text layer, drawn at a thickness that survives the scaling to the pane
+        let mut pic = img.into_owned();
+        let halfblocks = self.picker.protocol_type() == ProtocolType::Halfblocks;
+        let fs = self.picker.font_size();
+        let (gw, gh) = if halfblocks {
+            (r.area.0 as f64, r.area.1 as f64 * 2.0)
+        } else {
+            (
+                r.area.0 as f64 * fs.width.max(1) as f64,
+                r.area.1 as f64 * fs.height.max(1) as f64,
+            )
+        };
+        let scale = (gw / pic.width().max(1) as f64).min(gh / pic.height().max(1) as f64);
+        let shown = 2.0;
+        let t = (shown / scale.max(1e-3)).ceil().max(1.0) as u32;
+        super::text::draw_boxes(&mut pic, geom, &overlay, t);
+        encode(&self.picker, &pic, geom, crop, r.area, annot)
     }
+}
+
+/// The picture a request shows: the whole frame with the crop outlined, or (zoom) only the
+/// crop area; with the text layer in the same coordinates.
+fn zoomed<'a>(
+    img: &'a RgbImage,
+    geom: (u32, u32),
+    r: &PreviewRequest,
+) -> (
+    std::borrow::Cow<'a, RgbImage>,
+    (u32, u32),
+    Option<CropRect>,
+    super::text::TextOverlay,
+) {
+    if let (true, Some(c)) = (r.zoom, r.crop) {
+        if let Some((part, g, overlay)) = super::text::zoom(img, geom, &c, &r.text) {
+            return (std::borrow::Cow::Owned(part), g, None, overlay);
+        }
+    }
+    (
+        std::borrow::Cow::Borrowed(img),
+        geom,
+        r.crop,
+        r.text.clone(),
+    )
 }
 
 /// Fits the picture into `area` cells, dims what the crop removes, outlines the crop, draws

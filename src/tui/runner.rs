@@ -34,6 +34,7 @@ type Term = Terminal<CrosstermBackend<Stdout>>;
 struct Ctx {
     tx: Sender<AppEvent>,
     loader: Sender<LoadJob>,
+    text: Sender<(super::state::FileId, crate::core::load::InputSource)>,
     preview: preview::PreviewHandle,
     session: Option<SessionWriter>,
     export: Option<ExportHandle>,
@@ -64,6 +65,9 @@ impl Ctx {
             }
             Effect::Load { items } => {
                 let _ = self.loader.send(LoadJob::Load(items));
+            }
+            Effect::ScanText { file, source } => {
+                let _ = self.text.send((file, source));
             }
             Effect::ImportAnnotations { items } => {
                 let _ = self.loader.send(LoadJob::Annotations(items));
@@ -250,6 +254,7 @@ pub fn run(opts: TuiOptions) -> io::Result<i32> {
         let input = worker::spawn_input(tx.clone(), stop.clone());
         let mut ctx = Ctx {
             loader: worker::spawn_loader(opts.settings.clone(), tx.clone()),
+            text: super::text_worker::spawn(opts.settings.clone(), tx.clone()),
             preview: preview::spawn(picker, opts.settings.clone(), state.no_color, tx.clone()),
             session: Some(SessionWriter::spawn(session_paths.clone(), tx.clone())),
             export: None,

@@ -46,6 +46,10 @@ pub struct FileEntry {
     pub export: Option<ExportMark>,
     /// iMCU size of a JPEG baseline file (from its first frame), to show the snapped crop.
     pub mcu: Option<(u32, u32)>,
+    /// Burned-in text found by the detector (`None`: not asked for).
+    pub text: Option<super::text::TextScan>,
+    /// A person's mask / keep decision on that text (`None`: the setting decides).
+    pub text_choice: Option<crate::core::text::policy::TextChoice>,
     /// Status, per-frame grades and polygons (annotation mode; saved in the session).
     pub annotations: Annotations,
 }
@@ -150,6 +154,9 @@ impl FileEntry {
             if let Err(e) = r.validate(info.columns, info.rows) {
                 return Some(e);
             }
+        }
+        if let Some(why) = self.text_blocker(settings) {
+            return Some(why);
         }
         match settings.tags.resolve_map(&self.tags) {
             Err(e) => Some(e.to_string()),
@@ -405,6 +412,10 @@ pub struct PreviewKey {
     pub frame: u32,
     pub crop: Option<CropRect>,
     pub area: (u16, u16),
+    /// Detected text boxes drawn over the frame.
+    pub text: super::text::TextOverlay,
+    /// Only the crop area is shown.
+    pub zoom: bool,
     /// Annotation polygons and cursor over the frame.
     pub overlay: Option<super::annot::Overlay>,
 }
@@ -472,6 +483,10 @@ pub struct AppState {
     pub export_marked_only: bool,
     /// The preview protocol asked for (the runner switches to it).
     pub protocol_choice: Option<String>,
+    /// The selected text box: file and index into its boxes.
+    pub text_sel: Option<(FileId, usize)>,
+    /// The preview shows only the crop area.
+    pub zoom: bool,
 }
 
 impl AppState {
@@ -516,6 +531,8 @@ impl AppState {
             last_tags: None,
             export_marked_only: false,
             protocol_choice: None,
+            text_sel: None,
+            zoom: false,
         }
     }
 

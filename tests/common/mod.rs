@@ -61,6 +61,7 @@ pub fn export_files(
                 crop: c.clone(),
                 tags: tags(),
                 index: None,
+                text: None,
                 annotations: None,
             })
             .collect(),
@@ -115,6 +116,7 @@ pub fn one_file_request(src: &Path, out: &Path) -> ExportRequest {
             crop: user_crop(CropRect::new(1, 1, 50, 50)),
             tags: tags(),
             index: None,
+            text: None,
             annotations: None,
         }],
         out: out.to_path_buf(),

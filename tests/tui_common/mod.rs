@@ -103,7 +103,7 @@ pub fn names(s: &AppState) -> Vec<String> {
 }
 
 /// Runs the reducer's effects the way the runner does, but in this thread: gathering and
-/// loading inputs, automatic crops and the export itself (on real files). Previews, sessions
+/// loading inputs, automatic crops, the text search and the export itself (on real files). Previews, sessions
 /// and the clipboard are not needed here and are dropped.
 pub struct Driver {
     pub key: Vec<u8>,
@@ -169,6 +169,10 @@ impl Driver {
                         }
                     }
                     out
+                }
+                Effect::ScanText { file, source } => {
+                    let result = us_dicomizer::tui::text_worker::scan(&source, &s.settings);
+                    update::on_msg(s, Msg::TextFound { file, result })
                 }
                 Effect::ImportAnnotations { items } => {
                     let mut out = Vec::new();

@@ -195,23 +195,35 @@ pub fn generate(json: &str) -> String {
     out
 }
 
-#[test]
-fn annex_e_module_matches_json() {
-    let json = match std::fs::read_to_string(JSON_PATH) {
+/// The check both generated tables share: the committed file at `committed_path` must equal
+/// `generate(json)`; with the environment variable `update_var` set, it is (re)written instead.
+/// Without the JSON (a checkout without `../shared`) it prints a note and passes.
+pub(super) fn check_generated(
+    json_path: &str,
+    committed_path: &str,
+    update_var: &str,
+    generate: fn(&str) -> String,
+) {
+    let json = match std::fs::read_to_string(json_path) {
         Ok(j) => j,
         Err(_) => {
-            eprintln!("note: {JSON_PATH} not found; skipping the generated-table check");
+            eprintln!("note: {json_path} not found; skipping the generated-table check");
             return;
         }
     };
     let generated = generate(&json);
-    if std::env::var_os("UPDATE_ANNEX_E").is_some() {
-        std::fs::write(MODULE_PATH, &generated).expect("write annex_e.rs");
+    if std::env::var_os(update_var).is_some() {
+        std::fs::write(committed_path, &generated).expect("write the generated table");
         return;
     }
-    let committed = std::fs::read_to_string(MODULE_PATH).expect("annex_e.rs exists");
+    let committed = std::fs::read_to_string(committed_path).expect("the generated table exists");
     assert!(
         committed == generated,
-        "src/core/deid/annex_e.rs is stale; run `UPDATE_ANNEX_E=1 cargo test --lib core::deid::gen`"
+        "{committed_path} is stale; run `{update_var}=1 cargo test --lib core::deid::gen`"
     );
+}
+
+#[test]
+fn annex_e_module_matches_json() {
+    check_generated(JSON_PATH, MODULE_PATH, "UPDATE_ANNEX_E", generate);
 }

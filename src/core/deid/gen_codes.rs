@@ -43,21 +43,5 @@ pub fn generate(json: &str) -> String {
 
 #[test]
 fn dicom_codes_table_matches_json() {
-    let json = match std::fs::read_to_string(JSON_PATH) {
-        Ok(j) => j,
-        Err(_) => {
-            eprintln!("note: {JSON_PATH} not found; skipping the generated-table check");
-            return;
-        }
-    };
-    let generated = generate(&json);
-    if std::env::var_os("UPDATE_DICOM_CODES").is_some() {
-        std::fs::write(TABLE_PATH, &generated).expect("write dicom_codes.tsv");
-        return;
-    }
-    let committed = std::fs::read_to_string(TABLE_PATH).expect("dicom_codes.tsv exists");
-    assert!(
-        committed == generated,
-        "src/core/deid/dicom_codes.tsv is stale; run `UPDATE_DICOM_CODES=1 cargo test --lib core::deid::gen_codes`"
-    );
+    super::gen::check_generated(JSON_PATH, TABLE_PATH, "UPDATE_DICOM_CODES", generate);
 }

@@ -67,8 +67,8 @@ pub(super) fn write_markers(
     }
     if let DateMode::Shift(_) = dates {
         method.push(format!(
-            "dates shifted by a keyed per-patient offset, max {} days",
-            settings.max_shift_days
+            "dates shifted by a keyed per-patient offset, {} to {} days",
+            settings.min_shift_days, settings.max_shift_days
         ));
     }
     ds.put(str_elem(T_IDENTITY_REMOVED, VR::CS, "YES"));

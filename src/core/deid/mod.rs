@@ -211,6 +211,7 @@ pub fn deidentify_with_vocabulary(
         DateMode::Shift(crate::core::key::date_shift_days(
             ctx.key,
             basis,
+            settings.min_shift_days,
             settings.max_shift_days,
         ))
     } else {

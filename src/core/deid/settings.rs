@@ -32,7 +32,10 @@ pub struct DeidSettings {
     pub clean_structured_content: bool,
     /// Clean Graphics Option (113103).
     pub clean_graphics: bool,
-    /// Largest date shift in days (shift is in [-max, -1] ∪ [1, max]).
+    /// Smallest date shift in days, in magnitude (shift is in [-max, -min] ∪ [min, max]): a
+    /// shift of a day or two leaves the real dates nearly readable.
+    pub min_shift_days: u32,
+    /// Largest date shift in days.
     pub max_shift_days: u32,
     /// Keep Referenced/Source Image Sequences (X/Z/U*) with remapped UIDs.
     pub keep_references: bool,
@@ -57,6 +60,7 @@ impl Default for DeidSettings {
             clean_descriptors: false,
             clean_structured_content: false,
             clean_graphics: false,
+            min_shift_days: 30,
             max_shift_days: 365,
             keep_references: true,
             key_file: None,
@@ -121,6 +125,19 @@ impl DeidSettings {
             return Err(CoreError::Config(
                 "[deid] max_shift_days must be at most 36500".into(),
             ));
+        }
+        let shifting = self.retain_long_modified_dates && !self.retain_long_full_dates;
+        if shifting && self.min_shift_days == 0 {
+            return Err(CoreError::Config(
+                "[deid] min_shift_days must be at least 1 (a shift of 0 days keeps the real dates)"
+                    .into(),
+            ));
+        }
+        if shifting && self.min_shift_days > self.max_shift_days {
+            return Err(CoreError::Config(format!(
+                "[deid] min_shift_days ({}) must not be larger than max_shift_days ({})",
+                self.min_shift_days, self.max_shift_days
+            )));
         }
         Ok(())
     }

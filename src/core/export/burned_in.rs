@@ -11,7 +11,8 @@ pub(super) struct TextOutcome {
     pub(super) note: String,
 }
 
-/// Searches the file's pixels for burned-in text and applies `[pixels] burned_in_text`.
+/// Searches the file's pixels for burned-in text and applies `[pixels] burned_in_text`, or the
+/// person's choice for this file (`choice`, from the TUI) when there is one.
 /// `frames`: the sampled frames ([`crate::core::text::read_frames`]). `outside`: the part
 /// blanked by `mask_outside_sector`, if on: text lying wholly there is blanked with it.
 pub(super) fn burned_in_text(
@@ -21,6 +22,7 @@ pub(super) fn burned_in_text(
     settings: &Settings,
     allow: bool,
     outside: Option<&crate::core::crop::sector::Footprint>,
+    choice: Option<crate::core::text::policy::TextChoice>,
 ) -> std::result::Result<TextOutcome, Outcome> {
     use crate::core::text::{self, policy};
     let (cols, rows) = (loaded.info.columns, loaded.info.rows);
@@ -31,20 +33,20 @@ pub(super) fn burned_in_text(
     }
     let plural = |n: usize| if n == 1 { "box" } else { "boxes" };
     let mode = settings.pixels.burned_in_text;
-    let (mask, note) = match policy::decide(&inside, mode) {
+    let by_person = choice == Some(policy::TextChoice::Mask);
+    let (mask, note) = match policy::decide_file(&inside, mode, choice, allow) {
         policy::Decision::Clean => (Vec::new(), "none found".to_string()),
         policy::Decision::Block(reason) => return Err(Outcome::Skip(reason)),
         policy::Decision::Keep(b) => {
-            if !allow {
-                return Err(Outcome::Skip(format!(
-                    "burned-in text inside the crop at {} is kept (burned_in_text = \"keep\"): allow burned-in export explicitly",
-                    b.iter().map(|b| b.label()).collect::<Vec<_>>().join(", ")
-                )));
-            }
+            let who = if choice.is_some() {
+                " (your decision)"
+            } else {
+                ""
+            };
             return Ok(TextOutcome {
                 mask: Vec::new(),
                 clean: false,
-                note: format!("kept: {} {}", b.len(), plural(b.len())),
+                note: format!("kept: {} {}{who}", b.len(), plural(b.len())),
             });
         }
         policy::Decision::Mask(b) => (
@@ -60,7 +62,10 @@ pub(super) fn burned_in_text(
     let with_outside = |m: &[CropRect]| [m, &blanked_anyway[..]].concat();
     let mut left = text::recheck(frames, &with_outside(&mask), crop);
     for _ in 0..3 {
-        if left.is_empty() || left.iter().any(|b| b.over_scan) || mode == policy::TextMode::Refuse {
+        if left.is_empty()
+            || (left.iter().any(|b| b.over_scan) && !by_person)
+            || (mode == policy::TextMode::Refuse && !by_person)
+        {
             break;
         }
         for b in &left {

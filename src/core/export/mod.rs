@@ -57,6 +57,9 @@ pub struct ExportItem {
     /// the list, so a partial export and a later full one never give two files one name);
     /// `None`: the running count of exported files.
     pub index: Option<usize>,
+    /// A person's decision on this file's burned-in text (the TUI's mask / keep keys);
+    /// `None`: `[pixels] burned_in_text` decides.
+    pub text: Option<crate::core::text::policy::TextChoice>,
     /// Annotations (status, grades, polygons) in original-image coordinates, exported next to
     /// the entry (translated by the crop, clipped, no identity). Batch fills it from the files
     /// found next to the inputs, the UI from the session.
@@ -504,7 +507,15 @@ fn process(
     } else {
         (None, None)
     };
-    let text = burned_in_text(&loaded, &frames, &crop, settings, allow, outside.as_ref())?;
+    let text = burned_in_text(
+        &loaded,
+        &frames,
+        &crop,
+        settings,
+        allow,
+        outside.as_ref(),
+        item.text,
+    )?;
     drop(frames);
     let exact = outside.map(|f| f.outside_rects()).unwrap_or_default();
     let frame_progress = |done: u32, total: u32| progress(Event::Frames { n, done, total });

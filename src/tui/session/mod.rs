@@ -1,7 +1,8 @@
 //! Session persistence, so work a person did is never lost. Two kinds of files live in
 //! `<data_dir>/sessions/` (folder 0700, files 0600, written atomically on every change):
 //!
-//! - `files.json`: what was decided for each FILE (crop, tags, export entry name), keyed by the
+//! - `files.json`: what was decided for each FILE (crop, tags, export entry name, the mask /
+//!   keep decision on burned-in text), keyed by the
 //!   file's content identity ([`crate::core::identity`]: a hash of the SOP Instance UID and of
 //!   every byte). Shared by all sessions: a file's work comes back whatever set of inputs it is
 //!   opened with, and by whatever path.
@@ -39,6 +40,9 @@ pub struct FileRecord {
     pub tags: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exported: Option<String>,
+    /// The person's mask / keep decision on the file's burned-in text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<crate::core::text::policy::TextChoice>,
     /// Status, per-frame grades and polygons (annotation mode); absent in older files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<Annotations>,
@@ -58,6 +62,7 @@ impl FileRecord {
                 Some(ExportMark::Exported(e)) => Some(e.clone()),
                 _ => None,
             },
+            text: f.text_choice,
             annotations: (!f.annotations.is_empty()).then(|| f.annotations.clone()),
         }
     }
@@ -73,11 +78,16 @@ impl FileRecord {
 
     /// Puts the record on a file that has no work of its own yet; false when it had some.
     pub fn apply_to(&self, f: &mut FileEntry) -> bool {
-        if f.crop.is_some() || !f.tags.is_empty() || f.export.is_some() || !f.annotations.is_empty()
+        if f.crop.is_some()
+            || !f.tags.is_empty()
+            || f.export.is_some()
+            || f.text_choice.is_some()
+            || !f.annotations.is_empty()
         {
             return false;
         }
         f.crop = self.crop_rect();
+        f.text_choice = self.text;
         f.tags = self.tags.clone();
         f.export = self.exported.clone().map(ExportMark::Exported);
         f.annotations = self.annotations.clone().unwrap_or_default();
@@ -171,6 +181,7 @@ impl Session {
             crop_source: f.crop_source,
             tags: f.tags.clone(),
             exported: f.exported.clone(),
+            text: None,
             annotations: None,
         })
     }

@@ -55,6 +55,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, t: &Theme) {
                 lines.push(l);
             }
             lines.push(tags_line(state, t, w));
+            // burned-in text: what the export will do with it (the engine's own decision)
+            if let Some((text, warn)) = state.text_line() {
+                let style = if warn { t.warn() } else { t.dim() };
+                lines.push(Line::styled(clip(&text, w), style));
+            }
             if !f.annotations.is_empty() {
                 let a = &f.annotations;
                 let text = format!(

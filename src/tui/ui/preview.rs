@@ -29,9 +29,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState, image: &PreviewImag
         Mode::Annotate | Mode::AnnotateClass => " ANNOTATE ",
         _ => "",
     };
+    let zoom_tag = if state.zoom && state.shown_crop().is_some() {
+        " ZOOM "
+    } else {
+        ""
+    };
     let right = format!(" {} ", state.protocol_name);
     let block = Block::bordered()
-        .title(Line::from(format!("{title}{mode_tag}")))
+        .title(Line::from(format!("{title}{mode_tag}{zoom_tag}")))
         .title_bottom(Line::from(right).right_aligned())
         .border_style(t.border(matches!(
             state.mode,

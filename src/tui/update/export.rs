@@ -277,6 +277,7 @@ fn run(state: &mut AppState, ids: Vec<u64>, out: PathBuf, force: bool, fx: &mut 
             crop,
             tags: f.tags.clone(),
             index: state.index_of(*id).map(|i| i + 1),
+            text: f.text_choice,
             // What the person drew and graded (original-image coordinates; the export
             // translates them by the crop and clips them).
             annotations: (!f.annotations.is_empty()).then(|| f.annotations.clone()),

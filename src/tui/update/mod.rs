@@ -10,6 +10,7 @@ mod msg;
 mod prompt;
 mod session;
 mod tags;
+mod text;
 
 use super::action::Action;
 use super::effect::{Effect, PreviewRequest};
@@ -143,6 +144,15 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Effect> {
                 state.push_mode(Mode::Help);
             }
         }
+        Action::TextMask
+        | Action::TextKeep
+        | Action::TextNextBox
+        | Action::TextExclude
+        | Action::Zoom
+            if matches!(state.mode, Mode::Files | Mode::Crop) =>
+        {
+            text::update(state, action, &mut fx)
+        }
         Action::Quit => {
             if state.export_running() {
                 export::ask_quit(state);
@@ -217,11 +227,14 @@ pub fn wanted_preview(state: &AppState) -> Option<PreviewKey> {
     }
     let f = state.current()?;
     f.info()?;
+    let crop = state.shown_crop();
     Some(PreviewKey {
         file: f.id,
         frame: f.frame,
-        crop: state.shown_crop(),
+        crop,
         area,
+        text: state.text_overlay(),
+        zoom: state.zoom && crop.is_some(),
         overlay: super::annot::overlay_for(state),
     })
 }
@@ -245,6 +258,8 @@ pub fn finish(state: &mut AppState, fx: &mut Vec<Effect>) {
         frame: key.frame,
         crop: key.crop,
         area: key.area,
+        text: key.text,
+        zoom: key.zoom,
         overlay: key.overlay,
     }));
 }

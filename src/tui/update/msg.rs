@@ -5,6 +5,7 @@ use crate::core::export::Status;
 use super::super::effect::Effect;
 use super::super::msg::{ExportMsg, Msg};
 use super::super::state::{AppState, ExportMark, FileEntry, JobLine, Level, LoadState};
+use super::super::text::TextScan;
 use super::{finish, save, session};
 
 pub fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
@@ -22,6 +23,13 @@ pub fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                     }
                     Err(r) => LoadState::Invalid(r),
                 };
+                // the text search runs once per file, on its worker
+                if let (LoadState::Loaded(_), None, Some(source)) =
+                    (&f.load, &f.text, f.source.clone())
+                {
+                    f.text = Some(TextScan::Pending);
+                    fx.push(Effect::ScanText { file, source });
+                }
             }
             // Duplicates are flagged as they load, not at the export.
             let mut dup_text = None;
@@ -129,6 +137,14 @@ pub fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 f.mcu = Some(mcu);
             }
         }
+        Msg::TextFound { file, result } => {
+            if let Some(f) = state.file_mut(file) {
+                f.text = Some(match result {
+                    Ok(b) => TextScan::Found(b),
+                    Err(e) => TextScan::Failed(e),
+                });
+            }
+        }
         Msg::AnnotationsImported {
             file,
             annotations,
@@ -187,6 +203,8 @@ fn gathered(
             frame: 0,
             export: None,
             mcu: None,
+            text: None,
+            text_choice: None,
             annotations: Default::default(),
         };
         session::restore_from_set(state, restore.as_ref(), &mut entry);
@@ -225,6 +243,8 @@ fn gathered(
             frame: 0,
             export: None,
             mcu: None,
+            text: None,
+            text_choice: None,
             annotations: Default::default(),
         });
         added += 1;
