@@ -247,3 +247,147 @@ fn default_export_of_a_jpeg_cine_blanks_text_blocks_without_re_encoding() {
         assert!(blank > 0);
     }
 }
+
+/// A person's per-file decision (the TUI's `M` / `N`, `ExportItem.text`) takes the same pixel
+/// path as the setting: on a JPEG Baseline cine with a name written over the scan, the default
+/// blocks the file; `Mask` exports it with the name's iMCUs blanked in the DCT domain (no
+/// re-encode, every other luma sample exact), also under `mask_outside_sector` (where the JPEG is
+/// re-encoded); `Keep` exports the name as it was, Burned In Annotation YES.
+#[test]
+fn a_persons_decision_reaches_the_dct_blanking_and_the_sector_mask() {
+    use us_dicomizer::core::export::{self, ExportItem, ExportRequest};
+    use us_dicomizer::core::text::draw::text_size;
+    use us_dicomizer::core::text::policy::TextChoice;
+    let dir = tempfile::tempdir().unwrap();
+    let (w, h) = (640, 480);
+    let name = Planted::new(250, 236, "DOE JANE 1958", 2, Style::Plain, [240; 3]);
+    let (tw, th) = text_size(&name.text, name.scale, name.style);
+    let spec = Spec {
+        instance: 5,
+        sector: true,
+        text: vec![name.clone()],
+        ..Spec::new(Kind::JpegBaseline, w, h, 3)
+    };
+    let input = write_fixture(dir.path(), "cine.dcm", &spec);
+    let (x0, y0, x1, y1) = us_dicomizer::core::demo::scan_area(w, h);
+    let src =
+        us_dicomizer::core::load::load(&file_source(&input), &Settings::defaults().load).unwrap();
+    let run = |choice: Option<TextChoice>, settings: &Settings, out: &str| {
+        let out = dir.path().join(out);
+        let req = ExportRequest {
+            items: vec![ExportItem {
+                source: file_source(&input),
+                crop: user_crop(CropRect::new(x0, y0, x1, y1)),
+                tags: tags(),
+                index: None,
+                text: choice,
+                annotations: None,
+            }],
+            out: out.clone(),
+            force: false,
+            pseudonym: "TEST01".into(),
+            key: vec![7u8; 32],
+            allow_uncropped: false,
+            write_mapping: false,
+            indices: None,
+            shard: None,
+            excluded: Vec::new(),
+        };
+        let rep = export::run(
+            &req,
+            settings,
+            &|_| {},
+            &std::sync::atomic::AtomicBool::new(false),
+        )
+        .expect("export runs");
+        (rep.files.into_iter().next().unwrap(), out)
+    };
+    // the name's glyph box in output coordinates, and its largest luma in frame `i`
+    let peak = |got: &us_dicomizer::core::load::LoadedFile, crop: [u32; 4], i: u32| {
+        let b = encapsulated::frame_bytes(&got.obj, 3, i).unwrap();
+        let y = decode(&b, turbojpeg::PixelFormat::GRAY);
+        let (gx, gy) = (name.x - crop[0], name.y - crop[1]);
+        let mut m = 0u8;
+        for yy in gy..gy + th {
+            for xx in gx..gx + tw {
+                m = m.max(y.pixels[yy as usize * y.pitch + xx as usize]);
+            }
+        }
+        m
+    };
+    let defaults = Settings::defaults();
+
+    // the setting alone: text over the scan blocks the file and names the box
+    let (r, _) = run(None, &defaults, "none.zip");
+    assert_eq!(r.status, Status::Skipped, "{:?}", r.reason);
+    assert!(r.output.is_none());
+
+    // Mask: exported, blanked in the DCT domain, nothing re-encoded
+    let (r, out) = run(Some(TextChoice::Mask), &defaults, "mask.zip");
+    assert_eq!(r.status, Status::Exported, "{:?}", r.reason);
+    assert_eq!(r.transfer_syntax.as_deref(), Some("1.2.840.10008.1.2.4.50"));
+    assert!(r
+        .burned_in_text
+        .as_deref()
+        .unwrap_or("")
+        .starts_with("masked"));
+    let crop = r.crop.unwrap();
+    let masked: Vec<CropRect> = r
+        .masked
+        .iter()
+        .map(|m| CropRect::new(m[0], m[1], m[2], m[3]))
+        .collect();
+    assert!(masked.iter().all(|m| m.x0 % 16 == 0 && m.y0 % 8 == 0));
+    let got = read_entry(&out, r.output.as_ref().unwrap());
+    for i in 0..3 {
+        assert_eq!(peak(&got, crop, i), 0, "frame {i}: the name is black");
+        let a = encapsulated::frame_bytes(&src.obj, 3, i).unwrap();
+        let b = encapsulated::frame_bytes(&got.obj, 3, i).unwrap();
+        let (ya, yb) = (
+            decode(&a, turbojpeg::PixelFormat::GRAY),
+            decode(&b, turbojpeg::PixelFormat::GRAY),
+        );
+        for y in 0..yb.height as u32 {
+            for x in 0..yb.width as u32 {
+                if !inside(&masked, x, y, 0) {
+                    let u = ya.pixels[(y + crop[1]) as usize * ya.pitch + (x + crop[0]) as usize];
+                    let v = yb.pixels[y as usize * yb.pitch + x as usize];
+                    assert_eq!(v, u, "frame {i}: luma at {x},{y} changed");
+                }
+            }
+        }
+    }
+
+    // Mask under mask_outside_sector (the JPEG is re-encoded there): the name is dark too
+    let mut sector = Settings::defaults();
+    sector.pixels.mask_outside_sector = true;
+    let (r, out) = run(Some(TextChoice::Mask), &sector, "sector.zip");
+    assert_eq!(r.status, Status::Exported, "{:?}", r.reason);
+    assert!(r
+        .burned_in_text
+        .as_deref()
+        .unwrap_or("")
+        .starts_with("masked"));
+    let got = read_entry(&out, r.output.as_ref().unwrap());
+    let crop = r.crop.unwrap();
+    for i in 0..3 {
+        let p = peak(&got, crop, i);
+        assert!(
+            p < 40,
+            "frame {i}: the name is dark under the sector mask ({p})"
+        );
+    }
+
+    // Keep: exported with the name, Burned In Annotation YES
+    let (r, out) = run(Some(TextChoice::Keep), &defaults, "keep.zip");
+    assert_eq!(r.status, Status::Exported, "{:?}", r.reason);
+    assert!(r.masked.is_empty());
+    let got = read_entry(&out, r.output.as_ref().unwrap());
+    let p = peak(&got, r.crop.unwrap(), 0);
+    assert!(p > 180, "the name is still there ({p})");
+    let yes = us_dicomizer::core::dcm::get_str(
+        &got.obj,
+        dicom_dictionary_std::tags::BURNED_IN_ANNOTATION,
+    );
+    assert_eq!(yes.as_deref().map(str::trim), Some("YES"));
+}

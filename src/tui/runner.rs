@@ -322,15 +322,21 @@ pub fn run(opts: TuiOptions) -> io::Result<i32> {
             return Err(e);
         }
     }
-    if let Some(sig) = state.quit.and_then(|q| q.checked_sub(128)) {
-        let name = signal_hook::low_level::signal_name(sig).unwrap_or("a signal");
+    if let Some(line) = signal_note(state.quit) {
         // The terminal may be gone (SIGHUP): a failed write must not panic.
-        let _ = writeln!(
-            io::stderr(),
-            "us-dicomizer: ended by {name}; the session was saved"
-        );
+        let _ = writeln!(io::stderr(), "{line}");
     }
     Ok(state.quit.unwrap_or(0))
+}
+
+/// The line printed when a signal ended the UI (exit status 128 + the signal's number); none
+/// for a plain `q` (status 0).
+fn signal_note(quit: Option<i32>) -> Option<String> {
+    let sig = quit.filter(|q| *q > 128)? - 128;
+    let name = signal_hook::low_level::signal_name(sig).unwrap_or("a signal");
+    Some(format!(
+        "us-dicomizer: ended by {name}; the session was saved"
+    ))
 }
 
 /// Ctrl-Z: gives the terminal back as it was, stops (the shell's `fg` or a SIGCONT resumes),
@@ -496,5 +502,20 @@ fn handle(ev: AppEvent, state: &mut AppState, ctx: &mut Ctx, image: &mut ui::Pre
             ctx.perform(state, fx);
             true
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::signal_note;
+
+    #[test]
+    fn only_a_signal_gets_the_signal_line() {
+        assert_eq!(signal_note(None), None);
+        assert_eq!(signal_note(Some(0)), None, "q quits without a signal");
+        let hup = signal_note(Some(128 + signal_hook::consts::SIGHUP)).unwrap();
+        assert!(hup.contains("SIGHUP"), "{hup}");
+        let term = signal_note(Some(128 + signal_hook::consts::SIGTERM)).unwrap();
+        assert!(term.contains("SIGTERM"), "{term}");
     }
 }
