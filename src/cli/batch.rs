@@ -1,17 +1,16 @@
 //! `batch`: the headless export.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 
 use clap::Args;
 
-use us_dicomizer::core::annotation::{self, Annotations};
 use us_dicomizer::core::crop::{CropRect, CropSource};
 use us_dicomizer::core::display::escape;
+use us_dicomizer::core::export::batch_items::{import_annotations, BatchItems, Planned};
 use us_dicomizer::core::export::plan;
-use us_dicomizer::core::export::{self, CropChoice, Event, ExportItem, ExportRequest, Status};
+use us_dicomizer::core::export::{self, CropChoice, Event, ExportRequest, Items, Status};
 use us_dicomizer::core::load::{self, InputSource};
 use us_dicomizer::core::patients::{self, PseudonymRule};
 use us_dicomizer::core::settings::Settings;
@@ -187,25 +186,27 @@ pub fn run(
     let mut gathered = load::gather(&args.paths, &settings.load);
     // annotation files next to the inputs (`<stem>.json`, `<stem>_darwin.json`) go with their
     // input and are not inputs themselves
-    let (mut imported, import_notes) = import_annotations(&mut gathered, settings);
+    let (imported, import_notes) = import_annotations(&mut gathered, settings);
     let mut matched = vec![false; rows.len()];
-    // the tags-file row of each input (items are made later, only for this shard's files)
-    let row_of: Vec<Option<u32>> = gathered
-        .sources
-        .iter()
-        .map(|src| {
-            if rows.is_empty() {
-                return None;
-            }
-            let row = rows
-                .iter()
-                .position(|r| row_matches(&r.input, src, &args.paths));
-            if let Some(i) = row {
-                matched[i] = true;
-            }
-            row.map(|i| i as u32)
-        })
-        .collect();
+    // the tags-file row of each input (items are made later, one window at a time); empty
+    // without a tags file
+    let row_of: Vec<Option<u32>> = if rows.is_empty() {
+        Vec::new()
+    } else {
+        gathered
+            .sources
+            .iter()
+            .map(|src| {
+                let row = rows
+                    .iter()
+                    .position(|r| row_matches(&r.input, src, &args.paths));
+                if let Some(i) = row {
+                    matched[i] = true;
+                }
+                row.map(|i| i as u32)
+            })
+            .collect()
+    };
     if let Some(i) = matched.iter().position(|m| !m) {
         return Err(usage(format!(
             "tags file: row {} names an input that was not given",
@@ -231,28 +232,18 @@ pub fn run(
     check_patients(&rule, &the_plan, &key, args.same_patient)?;
 
     let this_shard = |shard_no: usize| shard.map(|(k, _)| k == shard_no).unwrap_or(true);
-    let mut items = Vec::new();
-    let mut indices = Vec::new();
+    // per exported input only its number and its index in the whole input set (8 bytes): the
+    // items themselves are built when the export reaches them
+    let mut planned = Vec::new();
     let mut unreadable = Vec::new();
     for (i, src) in gathered.sources.iter().enumerate() {
         if !this_shard(the_plan.shard[i]) {
             continue;
         }
         match (&scanned[i], the_plan.index[i]) {
-            (Ok(_), Some(index)) => {
-                let row = row_of[i].map(|r| &rows[r as usize].tags);
-                items.push(ExportItem {
-                    source: src.clone(),
-                    crop: choice.clone(),
-                    tags: tags::merge_tags(&global_tags, row),
-                    index: None,
-                    text: None,
-                    annotations: imported[i].take(),
-                });
-                indices.push(index);
-            }
+            (Ok(_), Some(index)) => planned.push(Planned::new(i, index)),
             (Err(reason), _) => unreadable.push(export::FileReport::new(
-                labels[i].clone(),
+                src.display(),
                 Status::Skipped,
                 reason.clone(),
             )),
@@ -262,20 +253,31 @@ pub fn run(
     // what planning read of every input is not needed any more (memory per input file)
     drop(scanned);
     drop(labels);
-    drop(row_of);
+    let n_patients = the_plan.patients.len();
+    let fingerprint = the_plan.fingerprint.clone();
+    drop(the_plan);
+    let items = BatchItems {
+        sources: &gathered.sources,
+        planned,
+        crop: choice,
+        global_tags: &global_tags,
+        rows: &rows,
+        row_of,
+        annotations: imported,
+    };
     let req = ExportRequest {
-        items,
+        items: Vec::new(),
         out: args.output.clone(),
         force: args.force,
         pseudonym: rule.clone(),
         key,
         allow_uncropped: args.allow_uncropped,
         write_mapping: args.mapping || settings.output.write_mapping,
-        indices: Some(indices),
+        indices: None,
         shard,
         excluded: Vec::new(),
     };
-    export::check_outputs(&req).map_err(|e| usage(e.to_string()))?;
+    export::check_outputs_with(&req, &items).map_err(|e| usage(e.to_string()))?;
     // the paths as given count as inputs too, even those skipped before loading (an archive
     // over the ZIP limits, say)
     let given: Vec<InputSource> = args
@@ -287,7 +289,7 @@ pub fn run(
             size: 0,
         })
         .collect();
-    let inputs = || req.items.iter().map(|i| &i.source).chain(&given);
+    let inputs = || (0..items.len()).map(|k| items.source(k)).chain(&given);
     let mut targets = vec![(args.output.clone(), "")];
     if req.write_mapping {
         targets.push((export::mapping_path(&args.output), ""));
@@ -316,7 +318,7 @@ pub fn run(
             message: format!("cannot write report: {e}"),
         })?;
     let stream = Mutex::new(stream);
-    let bar = progress_bar(req.items.len() as u64, "files");
+    let bar = progress_bar(items.len() as u64, "files");
     let bar_ref = &bar;
     let lines: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let on_event = |e: Event| match e {
@@ -354,7 +356,14 @@ pub fn run(
         _ => {}
     };
     let cancel = AtomicBool::new(false);
-    let result = export::run_with(&req, settings, &on_event, &cancel, export::Keep::Summary);
+    let result = export::run_items(
+        &req,
+        &items,
+        settings,
+        &on_event,
+        &cancel,
+        export::Keep::Summary,
+    );
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -384,9 +393,9 @@ pub fn run(
     if let Some(p) = &args.report {
         let run = serde_json::json!({
             "pseudonym": rule.describe(),
-            "patients": the_plan.patients.len(),
+            "patients": n_patients,
             "inputs": gathered.sources.len() + gathered.skipped.len(),
-            "fingerprint": the_plan.fingerprint,
+            "fingerprint": fingerprint,
             "shard": shard.map(|(k, n)| serde_json::json!({ "k": k, "n": n })),
         });
         stream
@@ -418,46 +427,10 @@ pub fn run(
         s.failed,
         escape(&s.archive),
         s.seconds,
-        the_plan.patients.len(),
+        n_patients,
         rule.describe()
     );
     Ok(if s.skipped + s.failed > 0 { 1 } else { 0 })
-}
-
-/// Takes the annotation files next to the inputs out of the inputs and reads them: per
-/// remaining input its annotations, and per input label what was imported and any problem.
-fn import_annotations(
-    gathered: &mut load::Gathered,
-    settings: &Settings,
-) -> (
-    Vec<Option<Annotations>>,
-    HashMap<String, annotation::export::AnnotationReport>,
-) {
-    let pairing = annotation::import::pair(&gathered.sources);
-    let mut annotations = Vec::new();
-    let mut notes = HashMap::new();
-    for (i, src) in gathered.sources.iter().enumerate() {
-        if pairing.consumed[i] {
-            continue;
-        }
-        let files: Vec<&InputSource> = pairing.sidecars[i]
-            .iter()
-            .map(|&j| &gathered.sources[j])
-            .collect();
-        if files.is_empty() {
-            annotations.push(None);
-            continue;
-        }
-        let imported = annotation::import::import(&files, &settings.load, &settings.annotation);
-        notes.insert(src.display(), imported.report);
-        annotations.push(imported.annotations);
-    }
-    let mut k = 0;
-    gathered.sources.retain(|_| {
-        k += 1;
-        !pairing.consumed[k - 1]
-    });
-    (annotations, notes)
 }
 
 /// Refuses, before anything is written, a literal pseudonym over several patients (unless

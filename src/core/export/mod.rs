@@ -3,10 +3,12 @@
 //! the destination locked meanwhile. Files are streamed one after the
 //! other (frames in parallel), so memory does not grow with the number of files.
 
+pub mod batch_items;
 mod burned_in;
 mod crop_choice;
 pub mod file;
 pub mod header;
+mod items;
 pub mod manifest;
 pub mod merge;
 pub mod names;
@@ -16,7 +18,11 @@ mod targets;
 mod writer;
 
 pub use crop_choice::{auto_crop, auto_crop_explained, resolve_crop, resolve_crop_explained};
-pub use targets::{check_destination, check_not_input, check_outputs, check_target, mapping_path};
+pub use items::Items;
+pub use targets::{
+    check_destination, check_not_input, check_outputs, check_outputs_with, check_target,
+    mapping_path,
+};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
@@ -229,14 +235,27 @@ pub fn run_with(
     cancel: &AtomicBool,
     keep: Keep,
 ) -> Result<ExportReport> {
+    run_items(req, &req.items, settings, progress, cancel, keep)
+}
+
+/// As [`run_with`], over `items` instead of `req.items` (batch builds each item when it is
+/// processed, so that memory does not grow with the number of files).
+pub fn run_items(
+    req: &ExportRequest,
+    items: &dyn Items,
+    settings: &Settings,
+    progress: &(dyn Fn(Event) + Sync),
+    cancel: &AtomicBool,
+    keep: Keep,
+) -> Result<ExportReport> {
     use crate::core::fsutil;
     let started = std::time::Instant::now();
-    check_outputs(req)?;
+    check_outputs_with(req, items)?;
     // one export per destination at a time; checked again under the lock, since another export
     // may have finished in between
     let _lock =
         fsutil::DestLock::acquire(&req.out).map_err(|e| CoreError::Invalid(e.to_string()))?;
-    check_outputs(req)?;
+    check_outputs_with(req, items)?;
     let folder = req
         .out
         .parent()
@@ -252,7 +271,7 @@ pub fn run_with(
         file: tmp.as_file().try_clone()?,
         failed: failed.clone(),
     };
-    let result = run_into(req, settings, progress, cancel, sink, folder, keep);
+    let result = run_into(req, items, settings, progress, cancel, sink, folder, keep);
     // a write error on the archive (a full disk...) is said plainly, whatever step met it
     let write_error = failed.lock().unwrap_or_else(|p| p.into_inner()).take();
     let mut report = match (result, write_error) {
@@ -279,8 +298,10 @@ pub fn run_with(
 /// larger ones one at a time, streamed into the archive frame chunk by frame chunk.
 const IN_MEMORY_LIMIT: u64 = 24 << 20;
 
+#[allow(clippy::too_many_arguments)]
 fn run_into(
     req: &ExportRequest,
+    items: &dyn Items,
     settings: &Settings,
     progress: &(dyn Fn(Event) + Sync),
     cancel: &AtomicBool,
@@ -289,14 +310,14 @@ fn run_into(
     keep: Keep,
 ) -> Result<ExportReport> {
     use rayon::prelude::*;
-    let total = req.items.len();
+    let total = items.len();
     progress(Event::Started { total });
     let mut rows = manifest::Collector::new(folder)?;
     let (mut exported, mut skipped, mut failed, mut frames) = (0, 0, 0, 0u64);
     let mut w = Writer {
         zip: zip::ZipWriter::new(std::io::BufWriter::with_capacity(1 << 20, file)),
         seen: HashMap::new(),
-        used_names: HashSet::new(),
+        used_names: names::UsedNames::default(),
         mapping: Vec::new(),
         patients: BTreeMap::new(),
         exported_index: 0,
@@ -312,9 +333,9 @@ fn run_into(
         let mut end = i;
         while end < total
             && end - i < window
-            && (end == i || req.items[end].source.size <= IN_MEMORY_LIMIT)
+            && (end == i || items.source(end).size <= IN_MEMORY_LIMIT)
         {
-            if req.items[end].source.size > IN_MEMORY_LIMIT {
+            if items.source(end).size > IN_MEMORY_LIMIT {
                 if end == i {
                     end += 1;
                 }
@@ -322,14 +343,23 @@ fn run_into(
             }
             end += 1;
         }
-        let streamed = end == i + 1 && req.items[i].source.size > IN_MEMORY_LIMIT;
+        let streamed = end == i + 1 && items.source(i).size > IN_MEMORY_LIMIT;
+        // only this window's items are held (batch builds them here)
+        let window_items: Vec<_> = (i..end).map(|k| items.item(k)).collect();
         let processed: Vec<std::result::Result<Processed, Outcome>> = (i..end)
             .into_par_iter()
             .map(|k| {
                 progress(Event::FileStarted { n: k + 1, total });
                 // a bug on one odd file must not take the whole export down
                 crate::core::guard::catch(|| {
-                    process(req, settings, &req.items[k], k + 1, progress, !streamed)
+                    process(
+                        req,
+                        settings,
+                        &window_items[k - i],
+                        k + 1,
+                        progress,
+                        !streamed,
+                    )
                 })
                 .unwrap_or_else(|why| {
                     Err(Outcome::Fail(format!(
@@ -340,7 +370,7 @@ fn run_into(
             .collect();
         for (k, result) in (i..end).zip(processed) {
             let n = k + 1;
-            let item = &req.items[k];
+            let item = &*window_items[k - i];
             let report = match result.and_then(|p| w.add(req, settings, item, n, p, progress)) {
                 Ok(r) => r,
                 Err(Outcome::Skip(reason)) => {

@@ -89,9 +89,37 @@ fn tidy(name: &str) -> String {
     format!("{s}{ext}")
 }
 
+/// The entry names used so far in one archive, as 128-bit digests (16 bytes a name, not the
+/// name: the archive's own directory already holds the names).
+#[derive(Debug, Default)]
+pub struct UsedNames(HashSet<[u8; 16]>);
+
+impl UsedNames {
+    fn key(name: &str) -> [u8; 16] {
+        use sha2::Digest;
+        let d = sha2::Sha256::digest(name.as_bytes());
+        let mut k = [0u8; 16];
+        k.copy_from_slice(&d[..16]);
+        k
+    }
+    /// Marks `name` used; false when it already was.
+    pub fn insert(&mut self, name: &str) -> bool {
+        self.0.insert(Self::key(name))
+    }
+    pub fn remove(&mut self, name: &str) {
+        self.0.remove(&Self::key(name));
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// Makes a name unique among those already used (`name_2.dcm`, ...).
-pub fn unique(name: String, used: &mut HashSet<String>) -> String {
-    if used.insert(name.clone()) {
+pub fn unique(name: String, used: &mut UsedNames) -> String {
+    if used.insert(&name) {
         return name;
     }
     let (stem, ext) = name
@@ -101,7 +129,7 @@ pub fn unique(name: String, used: &mut HashSet<String>) -> String {
     let mut n = 2;
     loop {
         let candidate = format!("{stem}_{n}{ext}");
-        if used.insert(candidate.clone()) {
+        if used.insert(&candidate) {
             return candidate;
         }
         n += 1;
@@ -151,8 +179,12 @@ mod tests {
 
     #[test]
     fn unique_appends_counter() {
-        let mut used = HashSet::new();
+        let mut used = UsedNames::default();
         assert_eq!(unique("a.dcm".into(), &mut used), "a.dcm");
         assert_eq!(unique("a.dcm".into(), &mut used), "a_2.dcm");
+        assert_eq!(unique("a.dcm".into(), &mut used), "a_3.dcm");
+        used.remove("a_2.dcm");
+        assert_eq!(unique("a.dcm".into(), &mut used), "a_2.dcm");
+        assert_eq!(used.len(), 3);
     }
 }

@@ -112,7 +112,12 @@ pub fn mapping_path(out: &Path) -> PathBuf {
 /// Every check on what an export will write, before any work: the archive and (if asked) the
 /// mapping file may replace existing files only with `force`, and never an input.
 pub fn check_outputs(req: &ExportRequest) -> Result<()> {
-    let inputs = || req.items.iter().map(|i| &i.source);
+    check_outputs_with(req, &req.items)
+}
+
+/// As [`check_outputs`], with the inputs of `items` (instead of `req.items`).
+pub fn check_outputs_with(req: &ExportRequest, items: &dyn super::Items) -> Result<()> {
+    let inputs = || (0..items.len()).map(|k| items.source(k));
     check_not_input(&req.out, inputs())?;
     check_destination(&req.out, req.force)?;
     if req.write_mapping {

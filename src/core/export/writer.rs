@@ -7,7 +7,7 @@ pub(super) struct Writer<W: Write + std::io::Seek> {
     pub(super) zip: zip::ZipWriter<W>,
     /// SOP Instance UIDs exported so far, as 128-bit digests (16 bytes a file, not the UID).
     pub(super) seen: HashMap<[u8; 16], usize>,
-    pub(super) used_names: HashSet<String>,
+    pub(super) used_names: names::UsedNames,
     pub(super) mapping: Vec<serde_json::Value>,
     /// The mapping's patient table (only with `write_mapping`).
     pub(super) patients: BTreeMap<PatientKey, PatientRow>,
@@ -78,9 +78,15 @@ impl<W: Write + std::io::Seek> Writer<W> {
         let fatal = |e: zip::result::ZipError| {
             Outcome::Fatal(CoreError::Io(std::io::Error::other(e.to_string())))
         };
+        // the ZIP64 extra field (48 bytes of memory an entry until the archive is finished)
+        // only where the entry may reach 4 GB: a body held in memory has a known size
+        let large = match &p.body {
+            Body::Bytes(bytes) => bytes.len() as u64 >= u64::from(u32::MAX),
+            Body::Stream(_) => true,
+        };
         let opts = zip::write::SimpleFileOptions::default()
             .compression_method(method)
-            .large_file(true);
+            .large_file(large);
         self.zip.start_file(name.as_str(), opts).map_err(fatal)?;
         let entry_bytes = match p.body {
             Body::Bytes(bytes) => {
@@ -196,7 +202,7 @@ impl<W: Write + std::io::Seek> Writer<W> {
             .compression_method(zip::CompressionMethod::Deflated);
         report.files.clear();
         for (file, bytes) in files {
-            if !self.used_names.insert(file.clone()) {
+            if !self.used_names.insert(&file) {
                 report.problems.push(format!(
                     "annotation file `{file}` not written: another entry has that name"
                 ));

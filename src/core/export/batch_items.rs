@@ -1,0 +1,111 @@
+//! The items of a `batch`: what is kept per input between planning and the export (8 bytes:
+//! its number and its index), and each export item built only when the export reaches it, so
+//! that the memory of a batch does not grow with the number of files (apart from the input
+//! list itself and the archive's directory).
+
+use std::collections::HashMap;
+
+use super::{CropChoice, ExportItem, Items};
+use crate::core::annotation::{self, Annotations};
+use crate::core::load::{self, InputSource};
+use crate::core::settings::Settings;
+use crate::core::tags;
+
+/// Takes the annotation files next to the inputs out of the inputs and reads them: the
+/// annotations of the remaining inputs that have any (by their number among them; nothing for
+/// the others), and per input label what was imported and any problem.
+pub fn import_annotations(
+    gathered: &mut load::Gathered,
+    settings: &Settings,
+) -> (
+    HashMap<u32, Annotations>,
+    HashMap<String, annotation::export::AnnotationReport>,
+) {
+    let pairing = annotation::import::pair(&gathered.sources);
+    let mut annotations = HashMap::new();
+    let mut notes = HashMap::new();
+    let mut remaining = 0u32;
+    for (i, src) in gathered.sources.iter().enumerate() {
+        if pairing.consumed[i] {
+            continue;
+        }
+        remaining += 1;
+        let files: Vec<&InputSource> = pairing.sidecars[i]
+            .iter()
+            .map(|&j| &gathered.sources[j])
+            .collect();
+        if files.is_empty() {
+            continue;
+        }
+        let imported = annotation::import::import(&files, &settings.load, &settings.annotation);
+        notes.insert(src.display(), imported.report);
+        if let Some(a) = imported.annotations {
+            annotations.insert(remaining - 1, a);
+        }
+    }
+    let mut k = 0;
+    gathered.sources.retain(|_| {
+        k += 1;
+        !pairing.consumed[k - 1]
+    });
+    (annotations, notes)
+}
+
+/// One input of this shard to export: its number among the inputs and its `{index}` in the
+/// whole input set (u32 each: all the memory an input costs until the export reaches it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Planned {
+    source: u32,
+    index: u32,
+}
+
+impl Planned {
+    pub fn new(source: usize, index: usize) -> Self {
+        Planned {
+            source: u32::try_from(source).expect("fewer than 2^32 inputs"),
+            index: u32::try_from(index).expect("fewer than 2^32 inputs"),
+        }
+    }
+}
+
+/// The items of a batch, each built only when the export reaches it (its tags merged from
+/// `--tag` and the tags file, its annotations), so that the items of a whole archive are never
+/// held at once.
+pub struct BatchItems<'a> {
+    pub sources: &'a [InputSource],
+    pub planned: Vec<Planned>,
+    pub crop: CropChoice,
+    pub global_tags: &'a [(String, String)],
+    pub rows: &'a [tags::TagsRow],
+    /// Per input its tags-file row (empty without a tags file).
+    pub row_of: Vec<Option<u32>>,
+    /// The inputs that have annotation files next to them.
+    pub annotations: HashMap<u32, Annotations>,
+}
+
+impl Items for BatchItems<'_> {
+    fn len(&self) -> usize {
+        self.planned.len()
+    }
+    fn source(&self, k: usize) -> &InputSource {
+        &self.sources[self.planned[k].source as usize]
+    }
+    fn item(&self, k: usize) -> std::borrow::Cow<'_, ExportItem> {
+        let p = self.planned[k];
+        let i = p.source as usize;
+        let row = self
+            .row_of
+            .get(i)
+            .copied()
+            .flatten()
+            .map(|r| &self.rows[r as usize].tags);
+        std::borrow::Cow::Owned(ExportItem {
+            source: self.sources[i].clone(),
+            crop: self.crop.clone(),
+            tags: tags::merge_tags(self.global_tags, row),
+            index: Some(p.index as usize),
+            text: None,
+            annotations: self.annotations.get(&p.source).cloned(),
+        })
+    }
+}
