@@ -27,11 +27,15 @@ pub fn crop_native(frame: &[u8], l: &NativeLayout, r: &CropRect) -> Frame {
     let photometric;
     if l.photometric == "YBR_FULL_422" && bps == 1 {
         photometric = "YBR_FULL".to_string();
-        for y in y0..y0 + h {
+        // written in place, pixel by pixel (no growing of the vector per pixel)
+        out.resize(w * h * 3, 0);
+        for (y, dst) in (y0..y0 + h).zip(out.chunks_exact_mut(w * 3)) {
             let row = &frame[y * cols * 2..(y + 1) * cols * 2];
-            for x in x0..x0 + w {
+            for (x, o) in (x0..x0 + w).zip(dst.chunks_exact_mut(3)) {
                 let pair = &row[(x / 2) * 4..(x / 2) * 4 + 4];
-                out.extend_from_slice(&[pair[x % 2], pair[2], pair[3]]);
+                o[0] = pair[x % 2];
+                o[1] = pair[2];
+                o[2] = pair[3];
             }
         }
     } else if l.planar && spp == 3 {

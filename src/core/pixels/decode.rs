@@ -69,7 +69,56 @@ fn native_cropped(
     rect: &CropRect,
 ) -> Result<Frame, String> {
     let frame = native_frame_raw(obj, info, i)?;
-    Ok(crop_native(&frame, &native_layout(info), rect))
+    let layout = native_layout(info);
+    // the whole of an interleaved frame read from disk is already the frame: kept, not copied
+    let expanded =
+        layout.planar || (layout.photometric == "YBR_FULL_422" && layout.bytes_per_sample == 1);
+    if !expanded && rect.is_full(info.columns, info.rows) {
+        let size = info.columns as usize
+            * info.rows as usize
+            * layout.spp as usize
+            * layout.bytes_per_sample as usize;
+        if let std::borrow::Cow::Owned(data) = frame {
+            if size == 0 || data.len() != size {
+                return Ok(crop_native(&data, &layout, rect));
+            }
+            return Ok(Frame {
+                width: info.columns,
+                height: info.rows,
+                spp: layout.spp,
+                bytes_per_sample: layout.bytes_per_sample,
+                photometric: layout.photometric,
+                data,
+            });
+        }
+    }
+    Ok(crop_native(&frame, &layout, rect))
+}
+
+/// Frame `i` whole, as 8-bit grey or RGB ([`render::into_8bit`]). Native 8-bit YBR_FULL_422
+/// goes from its stored pairs to RGB in one pass ([`render::ybr422_to_rgb`], same values).
+pub fn decode_full_8bit(
+    obj: &DefaultDicomObject,
+    info: &FileInfo,
+    i: u32,
+    palette: Option<&super::render::Palette>,
+    window: Option<super::render::Window>,
+) -> Result<Frame, String> {
+    if i < info.frames && keeps_native_ybr422(info, &CropRect::full(info.columns, info.rows)) {
+        let raw = native_frame_raw(obj, info, i)?;
+        if let Some(data) = super::render::ybr422_to_rgb(&raw, info.columns, info.rows) {
+            return Ok(Frame {
+                width: info.columns,
+                height: info.rows,
+                spp: 3,
+                bytes_per_sample: 1,
+                photometric: "RGB".into(),
+                data,
+            });
+        }
+    }
+    let f = decode_full(obj, info, i)?;
+    Ok(super::render::into_8bit(f, palette, window))
 }
 
 /// Native 8-bit YBR_FULL_422 whose crop keeps every pixel pair whole: it can be written as

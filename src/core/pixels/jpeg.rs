@@ -56,11 +56,42 @@ pub fn encode(f: &Frame, quality: u8) -> Result<Vec<u8>, String> {
         height: f.height as usize,
         format,
     };
-    let mut c = turbojpeg::Compressor::new().map_err(|e| e.to_string())?;
-    c.set_quality(quality as i32).map_err(|e| e.to_string())?;
-    c.set_subsamp(subsamp).map_err(|e| e.to_string())?;
-    c.compress_to_vec(image)
-        .map_err(|e| format!("JPEG encode failed: {e}"))
+    with_compressor(quality, |c| {
+        c.set_subsamp(subsamp).map_err(|e| e.to_string())?;
+        c.compress_to_vec(image)
+            .map_err(|e| format!("JPEG encode failed: {e}"))
+    })
+}
+
+thread_local! {
+    static COMPRESSOR: std::cell::RefCell<Option<turbojpeg::Compressor>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with this thread's libjpeg-turbo compressor at `quality`: made once per thread and
+/// reused frame after frame (each caller sets the subsampling it needs); dropped after an error.
+pub(super) fn with_compressor<R>(
+    quality: u8,
+    f: impl FnOnce(&mut turbojpeg::Compressor) -> Result<R, String>,
+) -> Result<R, String> {
+    COMPRESSOR.with(|cell| {
+        // (busy only if `f` re-entered: a fresh compressor then)
+        let Ok(mut slot) = cell.try_borrow_mut() else {
+            let mut c = turbojpeg::Compressor::new().map_err(|e| e.to_string())?;
+            c.set_quality(quality as i32).map_err(|e| e.to_string())?;
+            return f(&mut c);
+        };
+        let mut c = match slot.take() {
+            Some(c) => c,
+            None => turbojpeg::Compressor::new().map_err(|e| e.to_string())?,
+        };
+        c.set_quality(quality as i32).map_err(|e| e.to_string())?;
+        let r = f(&mut c);
+        if r.is_ok() {
+            *slot = Some(c);
+        }
+        r
+    })
 }
 
 /// The iMCU size (width, height) of a JPEG stream: crops must start on this grid.
@@ -91,4 +122,51 @@ pub fn lossless_crop(bytes: &[u8], r: &CropRect) -> Result<Vec<u8>, String> {
     let mut tr = turbojpeg::Transformer::new().map_err(|e| e.to_string())?;
     tr.transform_to_vec(&t, bytes)
         .map_err(|e| format!("lossless JPEG crop failed: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(spp: u8, seed: u32) -> Frame {
+        let (w, h) = (40u32, 24u32);
+        Frame {
+            width: w,
+            height: h,
+            spp,
+            bytes_per_sample: 1,
+            photometric: if spp == 3 { "RGB" } else { "MONOCHROME2" }.into(),
+            data: (0..w * h * spp as u32)
+                .map(|i| (i.wrapping_mul(2654435761).wrapping_add(seed) >> 11) as u8)
+                .collect(),
+        }
+    }
+
+    /// The thread's reused compressor gives what a fresh one gives, whatever it encoded before
+    /// (grey, colour, another quality): no setting leaks from one frame to the next.
+    #[test]
+    fn reused_compressor_leaks_no_setting() {
+        let fresh = |f: &Frame, q: u8| {
+            let (format, subsamp) = if f.spp == 3 {
+                (turbojpeg::PixelFormat::RGB, turbojpeg::Subsamp::Sub2x1)
+            } else {
+                (turbojpeg::PixelFormat::GRAY, turbojpeg::Subsamp::Gray)
+            };
+            let mut c = turbojpeg::Compressor::new().unwrap();
+            c.set_quality(q as i32).unwrap();
+            c.set_subsamp(subsamp).unwrap();
+            c.compress_to_vec(turbojpeg::Image {
+                pixels: &f.data[..],
+                width: f.width as usize,
+                pitch: f.row_bytes(),
+                height: f.height as usize,
+                format,
+            })
+            .unwrap()
+        };
+        let (rgb, grey) = (frame(3, 1), frame(1, 2));
+        for (f, q) in [(&rgb, 90), (&grey, 60), (&rgb, 75), (&grey, 95), (&rgb, 90)] {
+            assert_eq!(encode(f, q).unwrap(), fresh(f, q), "spp {} q {q}", f.spp);
+        }
+    }
 }

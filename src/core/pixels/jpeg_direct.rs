@@ -41,12 +41,6 @@ pub fn encode(
     }
 }
 
-fn compressor(quality: u8) -> Result<turbojpeg::Compressor, String> {
-    let mut c = turbojpeg::Compressor::new().map_err(|e| e.to_string())?;
-    c.set_quality(quality as i32).map_err(|e| e.to_string())?;
-    Ok(c)
-}
-
 /// Native interleaved 8-bit grey or RGB: the encoder reads the crop from the stored rows.
 fn native_interleaved(
     obj: &DefaultDicomObject,
@@ -75,10 +69,11 @@ fn native_interleaved(
         height: r.height() as usize,
         format,
     };
-    let mut c = compressor(quality)?;
-    c.set_subsamp(subsamp).map_err(|e| e.to_string())?;
-    c.compress_to_vec(image)
-        .map_err(|e| format!("JPEG encode failed: {e}"))
+    super::jpeg::with_compressor(quality, |c| {
+        c.set_subsamp(subsamp).map_err(|e| e.to_string())?;
+        c.compress_to_vec(image)
+            .map_err(|e| format!("JPEG encode failed: {e}"))
+    })
 }
 
 /// Y, Cb and Cr planes of a 4:2:2 crop (chroma at half the width).
@@ -104,9 +99,10 @@ fn compress_planes(p: &Planes, quality: u8) -> Result<Vec<u8>, String> {
         v_stride: p.c_stride,
         subsamp: turbojpeg::Subsamp::Sub2x1,
     };
-    compressor(quality)?
-        .compress_yuv_planes_to_vec(&image)
-        .map_err(|e| format!("JPEG encode failed: {e}"))
+    super::jpeg::with_compressor(quality, |c| {
+        c.compress_yuv_planes_to_vec(&image)
+            .map_err(|e| format!("JPEG encode failed: {e}"))
+    })
 }
 
 fn avg(a: u8, b: u8) -> u8 {

@@ -61,6 +61,53 @@ fn ycc_tables() -> &'static (Vec<u8>, Vec<u8>) {
     })
 }
 
+/// Stored 8-bit YBR_FULL_422 rows (Y Y Cb Cr per pixel pair, even `columns`) straight to RGB:
+/// what [`to_8bit`] gives for the frame expanded to YBR_FULL, without the expanded copy (each
+/// pair's chroma terms computed once, the same expressions per pixel).
+pub fn ybr422_to_rgb(raw: &[u8], columns: u32, rows: u32) -> Option<Vec<u8>> {
+    let (cols, rows) = (columns as usize, rows as usize);
+    if !cols.is_multiple_of(2) || raw.len() < cols * rows * 2 {
+        return None;
+    }
+    let (red, blue) = ycc_tables();
+    let mut out = vec![0u8; cols * rows * 3];
+    for (o, p) in out.chunks_exact_mut(6).zip(raw.chunks_exact(4)) {
+        let (cb, cr) = (p[2], p[3]);
+        let (cbf, crf) = (cb as f32 - 128.0, cr as f32 - 128.0);
+        let (gb, gr) = (0.344136 * cbf, 0.714136 * crf);
+        for (k, &y) in p[..2].iter().enumerate() {
+            let o = &mut o[k * 3..k * 3 + 3];
+            o[0] = red[(y as usize) << 8 | cr as usize];
+            o[1] = round_to_u8(y as f32 - gb - gr);
+            o[2] = blue[(y as usize) << 8 | cb as usize];
+        }
+    }
+    Some(out)
+}
+
+/// [`to_8bit`] taking the frame: 8-bit grey and 8-bit RGB, already what `to_8bit` returns
+/// (MONOCHROME1 inverted in place), keep their buffer instead of being copied.
+pub fn into_8bit(mut f: Frame, palette: Option<&Palette>, window: Option<Window>) -> Frame {
+    let n = f.width as usize * f.height as usize;
+    let pi = f.photometric.as_str();
+    let grey = f.spp == 1 && pi != "PALETTE COLOR";
+    let rgb = f.spp == 3 && !pi.starts_with("YBR");
+    let want = if grey { n } else { n * 3 };
+    if f.bytes_per_sample != 1 || !(grey || rgb) || f.data.len() < want {
+        return to_8bit(&f, palette, window);
+    }
+    f.data.truncate(want);
+    if grey {
+        if f.photometric == "MONOCHROME1" {
+            f.data.iter_mut().for_each(|v| *v = 255 - *v);
+        }
+        f.photometric = "MONOCHROME2".into();
+    } else {
+        f.photometric = "RGB".into();
+    }
+    f
+}
+
 /// An 8-bit version for display or JPEG: RGB for colour and palette, MONOCHROME2 for grey.
 pub fn to_8bit(f: &Frame, palette: Option<&Palette>, window: Option<Window>) -> Frame {
     let n = f.width as usize * f.height as usize;
@@ -267,6 +314,73 @@ pub fn to_rgb_image(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Stored 4:2:2 straight to RGB equals expanding it (crop_native) and converting it.
+    #[test]
+    fn ybr422_to_rgb_matches_expand_then_convert() {
+        let (cols, rows) = (38u32, 5u32);
+        let raw: Vec<u8> = (0..cols * rows * 2)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
+        let l = crate::core::pixels::crop::NativeLayout {
+            columns: cols,
+            rows,
+            spp: 3,
+            bytes_per_sample: 1,
+            planar: false,
+            photometric: "YBR_FULL_422".into(),
+        };
+        let full = crate::core::crop::CropRect::full(cols, rows);
+        let want = to_8bit(
+            &crate::core::pixels::crop::crop_native(&raw, &l, &full),
+            None,
+            None,
+        );
+        assert_eq!(ybr422_to_rgb(&raw, cols, rows), Some(want.data));
+        assert_eq!(ybr422_to_rgb(&raw[1..], cols, rows), None);
+    }
+
+    /// `into_8bit` gives what `to_8bit` gives, for every kind of frame it may keep or hand on.
+    #[test]
+    fn into_8bit_matches_to_8bit() {
+        let frame = |pi: &str, spp: u8, bps: u8, extra: usize| {
+            let n = 6 * 4 * spp as usize * bps as usize + extra;
+            Frame {
+                width: 6,
+                height: 4,
+                spp,
+                bytes_per_sample: bps,
+                photometric: pi.into(),
+                data: (0..n).map(|i| (i * 37 % 251) as u8).collect(),
+            }
+        };
+        let p = Palette {
+            first: 0,
+            red: (0..=255).collect(),
+            green: (0..=255).rev().collect(),
+            blue: vec![7; 256],
+        };
+        for f in [
+            frame("MONOCHROME2", 1, 1, 0),
+            frame("MONOCHROME2", 1, 1, 3),
+            frame("MONOCHROME1", 1, 1, 0),
+            frame("MONOCHROME2", 1, 2, 0),
+            frame("RGB", 3, 1, 0),
+            frame("RGB", 3, 1, 5),
+            frame("RGB", 3, 2, 0),
+            frame("YBR_FULL", 3, 1, 0),
+            frame("PALETTE COLOR", 1, 1, 0),
+        ] {
+            assert_eq!(
+                into_8bit(f.clone(), Some(&p), None),
+                to_8bit(&f, Some(&p), None),
+                "{} spp {} bps {}",
+                f.photometric,
+                f.spp,
+                f.bytes_per_sample
+            );
+        }
+    }
 
     fn round_clamp(v: f32) -> u8 {
         v.round().clamp(0.0, 255.0) as u8

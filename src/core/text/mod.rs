@@ -82,21 +82,23 @@ pub fn read_frames(
     use rayon::prelude::*;
     sample_frames(info.frames)
         .into_par_iter()
-        .map(|i| {
-            let f = decode::decode_full(obj, info, i)?;
-            Ok(render::to_8bit(&f, palette.as_ref(), window))
-        })
+        .map(|i| decode::decode_full_8bit(obj, info, i, palette.as_ref(), window))
         .collect()
 }
 
 /// Text boxes of a file, from its frames (8-bit, all the same size).
 pub fn scan_frames(frames: &[Frame]) -> Vec<TextBox> {
+    scan_images(&images(frames))
+}
+
+/// The frames prepared for the search (luma and overlay colour), once per file: the first
+/// search and every [`recheck_images`] of the export read these.
+pub fn images(frames: &[Frame]) -> Vec<Image8> {
     use rayon::prelude::*;
-    let imgs: Vec<Image8> = frames
+    frames
         .par_iter()
         .map(|f| Image8::from_samples(f.width, f.height, f.spp, &f.data))
-        .collect();
-    scan_images(&imgs)
+        .collect()
 }
 
 /// Text boxes in a set of images of one file.
@@ -215,16 +217,122 @@ pub fn to_crop_coords(rects: &[CropRect], crop: &CropRect) -> Vec<CropRect> {
 /// The search again on the pixels as they will be written: each frame cropped, the masks
 /// blanked. What it returns is in crop coordinates.
 pub fn recheck(frames: &[Frame], mask: &[CropRect], crop: &CropRect) -> Vec<TextBox> {
+    recheck_images(&images(frames), mask, crop)
+}
+
+/// [`recheck`] on the images of [`images`]: the crop and the black boxes are cut from the
+/// prepared images (a black pixel is luma 0 and no overlay colour, what the frame blanked and
+/// prepared again gives), so the frames are neither copied nor converted again.
+pub fn recheck_images(imgs: &[Image8], mask: &[CropRect], crop: &CropRect) -> Vec<TextBox> {
     let local = to_crop_coords(mask, crop);
     use rayon::prelude::*;
-    let out: Vec<Frame> = frames
+    let out: Vec<Image8> = imgs
         .par_iter()
-        .map(|f| {
-            let mut c = crate::core::pixels::crop::crop_frame(f, crop);
-            let black = vec![0u8; c.spp as usize];
-            self::mask::fill(&mut c, &local, &black);
+        .map(|i| {
+            let mut c = crop_image(i, crop);
+            blank_image(&mut c, &local);
             c
         })
         .collect();
-    scan_frames(&out)
+    scan_images(&out)
+}
+
+/// The part of `img` inside `r` (clamped to the image).
+fn crop_image(img: &Image8, r: &CropRect) -> Image8 {
+    let (x0, y0) = (r.x0.min(img.width), r.y0.min(img.height));
+    let (x1, y1) = (r.x1.min(img.width).max(x0), r.y1.min(img.height).max(y0));
+    let (w, h) = ((x1 - x0) as usize, (y1 - y0) as usize);
+    let mut luma = Vec::with_capacity(w * h);
+    let mut overlay_colour = Vec::with_capacity(w * h);
+    let stride = img.width as usize;
+    for y in y0 as usize..y1 as usize {
+        let at = y * stride + x0 as usize;
+        luma.extend_from_slice(&img.luma[at..at + w]);
+        overlay_colour.extend_from_slice(&img.overlay_colour[at..at + w]);
+    }
+    Image8 {
+        width: w as u32,
+        height: h as u32,
+        luma,
+        overlay_colour,
+    }
+}
+
+/// Blanks each rectangle (clamped) to black: luma 0, no overlay colour.
+fn blank_image(img: &mut Image8, rects: &[CropRect]) {
+    let stride = img.width as usize;
+    for r in rects {
+        let (x1, y1) = (r.x1.min(img.width), r.y1.min(img.height));
+        if r.x0 >= x1 {
+            continue;
+        }
+        for y in r.y0..y1 {
+            let at = y as usize * stride;
+            let span = at + r.x0 as usize..at + x1 as usize;
+            img.luma[span.clone()].fill(0);
+            img.overlay_colour[span].fill(false);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::pixels::Frame;
+
+    /// A cropped, blanked image equals the image of the frame cropped and blanked first (the
+    /// way the recheck used to prepare it), for grey and colour, on any rectangles.
+    #[test]
+    fn image_crop_and_blank_match_the_frame_path() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for spp in [1u8, 3] {
+            for _ in 0..20 {
+                let (w, h) = (7 + (next() % 40) as u32, 5 + (next() % 30) as u32);
+                let data: Vec<u8> = (0..w * h * spp as u32).map(|_| next() as u8).collect();
+                let f = Frame {
+                    width: w,
+                    height: h,
+                    spp,
+                    bytes_per_sample: 1,
+                    photometric: if spp == 3 { "RGB" } else { "MONOCHROME2" }.into(),
+                    data,
+                };
+                let x0 = (next() % w as u64) as u32;
+                let y0 = (next() % h as u64) as u32;
+                let crop = CropRect::new(
+                    x0,
+                    y0,
+                    x0 + 1 + (next() % (w - x0) as u64) as u32,
+                    y0 + 1 + (next() % (h - y0) as u64) as u32,
+                );
+                let rects: Vec<CropRect> = (0..3)
+                    .map(|_| {
+                        let (a, b) = ((next() % w as u64) as u32, (next() % h as u64) as u32);
+                        CropRect::new(
+                            a,
+                            b,
+                            a + 1 + (next() % 12) as u32,
+                            b + 1 + (next() % 9) as u32,
+                        )
+                    })
+                    .collect();
+                let local = to_crop_coords(&rects, &crop);
+                let mut c = crate::core::pixels::crop::crop_frame(&f, &crop);
+                mask::fill(&mut c, &local, &vec![0u8; spp as usize]);
+                let want = Image8::from_samples(c.width, c.height, c.spp, &c.data);
+                let src = Image8::from_samples(w, h, spp, &f.data);
+                let mut got = crop_image(&src, &crop);
+                blank_image(&mut got, &local);
+                assert_eq!((got.width, got.height), (want.width, want.height));
+                assert_eq!(got.luma, want.luma);
+                assert_eq!(got.overlay_colour, want.overlay_colour);
+            }
+        }
+    }
 }
