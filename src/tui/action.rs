@@ -108,7 +108,7 @@ actions! {
     TextKeep = "text_keep": "burned-in text: keep it in the export, Burned In Annotation YES (again: back to the setting)",
     TextNextBox = "text_next_box": "select the next text box inside the crop",
     TextExclude = "text_exclude": "shrink the crop so the selected text box is left out",
-    Zoom = "zoom": "show only the crop area, larger, with the text boxes (again: whole frame)",
+    Zoom = "zoom": "show only the crop area, larger, with the text boxes and polygons (again: whole frame)",
     // Annotation (status, per-frame grade, polygons).
     AnnotateMode = "annotate_mode": "annotation mode (status, grade, polygons; sticky until esc)",
     AnnotStatus = "annot_status": "cycle the file's status (e.g. DVT / NO DVT / none)",

@@ -8,6 +8,7 @@
 use image::{Rgb, RgbImage};
 
 use crate::core::annotation::{AnnotationSettings, Polygon};
+use crate::core::crop::CropRect;
 
 use super::keymap::Mode;
 use super::state::{AppState, FileId};
@@ -135,11 +136,42 @@ pub fn overlay_for(state: &AppState) -> Option<Overlay> {
     }
 }
 
+impl Overlay {
+    /// The overlay in the coordinates of `crop`'s area (the zoom shows only that area): points
+    /// are moved by the crop's origin, and what lies outside the area is left outside (clipped
+    /// when drawn, never pressed onto its edge); the cursor only while it is inside.
+    pub fn within(&self, crop: &CropRect) -> Overlay {
+        let (dx, dy) = (i64::from(crop.x0), i64::from(crop.y0));
+        Overlay {
+            shapes: self
+                .shapes
+                .iter()
+                .map(|s| OverlayShape {
+                    points: s.points.iter().map(|p| (p.0 - dx, p.1 - dy)).collect(),
+                    ..s.clone()
+                })
+                .collect(),
+            cursor: self
+                .cursor
+                .filter(|c| (crop.x0..crop.x1).contains(&c.0) && (crop.y0..crop.y1).contains(&c.1))
+                .map(|c| (c.0 - crop.x0, c.1 - crop.y0)),
+        }
+    }
+}
+
 /// Maps original-frame pixels to a grid of `w` x `h` (the same rule as the crop outline).
+/// Points on the frame (its far edge included) land on the grid; points beyond it stay beyond,
+/// so that the drawing clips what is outside instead of squeezing it onto the border.
 fn scale(p: (i64, i64), (cols, rows): (u32, u32), (w, h): (u32, u32)) -> (i64, i64) {
-    let sx = (p.0.max(0) * w as i64) / cols.max(1) as i64;
-    let sy = (p.1.max(0) * h as i64) / rows.max(1) as i64;
-    (sx.min(w as i64 - 1), sy.min(h as i64 - 1))
+    let one = |v: i64, n: u32, m: u32| {
+        let s = (v * i64::from(m)).div_euclid(i64::from(n.max(1)));
+        if (0..=i64::from(n)).contains(&v) {
+            s.clamp(0, i64::from(m) - 1)
+        } else {
+            s
+        }
+    };
+    (one(p.0, cols, w), one(p.1, rows, h))
 }
 
 /// Every grid point on the segment a-b (DDA, inclusive).

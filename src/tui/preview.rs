@@ -3,6 +3,7 @@
 //! Also answers the (rare) metadata-tree and automatic-crop requests, since it keeps the
 //! parsed files.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Condvar, Mutex};
@@ -259,11 +260,16 @@ impl Previewer {
     /// Decodes (or reuses) the frame as grey-level characters (NO_COLOR).
     pub fn frame_text(&mut self, r: &PreviewRequest) -> Result<Vec<String>, String> {
         let (img, geom) = self.rgb(r.file, &r.source, r.frame)?;
-        let (img, geom, crop, overlay) = zoomed(&img, geom, r);
+        let Shown {
+            img,
+            geom,
+            crop,
+            text: overlay,
+            annot,
+        } = zoomed(&img, geom, r);
         let mut lines = super::greytext::grey_text(&img, geom, crop, r.area);
         super::text::draw_boxes_text(&mut lines, geom, &overlay);
-        // the annotation layer is in whole-frame coordinates: not drawn in the zoom
-        if let (Some(ov), false) = (&r.overlay, r.zoom && crop.is_none()) {
+        if let Some(ov) = &annot {
             super::annot::draw_text(&mut lines, ov, geom);
         }
         Ok(lines)
@@ -272,13 +278,14 @@ impl Previewer {
     /// Decodes (or reuses) the frame and encodes it for the request's area.
     pub fn frame_protocol(&mut self, r: &PreviewRequest) -> Result<Protocol, String> {
         let (img, geom) = self.rgb(r.file, &r.source, r.frame)?;
-        let (img, geom, crop, overlay) = zoomed(&img, geom, r);
-        // the annotation layer is in whole-frame coordinates: not drawn in the zoom
-        let annot = if r.zoom && crop.is_none() {
-            None
-        } else {
-            r.overlay.as_ref()
-        };
+        let Shown {
+            img,
+            geom,
+            crop,
+            text: overlay,
+            annot,
+        } = zoomed(&img, geom, r);
+        let annot = annot.as_deref();
         if overlay.boxes.is_empty() {
             return encode(&self.picker, &img, geom, crop, r.area, annot);
         }
@@ -302,29 +309,38 @@ impl Previewer {
     }
 }
 
-/// The picture a request shows: the whole frame with the crop outlined, or (zoom) only the
-/// crop area; with the text layer in the same coordinates.
-fn zoomed<'a>(
-    img: &'a RgbImage,
+/// What one request shows, in one coordinate system.
+struct Shown<'a> {
+    img: Cow<'a, RgbImage>,
+    /// The size in frame pixels `img` stands for.
     geom: (u32, u32),
-    r: &PreviewRequest,
-) -> (
-    std::borrow::Cow<'a, RgbImage>,
-    (u32, u32),
-    Option<CropRect>,
-    super::text::TextOverlay,
-) {
+    /// The crop to outline (none in the zoom).
+    crop: Option<CropRect>,
+    text: super::text::TextOverlay,
+    annot: Option<Cow<'a, super::annot::Overlay>>,
+}
+
+/// The picture a request shows: the whole frame with the crop outlined, or (zoom) only the
+/// crop area; with the text layer and the annotation layer in the same coordinates.
+fn zoomed<'a>(img: &'a RgbImage, geom: (u32, u32), r: &'a PreviewRequest) -> Shown<'a> {
     if let (true, Some(c)) = (r.zoom, r.crop) {
-        if let Some((part, g, overlay)) = super::text::zoom(img, geom, &c, &r.text) {
-            return (std::borrow::Cow::Owned(part), g, None, overlay);
+        if let Some((part, g, text)) = super::text::zoom(img, geom, &c, &r.text) {
+            return Shown {
+                img: Cow::Owned(part),
+                geom: g,
+                crop: None,
+                text,
+                annot: r.overlay.as_ref().map(|o| Cow::Owned(o.within(&c))),
+            };
         }
     }
-    (
-        std::borrow::Cow::Borrowed(img),
+    Shown {
+        img: Cow::Borrowed(img),
         geom,
-        r.crop,
-        r.text.clone(),
-    )
+        crop: r.crop,
+        text: r.text.clone(),
+        annot: r.overlay.as_ref().map(Cow::Borrowed),
+    }
 }
 
 /// Fits the picture into `area` cells, dims what the crop removes, outlines the crop, draws
