@@ -6,12 +6,24 @@
 //!
 //! Needs `cargo build --release` first. Full: 10,000 small files (128x96) + 200 cines
 //! (640x480, 40 frames, 12 MB each; ~3 GB of input in target/bench-archive-full, kept for
-//! later runs). BENCH_QUICK=1: 1,000 small files + 10 cines.
+//! later runs). BENCH_QUICK=1: 1,000 small files + 10 cines. Then peak RSS over 1,000, 10,000
+//! and (full, or BENCH_100K=1) 100,000 small files only.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use us_dicomizer::core::demo_archive::{self, ArchiveSpec};
+
+#[derive(serde::Deserialize)]
+struct Report {
+    summary: Summary,
+}
+
+#[derive(serde::Deserialize)]
+struct Summary {
+    exported: u64,
+    frames: u64,
+}
 
 struct Run {
     seconds: f64,
@@ -72,13 +84,16 @@ fn run(exe: &Path, work: &Path, inputs: &[PathBuf], shard: Option<&str>) -> Run 
     };
     let seconds = t.elapsed().as_secs_f64();
     assert!(code <= 1, "batch failed: status {status}");
-    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&rep).unwrap()).unwrap();
+    // only the summary, streamed: the bench's own peak must stay small (it counts in the next
+    // child's ru_maxrss), and a report over 100,000 files is large
+    let f = std::io::BufReader::new(std::fs::File::open(&rep).unwrap());
+    let r: Report = serde_json::from_reader(f).unwrap();
     let _ = std::fs::remove_file(&out);
     Run {
         seconds,
         cpu,
-        files: r["summary"]["exported"].as_u64().unwrap_or(0),
-        frames: r["summary"]["frames"].as_u64().unwrap_or(0),
+        files: r.summary.exported,
+        frames: r.summary.frames,
         peak_mb: peak_kb as f64 * 1024.0 / 1e6,
     }
 }
@@ -96,7 +111,111 @@ fn row(label: &str, r: &Run) {
     );
 }
 
+/// An archive of `n` small single-frame files only (kept in `target/bench-archive-small-N`).
+fn small_archive(root: &Path, n: u32) -> PathBuf {
+    let dir = root.join(format!("target/bench-archive-small-{n}"));
+    let done = dir.join(".complete");
+    if !done.exists() {
+        let _ = std::fs::remove_dir_all(&dir);
+        let t = Instant::now();
+        let spec = ArchiveSpec {
+            patients: n / 20,
+            studies_per_patient: 4,
+            files_per_study: 5,
+            small: (128, 96),
+            cines: 0,
+            cine: (640, 480, 40),
+        };
+        generate(&dir, &spec);
+        std::fs::write(&done, b"").unwrap();
+        eprintln!(
+            "generated {n} small files in {:.0}s into {}",
+            t.elapsed().as_secs_f64(),
+            dir.display()
+        );
+    }
+    dir
+}
+
+/// Peak RSS against the number of files: 1,000 and 10,000 small files, and 100,000 in the full
+/// run or with BENCH_100K=1 (~0.8 GB of input, kept for later runs).
+fn scale_rows(exe: &Path, root: &Path, work: &Path, quick: bool) {
+    let sizes: &[u32] = if quick && std::env::var("BENCH_100K").is_err() {
+        &[1_000, 10_000]
+    } else {
+        &[1_000, 10_000, 100_000]
+    };
+    println!();
+    println!("peak RSS by number of files (small files only):");
+    println!();
+    println!("| run | files | frames | s | CPU s | files/s | frames/s | peak RSS MB |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    let mut runs = Vec::new();
+    for &n in sizes {
+        let dir = small_archive(root, n);
+        let r = run(exe, work, &[dir], None);
+        row(&format!("{n} small files"), &r);
+        runs.push(r);
+    }
+    for w in runs.windows(2) {
+        println!(
+            "peak RSS {:.1} MB at {} files -> {:.1} MB at {} files: {:+.0} bytes per added file",
+            w[0].peak_mb,
+            w[0].files,
+            w[1].peak_mb,
+            w[1].files,
+            (w[1].peak_mb - w[0].peak_mb) * 1e6 / (w[1].files - w[0].files).max(1) as f64
+        );
+    }
+}
+
+/// Writes an archive in a child process (this bench run again with BENCH_GENERATE set), so
+/// that the bench's own memory stays small: the kernel's peak RSS of a child (`ru_maxrss`)
+/// includes the resident size of the process that spawned it.
+fn generate(dir: &Path, spec: &ArchiveSpec) {
+    let exe = std::env::current_exe().unwrap();
+    let s = spec;
+    let arg = format!(
+        "{} {} {} {} {} {} {} {} {}",
+        s.patients,
+        s.studies_per_patient,
+        s.files_per_study,
+        s.small.0,
+        s.small.1,
+        s.cines,
+        s.cine.0,
+        s.cine.1,
+        s.cine.2
+    );
+    let st = std::process::Command::new(exe)
+        .env("BENCH_GENERATE", dir)
+        .env("BENCH_SPEC", arg)
+        .status()
+        .unwrap();
+    assert!(st.success(), "generating {} failed", dir.display());
+}
+
+fn generate_child(dir: &str) {
+    let v: Vec<u32> = std::env::var("BENCH_SPEC")
+        .unwrap()
+        .split(' ')
+        .map(|x| x.parse().unwrap())
+        .collect();
+    let spec = ArchiveSpec {
+        patients: v[0],
+        studies_per_patient: v[1],
+        files_per_study: v[2],
+        small: (v[3], v[4]),
+        cines: v[5],
+        cine: (v[6], v[7], v[8]),
+    };
+    demo_archive::write_archive(Path::new(dir), &spec).unwrap();
+}
+
 fn main() {
+    if let Ok(dir) = std::env::var("BENCH_GENERATE") {
+        return generate_child(&dir);
+    }
     let quick = std::env::var("BENCH_QUICK").is_ok();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let exe = root.join("target/release/us-dicomizer");
@@ -132,7 +251,8 @@ fn main() {
     if !done.exists() {
         let _ = std::fs::remove_dir_all(&archive);
         let t = Instant::now();
-        let n = demo_archive::write_archive(&archive, &spec).unwrap().len();
+        generate(&archive, &spec);
+        let n = spec.patients * spec.studies_per_patient * spec.files_per_study + spec.cines;
         std::fs::write(&done, b"").unwrap();
         eprintln!(
             "generated {n} files in {:.0}s into {}",
@@ -172,6 +292,7 @@ fn main() {
     }
     let single = run(&exe, work.path(), &folders, None);
     row("whole archive, one run", &single);
+    scale_rows(&exe, root, work.path(), quick);
     let first = &parts[0];
     println!();
     println!(

@@ -218,7 +218,7 @@ pub fn run(
     // the order that gives every file its index, and the shards.
     let scan_bar = progress_bar(gathered.sources.len() as u64, "scanning headers");
     let scan_ref = &scan_bar;
-    let scanned = plan::scan(&gathered.sources, &settings.load, &|n| {
+    let scan = plan::scan_compact(&gathered.sources, &settings.load, &|n| {
         if let Some(b) = scan_ref {
             b.inc(n as u64);
         }
@@ -226,9 +226,14 @@ pub fn run(
     if let Some(b) = &scan_bar {
         b.finish_and_clear();
     }
-    let labels: Vec<String> = gathered.sources.iter().map(|s| s.display()).collect();
     let n_shards = shard.map(|s| s.1).unwrap_or(1);
-    let the_plan = plan::plan(&scanned, &labels, n_shards);
+    let scanned = scan.entries;
+    let the_plan = plan::plan_compact(
+        &scanned,
+        scan.patients,
+        &|i| gathered.sources[i].display(),
+        n_shards,
+    );
     check_patients(&rule, &the_plan, &key, args.same_patient)?;
 
     let this_shard = |shard_no: usize| shard.map(|(k, _)| k == shard_no).unwrap_or(true);
@@ -252,7 +257,6 @@ pub fn run(
     }
     // what planning read of every input is not needed any more (memory per input file)
     drop(scanned);
-    drop(labels);
     let n_patients = the_plan.patients.len();
     let fingerprint = the_plan.fingerprint.clone();
     drop(the_plan);

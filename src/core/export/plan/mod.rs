@@ -6,17 +6,19 @@
 //! Order and partition depend only on the files' contents, never on the order of the paths or
 //! on the machine: a study goes to shard `1 + SHA-256("shard:" + Study Instance UID) mod N`
 //! (so a study stays in one shard) and the index is the place of the file in the input set
-//! sorted by Study, Series, Instance Number and SOP Instance UID. So the union of N shards is
-//! the same set of entries, names, pseudonyms and UIDs as one run over everything.
+//! sorted by Study and Series (by their UIDs' digests), Instance Number and SOP Instance UID
+//! (digest). So the union of N shards is the same set of entries, names, pseudonyms and UIDs
+//! as one run over everything. What the plan keeps per input is [`Compact`] (64 bytes).
 
+mod compact;
 mod head;
 
+pub use compact::{plan_compact, scan_compact, Compact, Scan};
 pub use head::read_head;
 
 use std::collections::BTreeMap;
 
 use dicom_dictionary_std::tags;
-use sha2::{Digest, Sha256};
 
 use crate::core::dcm::get_str;
 use crate::core::load::{self, InputSource, SourceKind};
@@ -103,9 +105,7 @@ pub fn scan(
 
 /// The shard (1-based) of a partition key, for `n` shards.
 pub fn shard_of(key: &str, n: usize) -> usize {
-    let d = Sha256::digest([b"shard:".as_slice(), key.as_bytes()].concat());
-    let v = u64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]]);
-    1 + (v % n.max(1) as u64) as usize
+    1 + (compact::part_of(key) % n.max(1) as u64) as usize
 }
 
 /// The partition key of a scanned file: its study (else its instance).
@@ -132,53 +132,12 @@ pub struct Plan {
 }
 
 /// Orders and partitions the scanned inputs; `labels` (the input labels) only place the
-/// inputs whose header could not be read.
+/// inputs whose header could not be read (and break ties). Batch plans with
+/// [`scan_compact`] and [`plan_compact`], which never hold every header's strings at once.
 pub fn plan(scanned: &[Result<Scanned, String>], labels: &[String], n: usize) -> Plan {
-    let mut order: Vec<usize> = (0..scanned.len()).filter(|&i| scanned[i].is_ok()).collect();
-    let key = |i: usize| {
-        let s = scanned[i].as_ref().expect("filtered");
-        (
-            s.study_uid.as_str(),
-            s.series_uid.as_str(),
-            s.instance_number,
-            s.sop_uid.as_str(),
-            labels[i].as_str(),
-        )
-    };
-    order.sort_by(|&a, &b| key(a).cmp(&key(b)));
-    let mut index = vec![None; scanned.len()];
-    let mut hasher = Sha256::new();
-    for (place, &i) in order.iter().enumerate() {
-        index[i] = Some(place + 1);
-        hasher.update(scanned[i].as_ref().expect("filtered").sop_uid.as_bytes());
-        hasher.update([0u8]);
-    }
-    let mut unreadable: Vec<&str> = (0..scanned.len())
-        .filter(|&i| scanned[i].is_err())
-        .map(|i| labels[i].as_str())
-        .collect();
-    unreadable.sort_unstable();
-    for l in unreadable {
-        hasher.update(l.as_bytes());
-        hasher.update([1u8]);
-    }
-    let shard = (0..scanned.len())
-        .map(|i| match &scanned[i] {
-            Ok(s) => shard_of(partition_key(s), n),
-            Err(_) => shard_of(&labels[i], n),
-        })
-        .collect();
-    let mut patients = BTreeMap::new();
-    for s in scanned.iter().flatten() {
-        *patients.entry(s.patient.clone()).or_insert(0) += 1;
-    }
-    let d = hasher.finalize();
-    Plan {
-        index,
-        shard,
-        patients,
-        fingerprint: d[..12].iter().map(|b| format!("{b:02x}")).collect(),
-    }
+    let mut scan = Scan::default();
+    scan.add(scanned.to_vec());
+    plan_compact(&scan.entries, scan.patients, &|i| labels[i].clone(), n)
 }
 
 /// Parses `K/N` (1 <= K <= N).
@@ -218,7 +177,12 @@ mod tests {
         ];
         let la: Vec<String> = ["a", "b", "c", "d"].map(String::from).to_vec();
         let p = plan(&a, &la, 3);
-        assert_eq!(p.index, vec![Some(2), Some(1), None, Some(3)]);
+        // within a study: instance 1 before 2, next to each other; every readable file placed
+        assert_eq!(p.index[2], None);
+        assert_eq!(p.index[1].unwrap() + 1, p.index[0].unwrap());
+        let mut placed: Vec<usize> = p.index.iter().flatten().copied().collect();
+        placed.sort_unstable();
+        assert_eq!(placed, vec![1, 2, 3]);
         assert_eq!(p.patients.len(), 2);
         assert_eq!(p.shard[0], p.shard[1], "a study stays in one shard");
         // reversed input order: same index per file, same shards, same fingerprint
