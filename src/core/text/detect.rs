@@ -79,45 +79,140 @@ const BLACK_RING: u32 = 30;
 const MAX_CANDIDATES: usize = 6000;
 
 #[derive(Debug, Clone, Copy)]
-struct Comp {
-    x0: u32,
-    y0: u32,
-    x1: u32,
-    y1: u32,
-    on_black: bool,
-    colour: bool,
-    steady: bool,
-    /// Mean luma minus the ring's.
-    contrast: i32,
+pub(super) struct Comp {
+    pub x0: u32,
+    pub y0: u32,
+    pub x1: u32,
+    pub y1: u32,
+    pub on_black: bool,
+    pub colour: bool,
+    pub steady: bool,
+    /// Mean luma minus the ring's (255 for components of the overlay-colour plane).
+    pub contrast: i32,
 }
 
 impl Comp {
-    fn h(&self) -> u32 {
+    pub fn h(&self) -> u32 {
         self.y1 - self.y0
     }
 }
+
+/// Components found at one threshold: glyph-sized ones, and the contrasted pieces too small
+/// to be glyphs alone (dots, commas, faint lowercase letters) that only complete a row.
+struct Pieces {
+    glyphs: Vec<Comp>,
+    minor: Vec<Comp>,
+}
+
+/// Overlay-colour pixels needed before the colour plane is searched on its own.
+const MIN_COLOUR_PIXELS: usize = 20;
 
 /// Text rows in `img`. `steady` (cines): per pixel, true when the pixel is the same in every
 /// sampled frame while other pixels change; `None` for single frames.
 pub fn detect(img: &Image8, steady: Option<&[bool]>) -> Vec<Found> {
     use rayon::prelude::*;
     // the thresholds are independent: searched in parallel, their rows kept in this order
-    let per_threshold: Vec<Vec<Found>> = THRESHOLDS
+    // and the plane of overlay-colour pixels alone: saturated glyphs stand out of grey speckle
+    // even where their brightness does not
+    let colour_plane = (img.overlay_colour.iter().filter(|&&c| c).count() >= MIN_COLOUR_PIXELS)
+        .then(|| {
+            img.overlay_colour
+                .iter()
+                .map(|&c| if c { 255u8 } else { 0 })
+                .collect::<Vec<u8>>()
+        });
+    let passes: Vec<Option<u8>> = THRESHOLDS
+        .iter()
+        .map(|&t| Some(t))
+        .chain(colour_plane.is_some().then_some(None))
+        .collect();
+    let per_pass: Vec<Vec<Found>> = passes
         .par_iter()
-        .map(|&t| {
-            let comps = components(img, t, steady);
-            if comps.len() > MAX_CANDIDATES {
+        .map(|&pass| {
+            let p = match (pass, &colour_plane) {
+                (Some(t), _) => components(img, t, steady),
+                (None, Some(plane)) => colour_components(img, plane, steady),
+                (None, None) => return Vec::new(),
+            };
+            if p.glyphs.len() > MAX_CANDIDATES {
                 return Vec::new();
             }
-            group_rows(&comps, steady.is_some())
+            let rows = super::rows::group_rows(&p.glyphs, steady.is_some());
+            super::rows::complete(rows, &p.glyphs, &p.minor)
         })
         .collect();
-    merge_found(per_threshold.into_iter().flatten().collect())
+    merge_found(per_pass.into_iter().flatten().collect())
+}
+
+pub use super::rows::merge_found;
+
+fn glyph_sized(cw: u32, ch: u32, area: u32) -> bool {
+    (MIN_H..=MAX_H).contains(&ch) && cw <= 4 * ch + 4 && cw <= 200 && area >= 5
+        // solid blocks (scale bars, markers) are not glyphs; thin bars (1, l, I) are
+        && !(cw > 3 && area * 100 > cw * ch * 92)
+}
+
+/// A piece that may complete a row: small, but not a speck of one or two pixels.
+fn minor_sized(cw: u32, ch: u32, area: u32) -> bool {
+    ch < MIN_H && cw <= 3 * MIN_H && area >= 2
+}
+
+/// Glyph-like components of the overlay-colour plane (`plane`: 255 where the pixel has an
+/// overlay colour). Their contrast is one of hue, not brightness: counted as full.
+fn colour_components(img: &Image8, plane: &[u8], steady: Option<&[bool]>) -> Pieces {
+    let mut p = Pieces {
+        glyphs: Vec::new(),
+        minor: Vec::new(),
+    };
+    for blob in super::label::blobs(plane, img.width, 128, &img.overlay_colour, steady) {
+        let (cw, ch) = (blob.x1 - blob.x0, blob.y1 - blob.y0);
+        let glyph = glyph_sized(cw, ch, blob.area);
+        if !glyph && !minor_sized(cw, ch, blob.area) {
+            continue;
+        }
+        let ring_mean = ring_outside(img, plane, blob.x0, blob.y0, blob.x1, blob.y1);
+        let c = Comp {
+            x0: blob.x0,
+            y0: blob.y0,
+            x1: blob.x1,
+            y1: blob.y1,
+            on_black: ring_mean <= BLACK_RING,
+            colour: ring_mean <= 2 * BLACK_RING,
+            steady: steady.is_some() && blob.still * 10 >= blob.area * 9,
+            contrast: 255,
+        };
+        if glyph {
+            p.glyphs.push(c);
+        } else {
+            p.minor.push(c);
+        }
+    }
+    p
+}
+
+/// Mean luma of the pixels outside `plane` in the box grown by 2.
+fn ring_outside(img: &Image8, plane: &[u8], x0: u32, y0: u32, x1: u32, y1: u32) -> u32 {
+    let (gx0, gy0) = (x0.saturating_sub(2), y0.saturating_sub(2));
+    let (gx1, gy1) = ((x1 + 2).min(img.width), (y1 + 2).min(img.height));
+    let (mut sum, mut n) = (0u32, 0u32);
+    for y in gy0..gy1 {
+        for x in gx0..gx1 {
+            let i = (y * img.width + x) as usize;
+            if plane[i] == 0 {
+                sum += img.luma[i] as u32;
+                n += 1;
+            }
+        }
+    }
+    sum.checked_div(n).unwrap_or(0)
 }
 
 /// Glyph-like components of the pixels at or above `t`.
-fn components(img: &Image8, t: u8, steady: Option<&[bool]>) -> Vec<Comp> {
-    let mut out = Vec::new();
+fn components(img: &Image8, t: u8, steady: Option<&[bool]>) -> Pieces {
+    let mut out = Pieces {
+        glyphs: Vec::new(),
+        minor: Vec::new(),
+    };
     for blob in super::label::blobs(&img.luma, img.width, t, &img.overlay_colour, steady) {
         let super::label::Blob {
             x0,
@@ -130,11 +225,8 @@ fn components(img: &Image8, t: u8, steady: Option<&[bool]>) -> Vec<Comp> {
             still,
         } = blob;
         let (cw, ch) = (x1 - x0, y1 - y0);
-        if !(MIN_H..=MAX_H).contains(&ch) || cw > 4 * ch + 4 || cw > 200 || area < 5 {
-            continue;
-        }
-        // solid blocks (scale bars, markers) are not glyphs; thin bars (1, l, I) are
-        if cw > 3 && area * 100 > cw * ch * 92 {
+        let glyph = glyph_sized(cw, ch, area);
+        if !glyph && !minor_sized(cw, ch, area) {
             continue;
         }
         let mean = (sum / area as u64) as i32;
@@ -142,7 +234,7 @@ fn components(img: &Image8, t: u8, steady: Option<&[bool]>) -> Vec<Comp> {
         if ring_n == 0 || mean - ring_mean as i32 <= MIN_CONTRAST {
             continue;
         }
-        out.push(Comp {
+        let c = Comp {
             x0,
             y0,
             x1,
@@ -152,7 +244,12 @@ fn components(img: &Image8, t: u8, steady: Option<&[bool]>) -> Vec<Comp> {
             colour: colour * 2 >= area && ring_mean <= 2 * BLACK_RING,
             steady: steady.is_some() && still * 10 >= area * 9,
             contrast: mean - ring_mean as i32,
-        });
+        };
+        if glyph {
+            out.glyphs.push(c);
+        } else {
+            out.minor.push(c);
+        }
     }
     out
 }
@@ -172,138 +269,6 @@ fn ring(img: &Image8, x0: u32, y0: u32, x1: u32, y1: u32, t: u8) -> (u32, u32) {
         }
     }
     (sum.checked_div(n).unwrap_or(0), n)
-}
-
-/// Groups components into rows and keeps the rows that look like text.
-fn group_rows(comps: &[Comp], cine: bool) -> Vec<Found> {
-    let n = comps.len();
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by_key(|&i| comps[i].x0);
-    let mut parent: Vec<usize> = (0..n).collect();
-    fn root(p: &mut [usize], mut i: usize) -> usize {
-        while p[i] != i {
-            p[i] = p[p[i]];
-            i = p[i];
-        }
-        i
-    }
-    for (k, &a) in order.iter().enumerate() {
-        let ca = comps[a];
-        for &b in &order[k + 1..] {
-            let cb = comps[b];
-            let hmax = ca.h().max(cb.h());
-            if cb.x0 > ca.x1 + hmax * 8 / 5 + 1 {
-                break;
-            }
-            let hmin = ca.h().min(cb.h());
-            let overlap = ca.y1.min(cb.y1) as i64 - ca.y0.max(cb.y0) as i64;
-            if overlap * 2 < hmin as i64 || hmax * 10 > hmin * 22 {
-                continue;
-            }
-            let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
-            if ra != rb {
-                parent[ra] = rb;
-            }
-        }
-    }
-    let mut groups: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
-    for i in 0..n {
-        let r = root(&mut parent, i);
-        groups.entry(r).or_default().push(i);
-    }
-    groups
-        .values()
-        .filter_map(|g| {
-            let members: Vec<Comp> = g.iter().map(|&i| comps[i]).collect();
-            is_text(&members, cine).then(|| {
-                let rect = CropRect::new(
-                    members.iter().map(|c| c.x0).min().unwrap_or(0),
-                    members.iter().map(|c| c.y0).min().unwrap_or(0),
-                    members.iter().map(|c| c.x1).max().unwrap_or(0),
-                    members.iter().map(|c| c.y1).max().unwrap_or(0),
-                );
-                Found {
-                    rect,
-                    glyphs: members.len() as u32,
-                    glyph_height: members.iter().map(|c| c.h()).max().unwrap_or(0),
-                }
-            })
-        })
-        .collect()
-}
-
-/// `cine`: the scan moves between frames, so overlay text is steady: a row with neither black
-/// ground, overlay colour nor steady pixels is anatomy.
-fn is_text(m: &[Comp], cine: bool) -> bool {
-    let n = m.len();
-    if n < 2 {
-        return false;
-    }
-    let evidence = m
-        .iter()
-        .filter(|c| c.on_black || c.colour || c.steady)
-        .count();
-    if evidence * 3 >= n * 2 {
-        return true;
-    }
-    if n < 4 || cine {
-        return false;
-    }
-    // no background evidence: a regular row of strongly contrasted, letter-shaped glyphs of
-    // one height on a common line (pieces of a bright tissue layer are wider and dimmer)
-    let letters = m
-        .iter()
-        .filter(|c| (c.x1 - c.x0) * 10 <= c.h() * 25 && c.contrast >= 100)
-        .count();
-    if letters * 4 < n * 3 {
-        return false;
-    }
-    let mut hs: Vec<u32> = m.iter().map(|c| c.h()).collect();
-    hs.sort_unstable();
-    let med_h = hs[n / 2];
-    let same_h = hs
-        .iter()
-        .filter(|&&h| h * 10 >= med_h * 7 && h * 10 <= med_h * 13)
-        .count();
-    let tol = (med_h / 4).max(1) as i64;
-    let aligned = |key: &dyn Fn(&Comp) -> u32| {
-        let mut v: Vec<u32> = m.iter().map(key).collect();
-        v.sort_unstable();
-        let med = v[n / 2] as i64;
-        v.iter().filter(|&&x| (x as i64 - med).abs() <= tol).count()
-    };
-    let line = aligned(&|c| c.y1).max(aligned(&|c| c.y0));
-    same_h * 4 >= n * 3 && line * 4 >= n * 3
-}
-
-/// Unites rows found at several thresholds that touch.
-pub fn merge_found(mut rows: Vec<Found>) -> Vec<Found> {
-    let touches = |a: &CropRect, b: &CropRect| {
-        a.x0 <= b.x1 + 1 && b.x0 <= a.x1 + 1 && a.y0 <= b.y1 + 1 && b.y0 <= a.y1 + 1
-    };
-    let mut changed = true;
-    while changed {
-        changed = false;
-        let mut out: Vec<Found> = Vec::with_capacity(rows.len());
-        for r in rows {
-            if let Some(o) = out.iter_mut().find(|o| touches(&o.rect, &r.rect)) {
-                o.rect = CropRect::new(
-                    o.rect.x0.min(r.rect.x0),
-                    o.rect.y0.min(r.rect.y0),
-                    o.rect.x1.max(r.rect.x1),
-                    o.rect.y1.max(r.rect.y1),
-                );
-                o.glyphs = o.glyphs.max(r.glyphs);
-                o.glyph_height = o.glyph_height.max(r.glyph_height);
-                changed = true;
-            } else {
-                out.push(r);
-            }
-        }
-        rows = out;
-    }
-    rows.sort_by_key(|r| (r.rect.y0, r.rect.x0));
-    rows
 }
 
 /// Share of the band just outside `r` (at distance `pad`, 2 pixels wide) that is scan content:

@@ -13,6 +13,7 @@ mod label;
 pub mod mask;
 pub mod ocr;
 pub mod policy;
+mod rows;
 
 use serde::Serialize;
 
