@@ -197,27 +197,7 @@ fn drawn_on_demo(w: u16, h: u16, no_color: bool) -> (AppState, PreviewImage, Rec
         (dir, files)
     });
     let settings = Settings::defaults();
-    let g = us_dicomizer::core::load::gather(&files[1..2], &settings.load);
-    let src = g.sources[0].clone();
-    let loaded = us_dicomizer::core::load::load(&src, &settings.load).unwrap();
-    let (cols, rows) = (loaded.info.columns, loaded.info.rows);
-    let mut s = AppState::new(settings.clone(), Keymap::defaults());
-    s.no_color = no_color;
-    update::on_msg(
-        &mut s,
-        Msg::Gathered {
-            sources: vec![src],
-            skipped: vec![],
-        },
-    );
-    let id = s.files[0].id;
-    update::on_msg(
-        &mut s,
-        Msg::Loaded {
-            file: id,
-            result: Ok(Box::new(loaded.info)),
-        },
-    );
+    let (mut s, id, (cols, rows)) = state_with_loaded(&files[1], &settings, no_color);
     // A large triangle around the centre: 100 px left, 100 px right, 100 px down.
     keys(
         &mut s,

@@ -143,25 +143,7 @@ fn real_frame_is_drawn_with_the_crop_outline() {
     let dir = tempfile::tempdir().unwrap();
     let files = us_dicomizer::core::demo::write_exam(&dir.path().join("exam")).unwrap();
     let settings = Settings::defaults();
-    let g = us_dicomizer::core::load::gather(&files[1..2], &settings.load);
-    let src = g.sources[0].clone();
-    let loaded = us_dicomizer::core::load::load(&src, &settings.load).unwrap();
-    let mut s = AppState::new(settings.clone(), Keymap::defaults());
-    update::on_msg(
-        &mut s,
-        Msg::Gathered {
-            sources: vec![src],
-            skipped: vec![],
-        },
-    );
-    let id = s.files[0].id;
-    update::on_msg(
-        &mut s,
-        Msg::Loaded {
-            file: id,
-            result: Ok(Box::new(loaded.info)),
-        },
-    );
+    let (mut s, id, _) = state_with_loaded(&files[1], &settings, false);
     s.files[0].crop = Some((
         CropRect::new(80, 60, 560, 420),
         us_dicomizer::core::crop::CropSource::User,

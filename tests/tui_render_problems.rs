@@ -12,7 +12,7 @@ use us_dicomizer::core::crop::{CropRect, CropSource};
 use us_dicomizer::core::dcm::TransferSyntaxKind;
 use us_dicomizer::core::settings::Settings;
 use us_dicomizer::tui::effect::Effect;
-use us_dicomizer::tui::keymap::{Keymap, Mode};
+use us_dicomizer::tui::keymap::Mode;
 use us_dicomizer::tui::msg::Msg;
 use us_dicomizer::tui::state::{AppState, MetaRow};
 use us_dicomizer::tui::ui::{self, PreviewImage};
@@ -168,26 +168,7 @@ fn no_color_preview_keeps_grey_levels_and_draws_the_crop_with_characters() {
     let dir = tempfile::tempdir().unwrap();
     let files = us_dicomizer::core::demo::write_exam(&dir.path().join("exam")).unwrap();
     let settings = Settings::defaults();
-    let g = us_dicomizer::core::load::gather(&files[0..1], &settings.load);
-    let src = g.sources[0].clone();
-    let loaded = us_dicomizer::core::load::load(&src, &settings.load).unwrap();
-    let mut s = AppState::new(settings.clone(), Keymap::defaults());
-    s.no_color = true;
-    update::on_msg(
-        &mut s,
-        Msg::Gathered {
-            sources: vec![src],
-            skipped: vec![],
-        },
-    );
-    let id = s.files[0].id;
-    update::on_msg(
-        &mut s,
-        Msg::Loaded {
-            file: id,
-            result: Ok(Box::new(loaded.info)),
-        },
-    );
+    let (mut s, id, _) = state_with_loaded(&files[0], &settings, true);
     s.files[0].crop = Some((CropRect::new(80, 60, 560, 420), CropSource::User));
     let panes = ui::layout(ratatui::layout::Rect::new(0, 0, 100, 30), &s);
     let fx = update::set_preview_area(&mut s, panes.image.map(|r| (r.width, r.height)));

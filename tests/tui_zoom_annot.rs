@@ -14,8 +14,6 @@ use us_dicomizer::core::annotation::Polygon;
 use us_dicomizer::core::crop::{CropRect, CropSource};
 use us_dicomizer::core::settings::Settings;
 use us_dicomizer::tui::effect::{Effect, PreviewRequest};
-use us_dicomizer::tui::keymap::Keymap;
-use us_dicomizer::tui::msg::Msg;
 use us_dicomizer::tui::preview::Previewer;
 use us_dicomizer::tui::state::AppState;
 use us_dicomizer::tui::ui::{self, PreviewImage};
@@ -41,26 +39,8 @@ fn zoomed_request(w: u16, h: u16) -> (AppState, PreviewRequest, tempfile::TempDi
     let dir = tempfile::tempdir().unwrap();
     let files = us_dicomizer::core::demo::write_exam(&dir.path().join("exam")).unwrap();
     let settings = Settings::defaults();
-    let g = us_dicomizer::core::load::gather(&files[1..2], &settings.load);
-    let src = g.sources[0].clone();
-    let loaded = us_dicomizer::core::load::load(&src, &settings.load).unwrap();
-    assert_eq!((loaded.info.columns, loaded.info.rows), (640, 480));
-    let mut s = AppState::new(settings.clone(), Keymap::defaults());
-    update::on_msg(
-        &mut s,
-        Msg::Gathered {
-            sources: vec![src],
-            skipped: vec![],
-        },
-    );
-    let id = s.files[0].id;
-    update::on_msg(
-        &mut s,
-        Msg::Loaded {
-            file: id,
-            result: Ok(Box::new(loaded.info)),
-        },
-    );
+    let (mut s, _, (cols, rows)) = state_with_loaded(&files[1], &settings, false);
+    assert_eq!((cols, rows), (640, 480));
     let label = settings.annotation.classes[0].label.clone();
     let poly = |pts: &[[f64; 2]]| Polygon {
         label: label.clone(),

@@ -1,7 +1,7 @@
 //! Helpers for the TUI tests: a state with fake loaded files, and key strings.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use us_dicomizer::core::dcm::TransferSyntaxKind;
 use us_dicomizer::core::load::{FileInfo, InputSource, SourceKind};
@@ -251,4 +251,35 @@ pub fn state_on(paths: &[PathBuf], settings: Settings, d: &mut Driver) -> AppSta
         }],
     );
     s
+}
+
+/// A fresh state holding one real file, gathered and loaded as the worker reports them:
+/// `(state, its id, (columns, rows))`.
+pub fn state_with_loaded(
+    path: &Path,
+    settings: &Settings,
+    no_color: bool,
+) -> (AppState, us_dicomizer::tui::state::FileId, (u32, u32)) {
+    let g = us_dicomizer::core::load::gather(&[path.to_path_buf()], &settings.load);
+    let src = g.sources[0].clone();
+    let loaded = us_dicomizer::core::load::load(&src, &settings.load).unwrap();
+    let size = (loaded.info.columns, loaded.info.rows);
+    let mut s = AppState::new(settings.clone(), Keymap::defaults());
+    s.no_color = no_color;
+    update::on_msg(
+        &mut s,
+        Msg::Gathered {
+            sources: vec![src],
+            skipped: vec![],
+        },
+    );
+    let id = s.files[0].id;
+    update::on_msg(
+        &mut s,
+        Msg::Loaded {
+            file: id,
+            result: Ok(Box::new(loaded.info)),
+        },
+    );
+    (s, id, size)
 }
