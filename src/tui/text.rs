@@ -212,6 +212,15 @@ pub fn shrink_to_exclude(crop: &CropRect, avoid: &CropRect) -> Option<CropRect> 
 const BOX: Rgb<u8> = Rgb([255, 40, 220]);
 const SELECTED: Rgb<u8> = Rgb([40, 255, 255]);
 
+/// The boxes' indices in drawing order: the selected box last, so it is on top.
+fn draw_order(overlay: &TextOverlay) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..overlay.boxes.len())
+        .filter(|i| Some(*i) != overlay.selected)
+        .collect();
+    order.extend(overlay.selected.filter(|i| *i < overlay.boxes.len()));
+    order
+}
+
 /// Draws the boxes' outlines just outside each box (the text itself stays visible) into `img`,
 /// whose pixels map onto `geom` image pixels; lines are `t` pixels of `img` thick.
 pub fn draw_boxes(img: &mut RgbImage, geom: (u32, u32), overlay: &TextOverlay, t: u32) {
@@ -222,12 +231,7 @@ pub fn draw_boxes(img: &mut RgbImage, geom: (u32, u32), overlay: &TextOverlay, t
     let sx = |x: u32| ((x as u64 * w as u64) / geom.0.max(1) as u64) as i64;
     let sy = |y: u32| ((y as u64 * h as u64) / geom.1.max(1) as u64) as i64;
     let t = t.max(1) as i64;
-    // the selected box last, so it is on top
-    let mut order: Vec<usize> = (0..overlay.boxes.len())
-        .filter(|i| Some(*i) != overlay.selected)
-        .collect();
-    order.extend(overlay.selected.filter(|i| *i < overlay.boxes.len()));
-    for i in order {
+    for i in draw_order(overlay) {
         let b = overlay.boxes[i];
         let colour = if Some(i) == overlay.selected {
             SELECTED
@@ -258,11 +262,7 @@ pub fn draw_boxes_text(lines: &mut [String], geom: (u32, u32), overlay: &TextOve
     let mut grid: Vec<Vec<char>> = lines.iter().map(|l| l.chars().collect()).collect();
     let sx = |x: u32| (x as i64 * cols) / geom.0.max(1) as i64;
     let sy = |y: u32| (y as i64 * rows) / geom.1.max(1) as i64;
-    let mut order: Vec<usize> = (0..overlay.boxes.len())
-        .filter(|i| Some(*i) != overlay.selected)
-        .collect();
-    order.extend(overlay.selected.filter(|i| *i < overlay.boxes.len()));
-    for i in order {
+    for i in draw_order(overlay) {
         let b = overlay.boxes[i];
         let sel = Some(i) == overlay.selected;
         let (h, v, tl, tr, bl, br) = if sel {

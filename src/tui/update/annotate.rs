@@ -10,9 +10,7 @@ use super::super::annot::{label_short, AnnotEdit};
 use super::super::effect::Effect;
 use super::super::keymap::{Key, Mode};
 use super::super::state::{AppState, Level};
-use super::{files, save};
-
-const BIG: i64 = 10;
+use super::{files, save, BIG_STEP};
 
 /// Opens annotation mode on the current file; the cursor starts at the centre of the crop (or
 /// of the frame), the class is the one used last.
@@ -75,10 +73,10 @@ pub(super) fn update(state: &mut AppState, action: Action, fx: &mut Vec<Effect>)
         Action::AnnotRight => nudge(state, 1, 0, (cols, rows)),
         Action::AnnotUp => nudge(state, 0, -1, (cols, rows)),
         Action::AnnotDown => nudge(state, 0, 1, (cols, rows)),
-        Action::AnnotLeftBig => nudge(state, -BIG, 0, (cols, rows)),
-        Action::AnnotRightBig => nudge(state, BIG, 0, (cols, rows)),
-        Action::AnnotUpBig => nudge(state, 0, -BIG, (cols, rows)),
-        Action::AnnotDownBig => nudge(state, 0, BIG, (cols, rows)),
+        Action::AnnotLeftBig => nudge(state, -BIG_STEP, 0, (cols, rows)),
+        Action::AnnotRightBig => nudge(state, BIG_STEP, 0, (cols, rows)),
+        Action::AnnotUpBig => nudge(state, 0, -BIG_STEP, (cols, rows)),
+        Action::AnnotDownBig => nudge(state, 0, BIG_STEP, (cols, rows)),
         Action::AnnotAddVertex => {
             let e = edit(state);
             if e.points.is_empty() {

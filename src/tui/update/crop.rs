@@ -7,9 +7,7 @@ use super::super::action::Action;
 use super::super::effect::Effect;
 use super::super::keymap::Mode;
 use super::super::state::{AppState, Confirm, ConfirmKind, CropDraft, Edge, Level};
-use super::{files, save};
-
-const BIG: i64 = 10;
+use super::{files, save, BIG_STEP};
 
 /// Opens crop mode on the current file with its crop (else its preset, else the full image).
 pub(super) fn enter(state: &mut AppState) {
@@ -91,10 +89,10 @@ pub(super) fn update(state: &mut AppState, action: Action, fx: &mut Vec<Effect>)
         Action::CropRight => nudge(state, 1, 0, geom),
         Action::CropUp => nudge(state, 0, -1, geom),
         Action::CropDown => nudge(state, 0, 1, geom),
-        Action::CropLeftBig => nudge(state, -BIG, 0, geom),
-        Action::CropRightBig => nudge(state, BIG, 0, geom),
-        Action::CropUpBig => nudge(state, 0, -BIG, geom),
-        Action::CropDownBig => nudge(state, 0, BIG, geom),
+        Action::CropLeftBig => nudge(state, -BIG_STEP, 0, geom),
+        Action::CropRightBig => nudge(state, BIG_STEP, 0, geom),
+        Action::CropUpBig => nudge(state, 0, -BIG_STEP, geom),
+        Action::CropDownBig => nudge(state, 0, BIG_STEP, geom),
         Action::CropEdit => start_input(state, None),
         Action::Char(c) if c.is_ascii_digit() => start_input(state, Some(c)),
         Action::CropAuto => {

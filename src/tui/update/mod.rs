@@ -18,6 +18,9 @@ use super::keymap::{Key, KeyCode, Mode, Resolved};
 use super::session::Session;
 use super::state::{AppState, Level, PreviewKey, View};
 
+/// Image pixels one "big" move takes (the capital-letter keys of crop and annotation modes).
+const BIG_STEP: i64 = 10;
+
 pub use annotate::class_keys;
 pub use msg::on_msg;
 pub use prompt::expand_home;
