@@ -2,36 +2,15 @@
 //! matches Patient ID with its issuer and refuses ambiguity, and the private mapping holds a
 //! patient table. Checked on generated archives through the binary.
 
+mod archive_support;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
+use archive_support::*;
 use dicom_core::{DataElement, VR};
 use dicom_dictionary_std::tags;
-use us_dicomizer::core::demo_archive::{self, ArchiveSpec};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_us-dicomizer"))
-}
-
-fn batch(cfg: &Path, inputs: &[PathBuf], extra: &[&str]) -> Output {
-    bin()
-        .arg("--config-dir")
-        .arg(cfg)
-        .arg("batch")
-        .args(inputs)
-        .args([
-            "--tag",
-            "position=CFV",
-            "--tag",
-            "side=L",
-            "--tag",
-            "purpose=diagnostic",
-        ])
-        .args(extra)
-        .output()
-        .unwrap()
-}
 
 fn code(o: &Output) -> Option<i32> {
     o.status.code()
@@ -41,23 +20,9 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn json(p: &Path) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
-}
-
 fn archive(dir: &Path, patients: u32) -> (PathBuf, Vec<PathBuf>) {
     let a = dir.join("archive");
-    let files = demo_archive::write_archive(
-        &a,
-        &ArchiveSpec {
-            patients,
-            studies_per_patient: 2,
-            files_per_study: 2,
-            small: (64, 48),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let files = small_archive(&a, patients, 2, 2);
     (a, files)
 }
 
@@ -116,17 +81,7 @@ fn pseudonym_list_with_issuer_matches_both_and_refuses_ambiguity() {
     let d = tempfile::tempdir().unwrap();
     let cfg = d.path().join("cfg");
     let a = d.path().join("in");
-    let files = demo_archive::write_archive(
-        &a,
-        &ArchiveSpec {
-            patients: 2,
-            studies_per_patient: 1,
-            files_per_study: 2,
-            small: (64, 48),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let files = small_archive(&a, 2, 1, 2);
     // two people with one Patient ID, from two hospitals
     set_patient(&files[0], "FAKE-77", "FAKE-HOSP-A");
     set_patient(&files[1], "FAKE-77", "FAKE-HOSP-A");

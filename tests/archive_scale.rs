@@ -1,53 +1,20 @@
 //! Archive scale: one keyed pseudonym per patient, a refused literal over several patients, a
 //! coordinator's list, and shards whose union equals one run (checked on real exports).
 
+mod archive_support;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-use us_dicomizer::core::demo_archive::{self, ArchiveSpec};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_us-dicomizer"))
-}
-
-const TAGS: [&str; 6] = [
-    "--tag",
-    "position=CFV",
-    "--tag",
-    "side=L",
-    "--tag",
-    "purpose=diagnostic",
-];
+use archive_support::*;
 
 /// 14 patients (two without Patient ID, some with an issuer), 2 studies of 2 files each.
 fn archive(dir: &Path) -> PathBuf {
     let a = dir.join("archive");
-    demo_archive::write_archive(
-        &a,
-        &ArchiveSpec {
-            patients: 14,
-            studies_per_patient: 2,
-            files_per_study: 2,
-            small: (64, 48),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    small_archive(&a, 14, 2, 2);
     a
-}
-
-fn batch(cfg: &Path, inputs: &[PathBuf], extra: &[&str]) -> Output {
-    bin()
-        .arg("--config-dir")
-        .arg(cfg)
-        .arg("batch")
-        .args(inputs)
-        .args(TAGS)
-        .args(extra)
-        .output()
-        .unwrap()
 }
 
 fn ok(o: &Output, code: i32) {
@@ -60,7 +27,7 @@ fn ok(o: &Output, code: i32) {
 }
 
 fn report(p: &Path) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+    json(p)
 }
 
 /// (entry, pseudonym, new study UID, new SOP UID) of every exported file.
