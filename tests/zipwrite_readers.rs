@@ -60,7 +60,12 @@ for i in z.infolist():
 print("testzip", z.testzip())
 print("count", len(z.infolist()))
 "#;
-    match Command::new("python3").arg("-c").arg(script).arg(path).output() {
+    match Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(path)
+        .output()
+    {
         Ok(o) => {
             assert!(
                 o.status.success(),
@@ -105,7 +110,10 @@ fn our_archives_read_the_same_in_the_zip_crate_python_and_unzip() {
         "日本語の名前.dcm",
         "a b/c,d;e.json",
     ];
-    for (k, size) in [0usize, 1, 4_000, 700_000, 3_000_001].into_iter().enumerate() {
+    for (k, size) in [0usize, 1, 4_000, 700_000, 3_000_001]
+        .into_iter()
+        .enumerate()
+    {
         for (j, method) in [Method::Stored, Method::Deflated].into_iter().enumerate() {
             let data = bytes((k * 2 + j) as u64, size);
             let base = names[(k + j) % names.len()];
@@ -146,8 +154,8 @@ fn our_archives_read_the_same_in_the_zip_crate_python_and_unzip() {
         let day = format!("{:04}-{:02}-{:02}", t.year(), t.month(), t.day());
         assert_eq!(day, secs[..10], "{name}");
         let minute = u32::from(t.hour()) * 60 + u32::from(t.minute());
-        let want_minute: u32 = secs[11..13].parse::<u32>().unwrap() * 60
-            + secs[14..16].parse::<u32>().unwrap();
+        let want_minute: u32 =
+            secs[11..13].parse::<u32>().unwrap() * 60 + secs[14..16].parse::<u32>().unwrap();
         assert!(minute.abs_diff(want_minute) <= 1, "{name}: {t:?} vs {secs}");
         let mut got = Vec::new();
         f.read_to_end(&mut got).unwrap();
@@ -171,7 +179,11 @@ fn our_archives_read_the_same_in_the_zip_crate_python_and_unzip() {
 
     unzip_test(&path);
     if tool("zipinfo") {
-        let o = Command::new("zipinfo").arg("-1").arg(&path).output().unwrap();
+        let o = Command::new("zipinfo")
+            .arg("-1")
+            .arg(&path)
+            .output()
+            .unwrap();
         assert!(o.status.success());
         let listed: Vec<String> = String::from_utf8(o.stdout)
             .unwrap()

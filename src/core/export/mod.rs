@@ -276,6 +276,10 @@ pub fn run_items(
     let write_error = failed.lock().unwrap_or_else(|p| p.into_inner()).take();
     let mut report = match (result, write_error) {
         (Err(_), Some(e)) => return Err(writer::write_failure(&e, &req.out)),
+        // the archive's directory spill (beside it, on the same device) full as well
+        (Err(CoreError::Io(e)), None) if e.raw_os_error().is_some() => {
+            return Err(writer::write_failure(&e, &req.out))
+        }
         (r, _) => r?,
     };
     // the mapping first, removed again if the archive cannot be put in place

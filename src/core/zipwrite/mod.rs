@@ -275,7 +275,10 @@ impl<W: Output> ZipOut<W> {
         let offset = self.pos();
         let f = self.fields(method, 0, 0, 0);
         let patch_at = self.local_header(name, &f, true)?;
-        let raw = Raw { zip: self, bytes: 0 };
+        let raw = Raw {
+            zip: self,
+            bytes: 0,
+        };
         let sink = match method {
             Method::Stored => EntrySink::Stored(raw),
             Method::Deflated => EntrySink::Deflated(flate2::write::DeflateEncoder::new(
@@ -315,7 +318,9 @@ impl<W: Output> ZipOut<W> {
         spill.seek(SeekFrom::Start(0))?;
         let copied = io::copy(&mut Read::take(&mut spill, spill_bytes), &mut out)?;
         if copied != spill_bytes {
-            return Err(io::Error::other("the central directory spill file was cut short"));
+            return Err(io::Error::other(
+                "the central directory spill file was cut short",
+            ));
         }
         flushed += copied;
         records::end_records(&mut buf, count, spill_bytes, cd_offset);

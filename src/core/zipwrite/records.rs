@@ -204,8 +204,8 @@ pub fn dos_time(secs: u64) -> (u16, u16) {
     let secs = secs.max(315_532_800); // 1980-01-01
     let (y, m, d) = crate::core::deid::dates::civil_from_days((secs / 86_400) as i64);
     let rem = secs % 86_400;
-    let time = ((rem / 3600) << 11 | (rem % 3600 / 60) << 5 | (rem % 60) / 2) as u16;
-    let date = (((y - 1980).clamp(0, 127) as u32) << 9 | m << 5 | d) as u16;
+    let time = (((rem / 3600) << 11) | ((rem % 3600 / 60) << 5) | ((rem % 60) / 2)) as u16;
+    let date = ((((y - 1980).clamp(0, 127) as u32) << 9) | (m << 5) | d) as u16;
     (time, date)
 }
 
@@ -337,6 +337,6 @@ mod tests {
         assert_eq!((t >> 11, (t >> 5) & 63, (t & 31) * 2), (19, 20, 4));
         assert_eq!((d >> 9) + 1980, 2026);
         assert_eq!(((d >> 5) & 15, d & 31), (11, 30));
-        assert_eq!(dos_time(0), (0, 1 << 5 | 1)); // clamped to 1980-01-01
+        assert_eq!(dos_time(0), (0, (1 << 5) | 1)); // clamped to 1980-01-01
     }
 }

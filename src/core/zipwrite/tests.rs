@@ -39,7 +39,10 @@ fn read_all(archive: Vec<u8>) -> Vec<(String, Vec<u8>, zip::CompressionMethod)> 
 fn every_kind_of_entry_reads_back_with_its_bytes() {
     let mut z = ZipOut::new(Cursor::new(Vec::new()), spill());
     let mut want = Vec::new();
-    for (k, size) in [0usize, 1, 1000, BUF - 10, BUF + 7, 3 * BUF + 5].into_iter().enumerate() {
+    for (k, size) in [0usize, 1, 1000, BUF - 10, BUF + 7, 3 * BUF + 5]
+        .into_iter()
+        .enumerate()
+    {
         let data = bytes(k as u64, size);
         for (j, method) in [Method::Stored, Method::Deflated].into_iter().enumerate() {
             let ready = format!("ready/{k}-{j}-é.bin");
