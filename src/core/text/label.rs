@@ -29,6 +29,10 @@ struct Run {
     y: u32,
     x0: u32,
     x1: u32,
+    /// Sum of its luma, overlay-colour and steady pixels, taken while its row is in cache.
+    sum: u32,
+    colour: u32,
+    still: u32,
 }
 
 /// Bit `x` of `bits` set when `row[x] >= t`, 64 pixels a word.
@@ -86,6 +90,12 @@ fn next_bit(bits: &[u64], from: usize, set: bool, w: usize) -> Option<usize> {
     }
 }
 
+/// Set entries of a slice that may be missing (`None`: none).
+fn count(s: Option<&[bool]>) -> u32 {
+    s.map(|s| s.iter().filter(|&&b| b).count() as u32)
+        .unwrap_or(0)
+}
+
 fn root(parent: &mut [u32], mut i: u32) -> u32 {
     while parent[i as usize] != i {
         let up = parent[parent[i as usize] as usize];
@@ -122,47 +132,49 @@ pub fn blobs(
         while let Some(x0) = next_bit(&bits, x, true, w) {
             x = next_bit(&bits, x0, false, w).unwrap_or(w);
             let id = runs.len() as u32;
+            let span = y * w + x0..y * w + x;
             runs.push(Run {
                 y: y as u32,
                 x0: x0 as u32,
                 x1: x as u32,
+                sum: row[x0..x].iter().map(|&v| v as u32).sum(),
+                colour: count(overlay.get(span.clone())),
+                still: count(steady.and_then(|s| s.get(span))),
             });
-            parent.push(id);
             // runs above touching [x0 - 1, x] (8-connectivity)
             while k < prev.end && (runs[k].x1 as usize) < x0 {
                 k += 1;
             }
+            // the root of this run so far (its own id until it touches a run above)
+            let mut cur = id;
             let mut j = k;
             while j < prev.end && runs[j].x0 as usize <= x {
-                let (a, b) = (root(&mut parent, id), root(&mut parent, j as u32));
-                let (lo, hi) = (a.min(b), a.max(b));
-                parent[hi as usize] = lo;
+                let rj = root(&mut parent, j as u32);
+                if cur == id {
+                    cur = rj;
+                } else if rj != cur {
+                    let (lo, hi) = (rj.min(cur), rj.max(cur));
+                    parent[hi as usize] = lo;
+                    cur = lo;
+                }
                 j += 1;
             }
+            parent.push(cur);
             // the last run above touching this one may touch the next one too
             k = j.saturating_sub(1).max(k);
         }
         prev = first..runs.len();
     }
+    // the blob of each run: parent[i] < i is resolved before i, so one step suffices
     let mut index = vec![u32::MAX; runs.len()];
     let mut out: Vec<Blob> = Vec::new();
     for (i, run) in runs.iter().enumerate() {
-        let r = root(&mut parent, i as u32) as usize;
-        let start = run.y as usize * w;
-        let span = start + run.x0 as usize..start + run.x1 as usize;
-        let sum: u64 = luma[span.clone()].iter().map(|&v| v as u64).sum();
-        let colour = overlay
-            .get(span.clone())
-            .map(|o| o.iter().filter(|&&b| b).count())
-            .unwrap_or(0) as u32;
-        let still = steady
-            .and_then(|s| s.get(span))
-            .map(|s| s.iter().filter(|&&b| b).count())
-            .unwrap_or(0) as u32;
+        let p = parent[i] as usize;
+        let (sum, colour, still) = (run.sum as u64, run.colour, run.still);
         let area = run.x1 - run.x0;
-        if index[r] == u32::MAX {
-            // roots come first in raster order: r == i here
-            index[r] = out.len() as u32;
+        if p == i {
+            // a root: the first run of its component in raster order
+            index[i] = out.len() as u32;
             out.push(Blob {
                 x0: run.x0,
                 y0: run.y,
@@ -174,7 +186,8 @@ pub fn blobs(
                 still,
             });
         } else {
-            let b = &mut out[index[r] as usize];
+            index[i] = index[p];
+            let b = &mut out[index[i] as usize];
             b.x0 = b.x0.min(run.x0);
             b.x1 = b.x1.max(run.x1);
             b.y1 = run.y + 1;
