@@ -71,10 +71,6 @@ impl<'a> Image8<'a> {
     pub fn colour_at(&self, i: usize) -> bool {
         self.overlay_colour.get(i).copied().unwrap_or(false)
     }
-
-    fn at(&self, x: u32, y: u32) -> u8 {
-        self.luma[(y * self.width + x) as usize]
-    }
 }
 
 /// One row of text found.
@@ -288,13 +284,12 @@ fn ring(img: &Image8, x0: u32, y0: u32, x1: u32, y1: u32, t: u8) -> (u32, u32) {
     let (gx0, gy0) = (x0.saturating_sub(2), y0.saturating_sub(2));
     let (gx1, gy1) = ((x1 + 2).min(img.width), (y1 + 2).min(img.height));
     let (mut sum, mut n) = (0u32, 0u32);
-    for y in gy0..gy1 {
-        for x in gx0..gx1 {
-            let v = img.at(x, y);
-            if v < t {
-                sum += v as u32;
-                n += 1;
-            }
+    let w = img.width as usize;
+    for y in gy0 as usize..gy1 as usize {
+        for &v in &img.luma[y * w + gx0 as usize..y * w + gx1 as usize] {
+            let below = (v < t) as u32;
+            sum += v as u32 * below;
+            n += below;
         }
     }
     (sum.checked_div(n).unwrap_or(0), n)
