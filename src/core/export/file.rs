@@ -468,8 +468,13 @@ pub fn write(
             while start < written.frames {
                 let end = (start + chunk).min(written.frames);
                 if rows {
-                    for i in start..end {
-                        write_rows(&src, &info, i, &rect, frame_bytes, &mut *out)?;
+                    // read in parallel (from disk when the pixel data was left there)
+                    let raws: Result<Vec<_>, String> = (start..end)
+                        .into_par_iter()
+                        .map(|i| decode::native_frame_raw(&src, &info, i))
+                        .collect();
+                    for raw in raws? {
+                        write_rows(&raw, &info, &rect, frame_bytes, &mut *out)?;
                     }
                     progress(end, written.frames);
                     start = end;
@@ -512,28 +517,26 @@ pub fn write(
     Ok(())
 }
 
-/// A native input held in memory whose cropped frame is a run of rows of its stored frame
-/// (interleaved samples of whole bytes): those rows are written straight from it, without a
-/// cropped copy in between (a copy fewer; the result is the same bytes).
+/// A native input whose cropped frame is a run of rows of its stored frame (interleaved
+/// samples of whole bytes): those rows are written straight from it, without a cropped copy
+/// in between (a copy fewer; the result is the same bytes).
 fn plain_rows(info: &FileInfo) -> bool {
     !info.ts_kind.is_encapsulated()
-        && info.pixel_location.is_none()
         && info.bits_allocated > 0
         && info.bits_allocated % 8 == 0
         && !(info.planar_configuration == 1 && info.samples_per_pixel == 3)
         && !(info.photometric == "YBR_FULL_422" && info.bits_allocated == 8)
 }
 
-/// Frame `i` cropped to `rect`, written row by row from the stored frame (see [`plain_rows`]).
-pub(crate) fn write_rows(
-    src: &DefaultDicomObject,
+/// A stored frame cropped to `rect`, written row by row (whole rows at once; see
+/// [`plain_rows`]).
+fn write_rows(
+    raw: &[u8],
     info: &FileInfo,
-    i: u32,
     rect: &CropRect,
     frame_bytes: usize,
     out: &mut dyn Write,
 ) -> Result<(), String> {
-    let raw = decode::native_frame_raw(src, info, i)?;
     let px = info.samples_per_pixel as usize * (info.bits_allocated / 8) as usize;
     let cols = info.columns as usize;
     let (x0, y0, y1) = (rect.x0 as usize, rect.y0 as usize, rect.y1 as usize);
@@ -548,10 +551,13 @@ pub(crate) fn write_rows(
             w * (y1 - y0)
         ));
     }
+    let io = |e: std::io::Error| format!("write failed: {e}");
+    if w == cols * px {
+        return out.write_all(&raw[y0 * w..y1 * w]).map_err(io);
+    }
     for y in y0..y1 {
         let at = (y * cols + x0) * px;
-        out.write_all(&raw[at..at + w])
-            .map_err(|e| format!("write failed: {e}"))?;
+        out.write_all(&raw[at..at + w]).map_err(io)?;
     }
     Ok(())
 }
