@@ -523,7 +523,7 @@ pub fn write(
 fn plain_rows(info: &FileInfo) -> bool {
     !info.ts_kind.is_encapsulated()
         && info.bits_allocated > 0
-        && info.bits_allocated % 8 == 0
+        && info.bits_allocated.is_multiple_of(8)
         && !(info.planar_configuration == 1 && info.samples_per_pixel == 3)
         && !(info.photometric == "YBR_FULL_422" && info.bits_allocated == 8)
 }
