@@ -6,6 +6,7 @@
 pub mod batch_items;
 mod burned_in;
 mod crop_choice;
+pub mod digest_set;
 pub mod file;
 pub mod header;
 mod items;
@@ -24,7 +25,7 @@ pub use targets::{
     mapping_path,
 };
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -316,8 +317,8 @@ fn run_into(
     let (mut exported, mut skipped, mut failed, mut frames) = (0, 0, 0, 0u64);
     let mut w = Writer {
         zip: zip::ZipWriter::new(std::io::BufWriter::with_capacity(1 << 20, file)),
-        seen: HashMap::new(),
-        used_names: names::UsedNames::default(),
+        seen: digest_set::DigestSet::new_in(folder),
+        used_names: names::UsedNames::new_in(folder),
         mapping: Vec::new(),
         patients: BTreeMap::new(),
         exported_index: 0,
