@@ -183,29 +183,41 @@ pub fn run(
     }
     us_dicomizer::core::guard::init_pool(args.jobs);
 
-    let mut gathered = load::gather(&args.paths, &settings.load);
+    // the input list is kept in unnamed temporary files next to the archive (memory does not
+    // grow with the number of inputs)
+    let list_failed = |e: std::io::Error| Failure {
+        code: 1,
+        message: format!("cannot keep the input list next to the archive: {e}"),
+    };
+    let out_dir = args
+        .output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut gathered =
+        load::gather_list(&args.paths, &settings.load, Some(out_dir)).map_err(list_failed)?;
     // annotation files next to the inputs (`<stem>.json`, `<stem>_darwin.json`) go with their
     // input and are not inputs themselves
-    let (imported, import_notes) = import_annotations(&mut gathered, settings);
+    let (imported, import_notes) =
+        import_annotations(&mut gathered, settings).map_err(list_failed)?;
     let mut matched = vec![false; rows.len()];
     // the tags-file row of each input (items are made later, one window at a time); empty
     // without a tags file
     let row_of: Vec<Option<u32>> = if rows.is_empty() {
         Vec::new()
     } else {
-        gathered
-            .sources
-            .iter()
-            .map(|src| {
-                let row = rows
-                    .iter()
-                    .position(|r| row_matches(&r.input, src, &args.paths));
-                if let Some(i) = row {
-                    matched[i] = true;
-                }
-                row.map(|i| i as u32)
-            })
-            .collect()
+        let mut row_of = Vec::new();
+        for src in gathered.sources.iter() {
+            let src = src.map_err(list_failed)?;
+            let row = rows
+                .iter()
+                .position(|r| row_matches(&r.input, &src, &args.paths));
+            if let Some(i) = row {
+                matched[i] = true;
+            }
+            row_of.push(row.map(|i| i as u32));
+        }
+        row_of
     };
     if let Some(i) = matched.iter().position(|m| !m) {
         return Err(usage(format!(
@@ -222,18 +234,22 @@ pub fn run(
         if let Some(b) = scan_ref {
             b.inc(n as u64);
         }
-    });
+    })
+    .map_err(list_failed)?;
     if let Some(b) = &scan_bar {
         b.finish_and_clear();
     }
     let n_shards = shard.map(|s| s.1).unwrap_or(1);
     let scanned = scan.entries;
-    let the_plan = plan::plan_compact(
-        &scanned,
-        scan.patients,
-        &|i| gathered.sources[i].display(),
-        n_shards,
-    );
+    // labels are read back only for ties and unreadable inputs
+    let label = |i: usize| {
+        gathered
+            .sources
+            .get(i)
+            .map(|s| s.display())
+            .unwrap_or_else(|e| format!("input #{} (input list unreadable: {e})", i + 1))
+    };
+    let the_plan = plan::plan_compact(&scanned, scan.patients, &label, n_shards);
     check_patients(&rule, &the_plan, &key, args.same_patient)?;
 
     let this_shard = |shard_no: usize| shard.map(|(k, _)| k == shard_no).unwrap_or(true);
@@ -241,14 +257,14 @@ pub fn run(
     // items themselves are built when the export reaches them
     let mut planned = Vec::new();
     let mut unreadable = Vec::new();
-    for (i, src) in gathered.sources.iter().enumerate() {
+    for i in 0..scanned.len() {
         if !this_shard(the_plan.shard[i]) {
             continue;
         }
         match (&scanned[i], the_plan.index[i]) {
             (Ok(_), Some(index)) => planned.push(Planned::new(i, index)),
             (Err(reason), _) => unreadable.push(export::FileReport::new(
-                src.display(),
+                label(i),
                 Status::Skipped,
                 reason.clone(),
             )),
@@ -293,7 +309,6 @@ pub fn run(
             size: 0,
         })
         .collect();
-    let inputs = || (0..items.len()).map(|k| items.source(k)).chain(&given);
     let mut targets = vec![(args.output.clone(), "")];
     if req.write_mapping {
         targets.push((export::mapping_path(&args.output), ""));
@@ -302,7 +317,11 @@ pub fn run(
         targets.push((r.clone(), "--report: "));
     }
     for (t, what) in targets {
-        export::check_not_input(&t, inputs()).map_err(|e| usage(format!("{what}{e}")))?;
+        // the inputs of this shard's items (read back from the list), then the paths as given
+        let inputs = (0..items.len())
+            .map(|k| items.source(k))
+            .chain(given.iter().map(|g| Ok(std::borrow::Cow::Borrowed(g))));
+        export::check_not_input_of(&t, inputs).map_err(|e| usage(format!("{what}{e}")))?;
     }
 
     // inputs skipped before loading (unreadable paths, zip limits, unreadable headers) are

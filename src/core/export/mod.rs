@@ -21,7 +21,7 @@ mod writer;
 pub use crop_choice::{auto_crop, auto_crop_explained, resolve_crop, resolve_crop_explained};
 pub use items::Items;
 pub use targets::{
-    check_destination, check_not_input, check_outputs, check_outputs_with, check_target,
+    check_destination, check_not_input, check_not_input_of, check_outputs, check_outputs_with, check_target,
     mapping_path,
 };
 
@@ -332,11 +332,8 @@ fn run_into(
         }
         // a window of small files in parallel, or one large file alone
         let mut end = i;
-        while end < total
-            && end - i < window
-            && (end == i || items.source(end).size <= IN_MEMORY_LIMIT)
-        {
-            if items.source(end).size > IN_MEMORY_LIMIT {
+        while end < total && end - i < window {
+            if items.source(end)?.size > IN_MEMORY_LIMIT {
                 if end == i {
                     end += 1;
                 }
@@ -344,9 +341,11 @@ fn run_into(
             }
             end += 1;
         }
-        let streamed = end == i + 1 && items.source(i).size > IN_MEMORY_LIMIT;
+        let streamed = end == i + 1 && items.source(i)?.size > IN_MEMORY_LIMIT;
         // only this window's items are held (batch builds them here)
-        let window_items: Vec<_> = (i..end).map(|k| items.item(k)).collect();
+        let window_items = (i..end)
+            .map(|k| items.item(k))
+            .collect::<std::io::Result<Vec<_>>>()?;
         let processed: Vec<std::result::Result<Processed, Outcome>> = (i..end)
             .into_par_iter()
             .map(|k| {

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
 
 use super::{partition_key, scan_one, Plan, Scanned};
-use crate::core::load::InputSource;
+use crate::core::load::{InputSource, SourceList};
 use crate::core::patients::PatientKey;
 use crate::core::settings::LoadSettings;
 
@@ -60,19 +60,28 @@ pub struct Scan {
     pub patients: BTreeMap<PatientKey, usize>,
 }
 
-/// Scans every input (a chunk at a time, in parallel within a chunk); entries are in the order
-/// of `sources`.
+/// Scans every input (a chunk at a time, read in order from the list on disk, in parallel
+/// within a chunk); entries are in the order of `sources`. The error is a failure to read the
+/// list.
 pub fn scan_compact(
-    sources: &[InputSource],
+    sources: &SourceList,
     limits: &LoadSettings,
     progress: &(dyn Fn(usize) + Sync),
-) -> Scan {
+) -> std::io::Result<Scan> {
     use rayon::prelude::*;
     let mut scan = Scan {
         entries: Vec::with_capacity(sources.len()),
         patients: BTreeMap::new(),
     };
-    for chunk in sources.chunks(CHUNK) {
+    let mut list = sources.iter();
+    loop {
+        let chunk = list
+            .by_ref()
+            .take(CHUNK)
+            .collect::<std::io::Result<Vec<InputSource>>>()?;
+        if chunk.is_empty() {
+            break;
+        }
         let read: Vec<Result<Scanned, String>> = chunk
             .par_iter()
             .map(|s| {
@@ -85,7 +94,7 @@ pub fn scan_compact(
             .collect();
         scan.add(read);
     }
-    scan
+    Ok(scan)
 }
 
 impl Scan {
