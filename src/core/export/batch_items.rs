@@ -1,11 +1,12 @@
-//! The items of a `batch`: what is kept per input between planning and the export (8 bytes:
-//! its number and its index), and each export item built only when the export reaches it, so
-//! that the memory of a batch does not grow with the number of files (apart from the input
-//! list itself and the archive's directory).
+//! The items of a `batch`: what is kept per input between planning and the export (8 bytes on
+//! disk: its number and its index), and each export item built only when the export reaches
+//! it from the input list on disk, so that the memory of a batch does not grow with the number
+//! of files (apart from the archive's directory).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use super::plan::PlannedList;
 use super::{CropChoice, ExportItem, Items};
 use crate::core::annotation::{self, Annotations};
 use crate::core::load::{self, InputSource};
@@ -74,6 +75,21 @@ impl Planned {
             index: u32::try_from(index).expect("fewer than 2^32 inputs"),
         }
     }
+
+    /// Its 8 bytes in a [`PlannedList`] on disk.
+    pub fn to_bytes(self) -> [u8; 8] {
+        let mut b = [0u8; 8];
+        b[..4].copy_from_slice(&self.source.to_le_bytes());
+        b[4..].copy_from_slice(&self.index.to_le_bytes());
+        b
+    }
+
+    pub fn from_bytes(b: [u8; 8]) -> Self {
+        Planned {
+            source: u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            index: u32::from_le_bytes([b[4], b[5], b[6], b[7]]),
+        }
+    }
 }
 
 /// The items of a batch, each built only when the export reaches it (its tags merged from
@@ -82,7 +98,8 @@ impl Planned {
 pub struct BatchItems<'a> {
     /// Every input (on disk, read by number).
     pub sources: &'a load::SourceList,
-    pub planned: Vec<Planned>,
+    /// This shard's inputs to export (on disk, read by number).
+    pub planned: PlannedList,
     pub crop: CropChoice,
     pub global_tags: &'a [(String, String)],
     pub rows: &'a [tags::TagsRow],
@@ -97,10 +114,12 @@ impl Items for BatchItems<'_> {
         self.planned.len()
     }
     fn source(&self, k: usize) -> std::io::Result<Cow<'_, InputSource>> {
-        Ok(Cow::Owned(self.sources.get(self.planned[k].source as usize)?))
+        Ok(Cow::Owned(
+            self.sources.get(self.planned.get(k)?.source as usize)?,
+        ))
     }
     fn item(&self, k: usize) -> std::io::Result<Cow<'_, ExportItem>> {
-        let p = self.planned[k];
+        let p = self.planned.get(k)?;
         let i = p.source as usize;
         let row = self
             .row_of

@@ -21,8 +21,8 @@ mod writer;
 pub use crop_choice::{auto_crop, auto_crop_explained, resolve_crop, resolve_crop_explained};
 pub use items::Items;
 pub use targets::{
-    check_destination, check_not_input, check_not_input_of, check_outputs, check_outputs_with, check_target,
-    mapping_path,
+    check_destination, check_not_input, check_not_input_of, check_outputs, check_outputs_with,
+    check_target, mapping_path,
 };
 
 use std::collections::{BTreeMap, HashSet};
