@@ -1,9 +1,9 @@
-//! Archive scale, memory: what a batch holds must not grow with the number of files beyond the
-//! archive's own directory (held by the zip crate until the archive is finished): the input
-//! list, the plan and the duplicate checks are kept on disk.
+//! Archive scale, memory: what a batch holds must not grow with the number of files: the input
+//! list, the plan and the duplicate checks (SOP Instance UIDs, entry names) are kept in unnamed
+//! temporary files, and the archive's directory is spilled to one by `core::zipwrite`.
 //!
 //! Measured structurally, not by time or RSS: this test binary counts the live heap bytes of
-//! every allocation, and the batch is run as `batch` runs it (the input list and the plan on disk, items built by
+//! every allocation, and the batch is run as `batch` runs it (input list and plan on disk, items built by
 //! [`BatchItems`], [`export::run_items`]) over two generated archives of different sizes. The
 //! growth of each peak (gathering and planning, export, the whole run) between them, per added
 //! file, is bounded.
@@ -199,12 +199,12 @@ fn batch_memory_grows_only_by_the_archive_directory() {
         "peak live heap of the whole run: {} B at {} files, {} B at {} files: {whole_per_file:.0} B per added file",
         s.whole, s.files, l.whole, l.files
     );
-    // what is left is the zip crate's directory entry (~200-280 B with its table's spare
-    // room, until the archive is finished); the duplicate checks (SOP Instance UIDs, entry
-    // names) are on disk. With those two digest sets and the input list in memory the whole
-    // run held more than 500 B a file.
+    // nothing is held per file in the export: the zip crate's ZipWriter held each entry's
+    // directory record until the end, and the duplicate checks were two in-memory digest
+    // sets (418 B a file measured with both, ~90 B with the digest sets alone); with those
+    // sets and the input list in memory the whole run held more than 500 B a file.
     assert!(
-        per_file < 400.0 && whole_per_file < 400.0,
+        per_file < 40.0 && whole_per_file < 40.0,
         "a batch holds {per_file:.0} bytes per added file in the export, {whole_per_file:.0} in the whole run (peak {small} B at {n_small} files, {large} B at {n_large})"
     );
 }

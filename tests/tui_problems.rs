@@ -9,7 +9,7 @@ use us_dicomizer::core::crop::CropRect;
 use us_dicomizer::tui::effect::Effect;
 use us_dicomizer::tui::keymap::Mode;
 use us_dicomizer::tui::msg::Msg;
-use us_dicomizer::tui::state::{ConfirmKind, FileStatus, MetaRow};
+use us_dicomizer::tui::state::{AppState, ConfirmKind, FileStatus, MetaRow};
 use us_dicomizer::tui::update;
 
 const EXAM: &[(&str, u32, u32, u32)] = &[
@@ -292,4 +292,38 @@ fn a_key_switches_the_preview_protocol() {
         })
         .collect();
     assert_eq!(names, ["sixel", "kitty", "iterm2", "halfblocks", "sixel"]);
+}
+
+#[test]
+fn next_and_previous_file_stop_at_the_ends_of_the_list_in_crop_and_annotation_modes() {
+    let at_end = |s: &AppState| {
+        s.notice
+            .as_ref()
+            .is_some_and(|n| n.1.contains("no more files this way"))
+    };
+    let mut s = state_with(EXAM);
+    // crop mode at the first file: N has nowhere to go, says so and stays in the mode
+    keys(&mut s, "c N");
+    assert_eq!((s.mode, s.cursor), (Mode::Crop, 0));
+    assert!(at_end(&s));
+    keys(&mut s, "n n n");
+    assert_eq!((s.mode, s.cursor), (Mode::Crop, 3));
+    s.notice = None;
+    keys(&mut s, "n");
+    assert_eq!((s.mode, s.cursor), (Mode::Crop, 3), "the last file stays");
+    assert!(at_end(&s));
+    assert!(s.draft.is_some(), "the draft of the last file is kept");
+    // annotation mode: the same at both ends
+    keys(&mut s, "esc esc a");
+    assert_eq!(s.mode, Mode::Annotate);
+    s.notice = None;
+    keys(&mut s, "n");
+    assert_eq!((s.mode, s.cursor), (Mode::Annotate, 3));
+    assert!(at_end(&s));
+    keys(&mut s, "N N N");
+    assert_eq!((s.mode, s.cursor), (Mode::Annotate, 0));
+    s.notice = None;
+    keys(&mut s, "N");
+    assert_eq!((s.mode, s.cursor), (Mode::Annotate, 0));
+    assert!(at_end(&s));
 }

@@ -5,6 +5,9 @@
 //! same frames. Prints a table with ratios; asserts nothing. CPU time (user + system of the
 //! child processes) is printed too: on a loaded machine it shows the work removed better than
 //! wall time. BENCH_BASELINE=<older binary> adds that binary's CPU time on the same exam.
+//! BENCH_ORIGINAL=<command> runs the original on the same exam in the same run (original.rs).
+
+mod original;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,7 +24,7 @@ const H: u32 = 800;
 const CROP: (u32, u32, u32, u32) = (80, 16, 1104, 784);
 
 /// The original's own anonymise function timed in-process on this exam (from issue 11; it is
-/// Python and not run here, so these are quoted, not measured in this run).
+/// Python and not part of this repository, so these are quoted; BENCH_ORIGINAL measures it here).
 const ORIGINAL_MS: [(&str, Kind, f64); 4] = [
     ("MONOCHROME2", Kind::Mono, 521.0),
     ("RGB", Kind::Rgb, 760.0),
@@ -185,6 +188,8 @@ pub fn run(exe: &Path, dir: &Path, reps: usize) {
     );
     println!("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|");
     let mut cpu_rows = Vec::new();
+    let original_cmd = original::command();
+    let mut original_rows = Vec::new();
     let cfg = dir.join("cfg");
     for (label, kind, original) in ORIGINAL_MS {
         let input = dir.join(label.replace(' ', "_"));
@@ -201,6 +206,12 @@ pub fn run(exe: &Path, dir: &Path, reps: usize) {
                 jpeg_cpu * 1e3,
                 p * 1e3,
                 preserve_cpu * 1e3
+            ));
+        }
+        if let Some(cmd) = &original_cmd {
+            let out = dir.join("original_out");
+            original_rows.push(original::row(
+                cmd, label, original, &input, &out, reps, jpeg, jpeg_cpu,
             ));
         }
         let copy_dst = dir.join("copy");
@@ -243,6 +254,9 @@ pub fn run(exe: &Path, dir: &Path, reps: usize) {
             preserve_cpu * 1e3
         );
         let _ = std::fs::remove_dir_all(&input);
+    }
+    if let Some(cmd) = &original_cmd {
+        original::print(cmd, &original_rows, &load_before, &loadavg());
     }
     if !cpu_rows.is_empty() {
         println!();

@@ -23,3 +23,4 @@ pub mod tags;
 pub mod text;
 pub mod uid;
 pub mod verify;
+pub mod zipwrite;

@@ -133,84 +133,28 @@ pub fn build(s: &Spec) -> Result<DefaultDicomObject, String> {
     if s.regions {
         let (x0, y0, x1, y1) = scan_area(s.columns, s.rows);
         let mut r = InMemDicomObject::new_empty();
-        put(
-            &mut r,
-            tags::REGION_SPATIAL_FORMAT,
-            VR::US,
-            PrimitiveValue::from(1u16),
-        );
-        put(
-            &mut r,
-            tags::REGION_DATA_TYPE,
-            VR::US,
-            PrimitiveValue::from(1u16),
-        );
-        put(
-            &mut r,
-            tags::REGION_FLAGS,
-            VR::UL,
-            PrimitiveValue::from(0u32),
-        );
-        put(
-            &mut r,
-            tags::REGION_LOCATION_MIN_X0,
-            VR::UL,
-            PrimitiveValue::from(x0),
-        );
-        put(
-            &mut r,
-            tags::REGION_LOCATION_MIN_Y0,
-            VR::UL,
-            PrimitiveValue::from(y0),
-        );
-        put(
-            &mut r,
-            tags::REGION_LOCATION_MAX_X1,
-            VR::UL,
-            PrimitiveValue::from(x1 - 1),
-        );
-        put(
-            &mut r,
-            tags::REGION_LOCATION_MAX_Y1,
-            VR::UL,
-            PrimitiveValue::from(y1 - 1),
-        );
-        put(
-            &mut r,
-            tags::PHYSICAL_UNITS_X_DIRECTION,
-            VR::US,
-            PrimitiveValue::from(3u16),
-        );
-        put(
-            &mut r,
-            tags::PHYSICAL_UNITS_Y_DIRECTION,
-            VR::US,
-            PrimitiveValue::from(3u16),
-        );
-        put(
-            &mut r,
-            tags::PHYSICAL_DELTA_X,
-            VR::FD,
-            PrimitiveValue::from(0.01f64),
-        );
-        put(
-            &mut r,
-            tags::PHYSICAL_DELTA_Y,
-            VR::FD,
-            PrimitiveValue::from(0.01f64),
-        );
-        put(
-            &mut r,
-            tags::REFERENCE_PIXEL_X0,
-            VR::SL,
-            PrimitiveValue::from(((x1 - x0) / 2) as i32),
-        );
-        put(
-            &mut r,
-            tags::REFERENCE_PIXEL_Y0,
-            VR::SL,
-            PrimitiveValue::from(0i32),
-        );
+        let region: [(Tag, VR, PrimitiveValue); 13] = [
+            (tags::REGION_SPATIAL_FORMAT, VR::US, 1u16.into()),
+            (tags::REGION_DATA_TYPE, VR::US, 1u16.into()),
+            (tags::REGION_FLAGS, VR::UL, 0u32.into()),
+            (tags::REGION_LOCATION_MIN_X0, VR::UL, x0.into()),
+            (tags::REGION_LOCATION_MIN_Y0, VR::UL, y0.into()),
+            (tags::REGION_LOCATION_MAX_X1, VR::UL, (x1 - 1).into()),
+            (tags::REGION_LOCATION_MAX_Y1, VR::UL, (y1 - 1).into()),
+            (tags::PHYSICAL_UNITS_X_DIRECTION, VR::US, 3u16.into()),
+            (tags::PHYSICAL_UNITS_Y_DIRECTION, VR::US, 3u16.into()),
+            (tags::PHYSICAL_DELTA_X, VR::FD, 0.01f64.into()),
+            (tags::PHYSICAL_DELTA_Y, VR::FD, 0.01f64.into()),
+            (
+                tags::REFERENCE_PIXEL_X0,
+                VR::SL,
+                (((x1 - x0) / 2) as i32).into(),
+            ),
+            (tags::REFERENCE_PIXEL_Y0, VR::SL, 0i32.into()),
+        ];
+        for (tag, vr, value) in region {
+            put(&mut r, tag, vr, value);
+        }
         o.put(DataElement::new(
             tags::SEQUENCE_OF_ULTRASOUND_REGIONS,
             VR::SQ,

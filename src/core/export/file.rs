@@ -400,6 +400,18 @@ fn header_copy(src: &DefaultDicomObject) -> DefaultDicomObject {
     out
 }
 
+impl Prepared {
+    /// About the size of the written file (the pixels and room for the header), to reserve
+    /// the output at once rather than growing it by copies.
+    pub fn size_hint(&self) -> usize {
+        let pixels = match &self.pixels {
+            PixelOut::Native { frame_bytes, .. } => frame_bytes * self.written.frames as usize,
+            PixelOut::Encapsulated(frames, _) => frames.iter().map(|f| f.len() + 8).sum(),
+        };
+        pixels + (64 << 10)
+    }
+}
+
 /// Writes the file: preamble, meta, the data set before (7FE0,0010), the pixels, the rest.
 pub fn write(
     prepared: Prepared,

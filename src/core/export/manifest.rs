@@ -166,8 +166,8 @@ pub fn utc_timestamp(secs: u64) -> String {
 }
 
 /// Writes `manifest.csv` and `manifest.json` into the archive from the collected rows.
-pub fn write<W: Write + std::io::Seek>(
-    zip: &mut zip::ZipWriter<W>,
+pub fn write<W: crate::core::zipwrite::Output>(
+    zip: &mut crate::core::zipwrite::ZipOut<W>,
     collected: Collector,
     req: &ExportRequest,
 ) -> Result<()> {
@@ -182,12 +182,10 @@ pub fn write<W: Write + std::io::Seek>(
         .map(|d| d.as_secs())
         .unwrap_or(0);
     // Both files are streamed into the archive row by row: memory stays small for 10^5+ rows.
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    let zerr = |e: zip::result::ZipError| CoreError::Io(std::io::Error::other(e.to_string()));
-    zip.start_file("manifest.csv", opts).map_err(zerr)?;
+    let deflated = crate::core::zipwrite::Method::Deflated;
     {
-        let mut csv = std::io::BufWriter::with_capacity(1 << 16, &mut *zip);
+        let mut entry = zip.start("manifest.csv", deflated)?;
+        let mut csv = std::io::BufWriter::with_capacity(1 << 16, &mut entry);
         csv.write_all(b"entry,frames,rows,columns,bytes,x0,y0,x1,y1,crop_source,pixel_encoding,transfer_syntax,photometric,pseudonym,study_instance_uid,sop_instance_uid,annotations")?;
         for k in &tag_keys {
             write!(csv, ",{}", csv_field(k))?;
@@ -226,6 +224,8 @@ pub fn write<W: Write + std::io::Seek>(
             csv.write_all(b"\n")?;
         }
         csv.flush()?;
+        drop(csv);
+        entry.finish()?;
     }
     #[derive(Serialize)]
     struct ShardMark {
@@ -265,12 +265,14 @@ pub fn write<W: Write + std::io::Seek>(
         },
         left_out: &req.excluded,
     };
-    zip.start_file("manifest.json", opts).map_err(zerr)?;
     {
-        let mut json = std::io::BufWriter::with_capacity(1 << 16, &mut *zip);
+        let mut entry = zip.start("manifest.json", deflated)?;
+        let mut json = std::io::BufWriter::with_capacity(1 << 16, &mut entry);
         serde_json::to_writer_pretty(&mut json, &doc)
             .map_err(|e| CoreError::Invalid(e.to_string()))?;
         json.flush()?;
+        drop(json);
+        entry.finish()?;
     }
     Ok(())
 }

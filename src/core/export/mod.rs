@@ -277,6 +277,10 @@ pub fn run_items(
     let write_error = failed.lock().unwrap_or_else(|p| p.into_inner()).take();
     let mut report = match (result, write_error) {
         (Err(_), Some(e)) => return Err(writer::write_failure(&e, &req.out)),
+        // the archive's directory spill (beside it, on the same device) full as well
+        (Err(CoreError::Io(e)), None) if e.raw_os_error().is_some() => {
+            return Err(writer::write_failure(&e, &req.out))
+        }
         (r, _) => r?,
     };
     // the mapping first, removed again if the archive cannot be put in place
@@ -316,7 +320,7 @@ fn run_into(
     let mut rows = manifest::Collector::new(folder)?;
     let (mut exported, mut skipped, mut failed, mut frames) = (0, 0, 0, 0u64);
     let mut w = Writer {
-        zip: zip::ZipWriter::new(std::io::BufWriter::with_capacity(1 << 20, file)),
+        zip: crate::core::zipwrite::ZipOut::new(file, tempfile::tempfile_in(folder)?),
         seen: digest_set::DigestSet::new_in(folder),
         used_names: names::UsedNames::new_in(folder),
         mapping: Vec::new(),
@@ -412,12 +416,7 @@ fn run_into(
         ..
     } = w;
     manifest::write(&mut zip, rows, req)?;
-    let buf = zip
-        .finish()
-        .map_err(|e| CoreError::Io(std::io::Error::other(e.to_string())))?;
-    let file = buf
-        .into_inner()
-        .map_err(|e| CoreError::Io(e.into_error()))?;
+    let file = zip.finish()?;
     file.sync_all()?;
     let mapping = if req.write_mapping {
         let doc = writer::mapping_json(patients, mapping);
@@ -468,8 +467,8 @@ struct Processed {
 }
 
 enum Body {
-    /// The whole DICOM file, already serialised.
-    Bytes(Vec<u8>),
+    /// The whole DICOM file, already serialised (and its CRC taken, or deflated).
+    Ready(crate::core::zipwrite::Ready),
     /// Still to be written (large files stream their frames into the archive).
     Stream(Box<file::Prepared>),
 }
@@ -575,9 +574,12 @@ fn process(
     let new_study_uid = new_uid(dicom_dictionary_std::tags::STUDY_INSTANCE_UID);
     let new_sop_uid = new_uid(dicom_dictionary_std::tags::SOP_INSTANCE_UID);
     let body = if in_memory {
-        let mut bytes = Vec::new();
+        let method = writer::entry_method(settings, &prepared.written);
+        let mut bytes = Vec::with_capacity(prepared.size_hint());
         file::write(prepared, &mut bytes, &frame_progress).map_err(Outcome::Fail)?;
-        Body::Bytes(bytes)
+        let ready = crate::core::zipwrite::Ready::new(bytes, method)
+            .map_err(|e| Outcome::Fail(format!("cannot compress the entry: {e}")))?;
+        Body::Ready(ready)
     } else {
         Body::Stream(Box::new(prepared))
     };

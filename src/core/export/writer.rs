@@ -2,10 +2,11 @@
 
 use super::digest_set::{key_of, DigestSet};
 use super::*;
+use crate::core::zipwrite::{self, Method, ZipOut};
 
 /// The archive side: names, duplicates, entries, the private mapping (sequential, in order).
-pub(super) struct Writer<W: Write + std::io::Seek> {
-    pub(super) zip: zip::ZipWriter<W>,
+pub(super) struct Writer<W: zipwrite::Output> {
+    pub(super) zip: ZipOut<W>,
     /// SOP Instance UIDs exported so far, as 128-bit digests with the input's number (a few
     /// hundred in memory, then in an unnamed temporary file: no memory per file).
     pub(super) seen: DigestSet,
@@ -44,7 +45,7 @@ pub(super) fn mapping_json(
     serde_json::json!({ "patients": patients, "files": files })
 }
 
-impl<W: Write + std::io::Seek> Writer<W> {
+impl<W: zipwrite::Output> Writer<W> {
     pub(super) fn add(
         &mut self,
         req: &ExportRequest,
@@ -73,45 +74,23 @@ impl<W: Write + std::io::Seek> Writer<W> {
             &mut self.used_names,
         )
         .map_err(spill_failed)?;
-        let native = p.written.transfer_syntax == "1.2.840.10008.1.2.1";
-        let method = if native && settings.output.deflate_native {
-            zip::CompressionMethod::Deflated
-        } else {
-            zip::CompressionMethod::Stored
-        };
-        let fatal = |e: zip::result::ZipError| {
-            Outcome::Fatal(CoreError::Io(std::io::Error::other(e.to_string())))
-        };
-        // the ZIP64 extra field (48 bytes of memory an entry until the archive is finished)
-        // only where the entry may reach 4 GB: a body held in memory has a known size
-        let large = match &p.body {
-            Body::Bytes(bytes) => bytes.len() as u64 >= u64::from(u32::MAX),
-            Body::Stream(_) => true,
-        };
-        let opts = zip::write::SimpleFileOptions::default()
-            .compression_method(method)
-            .large_file(large);
-        self.zip.start_file(name.as_str(), opts).map_err(fatal)?;
+        let fatal = |e: std::io::Error| Outcome::Fatal(e.into());
         let entry_bytes = match p.body {
-            Body::Bytes(bytes) => {
-                self.zip
-                    .write_all(&bytes)
-                    .map_err(|e| Outcome::Fatal(e.into()))?;
-                bytes.len() as u64
+            Body::Ready(ready) => {
+                self.zip.add(&name, &ready).map_err(fatal)?;
+                ready.size()
             }
             Body::Stream(prepared) => {
                 let frame_progress =
                     |done: u32, total: u32| progress(Event::Frames { n, done, total });
-                let mut counter = CountingWriter {
-                    inner: &mut self.zip,
-                    count: 0,
-                };
-                if let Err(reason) = file::write(*prepared, &mut counter, &frame_progress) {
-                    self.zip.abort_file().map_err(fatal)?;
+                let method = entry_method(settings, &prepared.written);
+                let mut entry = self.zip.start(&name, method).map_err(fatal)?;
+                if let Err(reason) = file::write(*prepared, &mut entry, &frame_progress) {
+                    entry.abort().map_err(fatal)?;
                     self.used_names.remove(&name).map_err(spill_failed)?;
                     return Err(Outcome::Fail(reason));
                 }
-                counter.count
+                entry.finish().map_err(fatal)?
             }
         };
         let annotations = match &item.annotations {
@@ -173,7 +152,7 @@ impl<W: Write + std::io::Seek> Writer<W> {
     }
 }
 
-impl<W: Write + std::io::Seek> Writer<W> {
+impl<W: zipwrite::Output> Writer<W> {
     /// The annotation files of the entry `name`, next to it in the archive (translated by the
     /// crop actually applied, clipped, no identity but the pseudonym).
     fn add_annotations(
@@ -194,8 +173,6 @@ impl<W: Write + std::io::Seek> Writer<W> {
             sop_uid,
             &settings.annotation,
         );
-        let opts = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
         report.files.clear();
         for (file, bytes) in files {
             let fresh = self
@@ -209,35 +186,28 @@ impl<W: Write + std::io::Seek> Writer<W> {
                 continue;
             }
             self.zip
-                .start_file(file.as_str(), opts)
-                .and_then(|_| self.zip.write_all(&bytes).map_err(Into::into))
-                .map_err(|e| Outcome::Fatal(CoreError::Io(std::io::Error::other(e.to_string()))))?;
+                .add_bytes(&file, &bytes, Method::Deflated)
+                .map_err(|e| Outcome::Fatal(e.into()))?;
             report.files.push(file);
         }
         Ok(report)
     }
 }
 
-pub(super) struct CountingWriter<W> {
-    pub(super) inner: W,
-    pub(super) count: u64,
-}
-
-impl<W: Write> Write for CountingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.count += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
+/// How an entry is stored: native (uncompressed) pixels deflated when the settings ask for it,
+/// anything else (already compressed) stored.
+pub(super) fn entry_method(settings: &Settings, written: &file::Written) -> Method {
+    let native = written.transfer_syntax == "1.2.840.10008.1.2.1";
+    if native && settings.output.deflate_native {
+        Method::Deflated
+    } else {
+        Method::Stored
     }
 }
 
 /// The archive file under its temporary name. The first write error is kept for the message;
-/// later writes are dropped, so that the ZIP writer's own clean-up when it is dropped after a
-/// failure (it tries to finish the archive, and prints its error) stays silent. Nothing is put
-/// in place after a failure, so what is dropped never matters.
+/// later writes are dropped (nothing is put in place after a failure, so what is dropped
+/// never matters).
 pub(super) struct Sink {
     pub(super) file: std::fs::File,
     pub(super) failed: std::sync::Arc<std::sync::Mutex<Option<std::io::Error>>>,
@@ -279,6 +249,18 @@ impl Write for Sink {
 impl std::io::Seek for Sink {
     fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
         self.file.seek(pos).map_err(|e| self.fail(e))
+    }
+}
+
+impl zipwrite::Output for Sink {
+    fn truncate(&mut self, len: u64) -> std::io::Result<()> {
+        if self.has_failed() {
+            return Ok(());
+        }
+        self.file.set_len(len).map_err(|e| self.fail(e))
+    }
+    fn write_back(&mut self, offset: u64, len: u64) {
+        zipwrite::write_back(&self.file, offset, len);
     }
 }
 

@@ -126,6 +126,32 @@ impl FileStatus {
 }
 
 impl FileEntry {
+    /// A file just added to the list: no crop, tags, marks or annotations yet.
+    pub fn new(
+        id: FileId,
+        name: String,
+        key: String,
+        source: Option<InputSource>,
+        load: LoadState,
+    ) -> Self {
+        FileEntry {
+            id,
+            key,
+            name,
+            source,
+            load,
+            crop: None,
+            tags: Default::default(),
+            marked: false,
+            frame: 0,
+            export: None,
+            mcu: None,
+            text: None,
+            text_choice: None,
+            annotations: Default::default(),
+        }
+    }
+
     pub fn info(&self) -> Option<&FileInfo> {
         match &self.load {
             LoadState::Loaded(i) => Some(i),

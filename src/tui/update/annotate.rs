@@ -141,15 +141,9 @@ pub(super) fn update(state: &mut AppState, action: Action, fx: &mut Vec<Effect>)
             }
         }
         Action::AnnotNextFile | Action::AnnotPrevFile => {
-            let to = if action == Action::AnnotNextFile {
-                state.cursor + 1
-            } else {
-                state.cursor.wrapping_sub(1)
-            };
-            if to >= state.files.len() {
-                state.notify(Level::Info, "no more files this way");
+            let Some(to) = files::neighbour(state, action == Action::AnnotNextFile) else {
                 return;
-            }
+            };
             let dropped = !edit(state).points.is_empty();
             state.pop_mode();
             files::select(state, to);

@@ -131,15 +131,9 @@ pub(super) fn update(state: &mut AppState, action: Action, fx: &mut Vec<Effect>)
         Action::CropApplySameGeometry => ask_same_geometry(state, geom),
         Action::CropSavePreset => save_preset(state, fx),
         Action::CropNextFile | Action::CropPrevFile => {
-            let to = if action == Action::CropNextFile {
-                state.cursor + 1
-            } else {
-                state.cursor.wrapping_sub(1)
-            };
-            if to >= state.files.len() {
-                state.notify(Level::Info, "no more files this way");
+            let Some(to) = files::neighbour(state, action == Action::CropNextFile) else {
                 return;
-            }
+            };
             let edited = state.draft.as_ref().map(|d| d.edited).unwrap_or(false);
             state.draft = None;
             state.pop_mode();

@@ -139,6 +139,21 @@ pub(super) fn select(state: &mut AppState, index: usize) {
     state.cursor = idx;
 }
 
+/// The file after (`next`) or before the cursor, for the modes that carry on to the next file
+/// (crop, annotation); `None`, with a note, at either end of the list.
+pub(super) fn neighbour(state: &mut AppState, next: bool) -> Option<usize> {
+    let to = if next {
+        state.cursor + 1
+    } else {
+        state.cursor.wrapping_sub(1)
+    };
+    if to >= state.files.len() {
+        state.notify(Level::Info, "no more files this way");
+        return None;
+    }
+    Some(to)
+}
+
 /// Frame stepping and playback; shared by files and crop modes.
 pub(super) fn frame_action(state: &mut AppState, action: Action) {
     let Some(f) = state.current_mut() else { return };

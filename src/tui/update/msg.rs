@@ -191,22 +191,8 @@ fn gathered(
         }
         let id = state.next_id;
         state.next_id += 1;
-        let mut entry = FileEntry {
-            id,
-            name: s.short_name(),
-            key,
-            source: Some(s.clone()),
-            load: LoadState::Pending,
-            crop: None,
-            tags: Default::default(),
-            marked: false,
-            frame: 0,
-            export: None,
-            mcu: None,
-            text: None,
-            text_choice: None,
-            annotations: Default::default(),
-        };
+        let mut entry =
+            FileEntry::new(id, s.short_name(), key, Some(s.clone()), LoadState::Pending);
         session::restore_from_set(state, restore.as_ref(), &mut entry);
         state.files.push(entry);
         items.push((id, s.clone()));
@@ -231,22 +217,13 @@ fn gathered(
             .next()
             .unwrap_or(&s.input)
             .to_string();
-        state.files.push(FileEntry {
+        state.files.push(FileEntry::new(
             id,
             name,
-            key: s.input,
-            source: None,
-            load: LoadState::Invalid(s.reason),
-            crop: None,
-            tags: Default::default(),
-            marked: false,
-            frame: 0,
-            export: None,
-            mcu: None,
-            text: None,
-            text_choice: None,
-            annotations: Default::default(),
-        });
+            s.input,
+            None,
+            LoadState::Invalid(s.reason),
+        ));
         added += 1;
     }
     if let Some(r) = &restore {
