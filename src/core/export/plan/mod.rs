@@ -52,7 +52,7 @@ pub fn scan_one(source: &InputSource, limits: &LoadSettings) -> Result<Scanned, 
             .map(|r| Box::new(r) as Box<dyn std::io::Read>),
         SourceKind::ZipMember { .. } => None,
     };
-    if let Some(s) = reader.and_then(head::read_head) {
+    if let Some(s) = reader.and_then(|r| head::read_head_sized(r, source.size)) {
         return Ok(s);
     }
     scan_one_full(source, limits)
