@@ -171,10 +171,14 @@ for f in report["files"]:
                 if diff.max() != 0:
                     failures.append(f"{name}: lossless but max diff {diff.max()}")
             else:
-                # lossy: DCT-domain crops differ only at block borders; re-encoded at q>=90
+                # lossy: DCT-domain crops differ only at block borders; re-encoded at the
+                # default quality 85 (the original's own; 90 before issue 11). The corpus's worst
+                # is a 256x120 RGB test pattern whose sharp colour edges 4:2:2 chroma cannot
+                # keep: mean 4.01 at 85 (3.42 at 90), against 5.35 for that crop one pixel to
+                # the right and 10.4 one pixel down
                 mean = float(diff.mean())
-                if mean > 4.0:
-                    failures.append(f"{name}: lossy mean abs diff {mean:.2f} > 4")
+                if mean > 4.5:
+                    failures.append(f"{name}: lossy mean abs diff {mean:.2f} > 4.5")
         for attr, want in (("Rows", y1 - y0), ("Columns", x1 - x0)):
             if int(getattr(ods, attr)) != want:
                 failures.append(f"{name}: {attr} {getattr(ods, attr)} != {want}")

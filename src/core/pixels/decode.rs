@@ -167,10 +167,9 @@ pub fn native_frame_raw<'a>(
         if (start + fsz) as u64 > loc.len {
             return Err(format!("pixel data ends before frame {}", i + 1));
         }
-        let mut buf = vec![0u8; fsz];
         let f = std::fs::File::open(&loc.path)
             .map_err(|e| format!("cannot reopen the input: {}", e.kind()))?;
-        read_exact_at(&f, &mut buf, loc.offset + start as u64)
+        let buf = read_vec_at(&f, fsz, loc.offset + start as u64)
             .map_err(|e| format!("cannot read frame {}: {}", i + 1, e.kind()))?;
         return Ok(std::borrow::Cow::Owned(buf));
     }
@@ -186,16 +185,53 @@ pub fn native_frame_raw<'a>(
     }
 }
 
+/// `len` bytes of `f` from `offset`, read straight into a new buffer: no zeroing of a frame's
+/// megabytes first (the reads fill every byte, or it fails).
 #[cfg(unix)]
-fn read_exact_at(f: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-    std::os::unix::fs::FileExt::read_exact_at(f, buf, offset)
+pub(crate) fn read_vec_at(f: &std::fs::File, len: usize, offset: u64) -> std::io::Result<Vec<u8>> {
+    use std::os::unix::io::AsRawFd;
+    let mut buf: Vec<u8> = Vec::with_capacity(len);
+    let mut done = 0usize;
+    while done < len {
+        let at = i64::try_from(offset + done as u64).map_err(std::io::Error::other)?;
+        // SAFETY: the kernel writes at most `len - done` bytes into the vector's spare
+        // capacity starting at `done` (within its allocation of `len`); `set_len` below only
+        // covers bytes the reads reported written.
+        let n = unsafe {
+            libc::pread(
+                f.as_raw_fd(),
+                buf.as_mut_ptr().add(done).cast(),
+                len - done,
+                at as libc::off_t,
+            )
+        };
+        match n {
+            n if n > 0 => done += n as usize,
+            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            _ => {
+                let e = std::io::Error::last_os_error();
+                if e.kind() != std::io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+        }
+    }
+    // SAFETY: bytes 0..len were all written by the reads above.
+    unsafe { buf.set_len(len) };
+    Ok(buf)
 }
 
 #[cfg(not(unix))]
-fn read_exact_at(mut f: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+pub(crate) fn read_vec_at(
+    mut f: &std::fs::File,
+    len: usize,
+    offset: u64,
+) -> std::io::Result<Vec<u8>> {
     use std::io::{Read, Seek, SeekFrom};
+    let mut buf = vec![0u8; len];
     f.seek(SeekFrom::Start(offset))?;
-    f.read_exact(buf)
+    f.read_exact(&mut buf)?;
+    Ok(buf)
 }
 
 /// What the samples mean after a codec has decoded them.
@@ -386,7 +422,25 @@ fn first_line(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::jpegls_not_interleaved;
+    use super::{jpegls_not_interleaved, read_vec_at};
+
+    /// Frames read from disk without zeroing: every byte is the file's, at any offset and
+    /// length (several reads where one is short), and a read past the end is an error.
+    #[test]
+    fn read_vec_at_reads_exactly_the_file() {
+        use std::io::Write;
+        let data: Vec<u8> = (0..300_001u32).map(|i| (i * 7 + i / 251) as u8).collect();
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(&data).unwrap();
+        for (off, len) in [(0, 0), (0, 1), (5, 4099), (1, 300_000), (123_457, 176_544)] {
+            let got = read_vec_at(&f, len, off as u64).unwrap();
+            assert_eq!(got, data[off..off + len], "offset {off} len {len}");
+        }
+        let e = read_vec_at(&f, 10, 299_995).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof);
+        let pipe_like = std::fs::File::open("/dev/null").unwrap();
+        assert!(read_vec_at(&pipe_like, 1, 0).is_err());
+    }
 
     fn stream(ns: u8, ilv: u8) -> Vec<u8> {
         // SOI, SOF55 (len 8+3*ns), SOS with ns components, NEAR, ILV

@@ -56,10 +56,56 @@ pub fn encode(f: &Frame, quality: u8) -> Result<Vec<u8>, String> {
         height: f.height as usize,
         format,
     };
+    compress_packed(quality, image, subsamp)
+}
+
+/// Interleaved grey or RGB rows (any pitch) to JPEG at `quality` with `subsamp`, through this
+/// thread's compressor and output buffer.
+pub(super) fn compress_packed(
+    quality: u8,
+    image: turbojpeg::Image<&[u8]>,
+    subsamp: turbojpeg::Subsamp,
+) -> Result<Vec<u8>, String> {
+    let len = turbojpeg::compressed_buf_len(image.width, image.height, subsamp)
+        .map_err(|e| format!("JPEG encode failed: {e}"))?;
     with_compressor(quality, |c| {
         c.set_subsamp(subsamp).map_err(|e| e.to_string())?;
-        c.compress_to_vec(image)
-            .map_err(|e| format!("JPEG encode failed: {e}"))
+        compress_into(len, |out| c.compress_to_slice(image, out))
+    })
+}
+
+thread_local! {
+    static OUTPUT: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A thread's output buffer larger than this (frames of tens of megapixels) is let go after
+/// use rather than held for the life of the thread.
+const KEEP_OUTPUT: usize = 8 << 20;
+
+/// Runs one compression into this thread's output buffer of at least `len` bytes and returns
+/// the bytes written. `len` is libjpeg-turbo's worst case for the image, so the encoder never
+/// grows its buffer (when it allocates the buffer itself it starts at 4 KB and doubles,
+/// copying what it has each time) and the result is copied once.
+pub(super) fn compress_into(
+    len: usize,
+    f: impl FnOnce(&mut [u8]) -> turbojpeg::Result<usize>,
+) -> Result<Vec<u8>, String> {
+    let run = |buf: &mut Vec<u8>| {
+        if buf.len() < len {
+            buf.resize(len, 0);
+        }
+        let n = f(&mut buf[..]).map_err(|e| format!("JPEG encode failed: {e}"))?;
+        Ok(buf[..n].to_vec())
+    };
+    OUTPUT.with(|cell| {
+        let Ok(mut buf) = cell.try_borrow_mut() else {
+            return run(&mut Vec::new());
+        };
+        let r = run(&mut buf);
+        if buf.len() > KEEP_OUTPUT {
+            *buf = Vec::new();
+        }
+        r
     })
 }
 
@@ -129,7 +175,10 @@ mod tests {
     use super::*;
 
     fn frame(spp: u8, seed: u32) -> Frame {
-        let (w, h) = (40u32, 24u32);
+        sized(spp, seed, 40, 24)
+    }
+
+    fn sized(spp: u8, seed: u32, w: u32, h: u32) -> Frame {
         Frame {
             width: w,
             height: h,
@@ -146,27 +195,53 @@ mod tests {
     /// (grey, colour, another quality): no setting leaks from one frame to the next.
     #[test]
     fn reused_compressor_leaks_no_setting() {
-        let fresh = |f: &Frame, q: u8| {
-            let (format, subsamp) = if f.spp == 3 {
-                (turbojpeg::PixelFormat::RGB, turbojpeg::Subsamp::Sub2x1)
-            } else {
-                (turbojpeg::PixelFormat::GRAY, turbojpeg::Subsamp::Gray)
-            };
-            let mut c = turbojpeg::Compressor::new().unwrap();
-            c.set_quality(q as i32).unwrap();
-            c.set_subsamp(subsamp).unwrap();
-            c.compress_to_vec(turbojpeg::Image {
-                pixels: &f.data[..],
-                width: f.width as usize,
-                pitch: f.row_bytes(),
-                height: f.height as usize,
-                format,
-            })
-            .unwrap()
-        };
         let (rgb, grey) = (frame(3, 1), frame(1, 2));
         for (f, q) in [(&rgb, 90), (&grey, 60), (&rgb, 75), (&grey, 95), (&rgb, 90)] {
             assert_eq!(encode(f, q).unwrap(), fresh(f, q), "spp {} q {q}", f.spp);
         }
+    }
+
+    /// The thread's reused output buffer: frames of odd sizes, a large one (whose buffer is
+    /// let go) between small ones, each the exact stream a fresh compressor writes into its
+    /// own growing buffer (nothing of a longer earlier stream left at the end).
+    #[test]
+    fn reused_output_buffer_gives_the_fresh_stream() {
+        let sizes = [
+            (1, 1),
+            (17, 9),
+            (640, 480),
+            (3, 5),
+            (2100, 2050),
+            (33, 1),
+            (1, 31),
+        ];
+        for (k, &(w, h)) in sizes.iter().enumerate() {
+            for spp in [1u8, 3] {
+                let f = sized(spp, k as u32, w, h);
+                let got = encode(&f, 85).unwrap();
+                assert_eq!(got, fresh(&f, 85), "{w}x{h} spp {spp}");
+                let back = decode(&got, spp == 3).unwrap();
+                assert_eq!((back.width, back.height), (w, h));
+            }
+        }
+    }
+
+    fn fresh(f: &Frame, q: u8) -> Vec<u8> {
+        let (format, subsamp) = if f.spp == 3 {
+            (turbojpeg::PixelFormat::RGB, turbojpeg::Subsamp::Sub2x1)
+        } else {
+            (turbojpeg::PixelFormat::GRAY, turbojpeg::Subsamp::Gray)
+        };
+        let mut c = turbojpeg::Compressor::new().unwrap();
+        c.set_quality(q as i32).unwrap();
+        c.set_subsamp(subsamp).unwrap();
+        c.compress_to_vec(turbojpeg::Image {
+            pixels: &f.data[..],
+            width: f.width as usize,
+            pitch: f.row_bytes(),
+            height: f.height as usize,
+            format,
+        })
+        .unwrap()
     }
 }

@@ -69,11 +69,7 @@ fn native_interleaved(
         height: r.height() as usize,
         format,
     };
-    super::jpeg::with_compressor(quality, |c| {
-        c.set_subsamp(subsamp).map_err(|e| e.to_string())?;
-        c.compress_to_vec(image)
-            .map_err(|e| format!("JPEG encode failed: {e}"))
-    })
+    super::jpeg::compress_packed(quality, image, subsamp)
 }
 
 /// Y, Cb and Cr planes of a 4:2:2 crop (chroma at half the width).
@@ -99,9 +95,10 @@ fn compress_planes(p: &Planes, quality: u8) -> Result<Vec<u8>, String> {
         v_stride: p.c_stride,
         subsamp: turbojpeg::Subsamp::Sub2x1,
     };
+    let len = turbojpeg::compressed_buf_len(p.width, p.height, turbojpeg::Subsamp::Sub2x1)
+        .map_err(|e| format!("JPEG encode failed: {e}"))?;
     super::jpeg::with_compressor(quality, |c| {
-        c.compress_yuv_planes_to_vec(&image)
-            .map_err(|e| format!("JPEG encode failed: {e}"))
+        super::jpeg::compress_into(len, |out| c.compress_yuv_planes_to_slice(&image, out))
     })
 }
 

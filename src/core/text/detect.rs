@@ -6,52 +6,70 @@
 //!
 //! Deterministic, no model: every rule is a number below.
 
+use std::borrow::Cow;
+
 use crate::core::crop::CropRect;
 
 /// An 8-bit picture prepared for detection.
 #[derive(Debug, Clone)]
-pub struct Image8 {
+pub struct Image8<'a> {
     pub width: u32,
     pub height: u32,
-    /// Luma (BT.601) of every pixel.
-    pub luma: Vec<u8>,
+    /// Luma (BT.601) of every pixel: a grey frame's own samples, borrowed.
+    pub luma: Cow<'a, [u8]>,
     /// Pixels in an overlay colour (yellow, cyan, green: saturated, bright, not red or blue,
-    /// which colour Doppler uses).
+    /// which colour Doppler uses). Empty when no pixel has one (every grey picture).
     pub overlay_colour: Vec<bool>,
 }
 
-impl Image8 {
+impl<'a> Image8<'a> {
     /// From interleaved 8-bit grey (spp 1) or RGB (spp 3) samples.
-    pub fn from_samples(width: u32, height: u32, spp: u8, data: &[u8]) -> Image8 {
+    pub fn from_samples(width: u32, height: u32, spp: u8, data: &'a [u8]) -> Image8<'a> {
         let n = width as usize * height as usize;
+        if spp != 3 {
+            let luma = if data.len() >= n {
+                Cow::Borrowed(&data[..n])
+            } else {
+                let mut l = data.to_vec();
+                l.resize(n, 0);
+                Cow::Owned(l)
+            };
+            return Image8 {
+                width,
+                height,
+                luma,
+                overlay_colour: Vec::new(),
+            };
+        }
         let mut luma = vec![0u8; n];
         let mut overlay_colour = vec![false; n];
-        if spp == 3 {
-            for ((l, o), p) in luma
-                .iter_mut()
-                .zip(overlay_colour.iter_mut())
-                .zip(data.chunks_exact(3))
-            {
-                let (r, g, b) = (p[0] as u32, p[1] as u32, p[2] as u32);
-                *l = ((299 * r + 587 * g + 114 * b) / 1000) as u8;
-                let (mx, mn) = (r.max(g).max(b), r.min(g).min(b));
-                // green carries the overlay colours; red- or blue-only hues are Doppler
-                *o = mx >= 140 && mx - mn >= 70 && g * 10 >= mx * 7;
-            }
-        } else {
-            let m = n.min(data.len());
-            luma[..m].copy_from_slice(&data[..m]);
+        let mut any = false;
+        for ((l, o), p) in luma
+            .iter_mut()
+            .zip(overlay_colour.iter_mut())
+            .zip(data.chunks_exact(3))
+        {
+            let (r, g, b) = (p[0] as u32, p[1] as u32, p[2] as u32);
+            *l = ((299 * r + 587 * g + 114 * b) / 1000) as u8;
+            let (mx, mn) = (r.max(g).max(b), r.min(g).min(b));
+            // green carries the overlay colours; red- or blue-only hues are Doppler
+            *o = mx >= 140 && mx - mn >= 70 && g * 10 >= mx * 7;
+            any |= *o;
+        }
+        if !any {
+            overlay_colour = Vec::new();
         }
         Image8 {
             width,
             height,
-            luma,
+            luma: Cow::Owned(luma),
             overlay_colour,
         }
     }
 
-    fn at(&self, x: u32, y: u32) -> u8 {
-        self.luma[(y * self.width + x) as usize]
+    /// Whether pixel `i` has an overlay colour.
+    pub fn colour_at(&self, i: usize) -> bool {
+        self.overlay_colour.get(i).copied().unwrap_or(false)
     }
 }
 
@@ -183,6 +201,9 @@ fn colour_components(img: &Image8, plane: &[u8], steady: Option<&[bool]>) -> Pie
         };
         if glyph {
             p.glyphs.push(c);
+            if p.glyphs.len() > MAX_CANDIDATES {
+                break;
+            }
         } else {
             p.minor.push(c);
         }
@@ -247,6 +268,10 @@ fn components(img: &Image8, t: u8, steady: Option<&[bool]>) -> Pieces {
         };
         if glyph {
             out.glyphs.push(c);
+            if out.glyphs.len() > MAX_CANDIDATES {
+                // speckle: the pass is skipped whatever the other components are
+                break;
+            }
         } else {
             out.minor.push(c);
         }
@@ -259,13 +284,12 @@ fn ring(img: &Image8, x0: u32, y0: u32, x1: u32, y1: u32, t: u8) -> (u32, u32) {
     let (gx0, gy0) = (x0.saturating_sub(2), y0.saturating_sub(2));
     let (gx1, gy1) = ((x1 + 2).min(img.width), (y1 + 2).min(img.height));
     let (mut sum, mut n) = (0u32, 0u32);
-    for y in gy0..gy1 {
-        for x in gx0..gx1 {
-            let v = img.at(x, y);
-            if v < t {
-                sum += v as u32;
-                n += 1;
-            }
+    let w = img.width as usize;
+    for y in gy0 as usize..gy1 as usize {
+        for &v in &img.luma[y * w + gx0 as usize..y * w + gx1 as usize] {
+            let below = (v < t) as u32;
+            sum += v as u32 * below;
+            n += below;
         }
     }
     (sum.checked_div(n).unwrap_or(0), n)

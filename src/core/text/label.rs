@@ -25,10 +25,25 @@ pub struct Blob {
     pub still: u32,
 }
 
+/// A run of the row above: its span and the root its component had when the run was made.
+#[derive(Clone, Copy)]
 struct Run {
-    y: u32,
     x0: u32,
     x1: u32,
+    root: u32,
+}
+
+impl Blob {
+    fn absorb(&mut self, o: &Blob) {
+        self.x0 = self.x0.min(o.x0);
+        self.y0 = self.y0.min(o.y0);
+        self.x1 = self.x1.max(o.x1);
+        self.y1 = self.y1.max(o.y1);
+        self.area += o.area;
+        self.sum += o.sum;
+        self.colour += o.colour;
+        self.still += o.still;
+    }
 }
 
 /// Bit `x` of `bits` set when `row[x] >= t`, 64 pixels a word.
@@ -86,6 +101,12 @@ fn next_bit(bits: &[u64], from: usize, set: bool, w: usize) -> Option<usize> {
     }
 }
 
+/// Set entries of a slice that may be missing (`None`: none).
+fn count(s: Option<&[bool]>) -> u32 {
+    s.map(|s| s.iter().filter(|&&b| b).count() as u32)
+        .unwrap_or(0)
+}
+
 fn root(parent: &mut [u32], mut i: u32) -> u32 {
     while parent[i as usize] != i {
         let up = parent[parent[i as usize] as usize];
@@ -109,82 +130,90 @@ pub fn blobs(
     if w == 0 {
         return Vec::new();
     }
-    let mut runs: Vec<Run> = Vec::new();
-    // parent[i] <= i always: the root of a component is its first run in raster order
+    // union-find over runs, by size with path halving (trees stay shallow). The statistics of
+    // a component are summed at its root as runs join (`slot[root]` indexes `acc`); when two
+    // components meet, the sums move to the slot made first, so slots keep the raster order
+    // of each component's first run.
     let mut parent: Vec<u32> = Vec::new();
-    let mut prev = 0..0usize; // runs of the row above
+    let mut slot: Vec<u32> = Vec::new();
+    let mut acc: Vec<Blob> = Vec::new(); // area 0: absorbed into another
+    let (mut prev, mut cur_row): (Vec<Run>, Vec<Run>) = (Vec::new(), Vec::new());
     let mut bits = vec![0u64; w.div_ceil(64)];
     for (y, row) in luma.chunks_exact(w).enumerate() {
-        let first = runs.len();
+        cur_row.clear();
         row_bits(row, t, &mut bits);
         let mut x = 0usize;
-        let mut k = prev.start; // first run above that may still touch
+        let mut k = 0usize; // first run above that may still touch
         while let Some(x0) = next_bit(&bits, x, true, w) {
             x = next_bit(&bits, x0, false, w).unwrap_or(w);
-            let id = runs.len() as u32;
-            runs.push(Run {
-                y: y as u32,
+            let id = parent.len() as u32;
+            let span = y * w + x0..y * w + x;
+            let run = Blob {
                 x0: x0 as u32,
+                y0: y as u32,
                 x1: x as u32,
-            });
-            parent.push(id);
+                y1: y as u32 + 1,
+                area: (x - x0) as u32,
+                sum: row[x0..x].iter().map(|&v| v as u32).sum::<u32>() as u64,
+                colour: count(overlay.get(span.clone())),
+                still: count(steady.and_then(|s| s.get(span))),
+            };
             // runs above touching [x0 - 1, x] (8-connectivity)
-            while k < prev.end && (runs[k].x1 as usize) < x0 {
+            while k < prev.len() && (prev[k].x1 as usize) < x0 {
                 k += 1;
             }
+            // the root of this run so far (its own id until it touches a run above)
+            let mut cur = id;
             let mut j = k;
-            while j < prev.end && runs[j].x0 as usize <= x {
-                let (a, b) = (root(&mut parent, id), root(&mut parent, j as u32));
-                let (lo, hi) = (a.min(b), a.max(b));
-                parent[hi as usize] = lo;
+            while j < prev.len() && prev[j].x0 as usize <= x {
+                let rj = root(&mut parent, prev[j].root);
+                if cur == id {
+                    cur = rj;
+                } else if rj != cur {
+                    let (sa, sb) = (slot[rj as usize], slot[cur as usize]);
+                    let (keep, gone) = (sa.min(sb), sa.max(sb));
+                    let g = std::mem::replace(&mut acc[gone as usize], Blob { area: 0, ..run });
+                    acc[keep as usize].absorb(&g);
+                    // the smaller tree goes under the larger
+                    let (big, small) = if g.area > acc[keep as usize].area - g.area {
+                        if gone == sa {
+                            (rj, cur)
+                        } else {
+                            (cur, rj)
+                        }
+                    } else if keep == sa {
+                        (rj, cur)
+                    } else {
+                        (cur, rj)
+                    };
+                    parent[small as usize] = big;
+                    slot[big as usize] = keep;
+                    cur = big;
+                }
                 j += 1;
             }
+            parent.push(cur);
+            if cur == id {
+                slot.push(acc.len() as u32);
+                acc.push(run);
+            } else {
+                slot.push(u32::MAX);
+                acc[slot[cur as usize] as usize].absorb(&run);
+            }
+            cur_row.push(Run {
+                x0: x0 as u32,
+                x1: x as u32,
+                root: cur,
+            });
             // the last run above touching this one may touch the next one too
             k = j.saturating_sub(1).max(k);
         }
-        prev = first..runs.len();
+        std::mem::swap(&mut prev, &mut cur_row);
     }
-    let mut index = vec![u32::MAX; runs.len()];
-    let mut out: Vec<Blob> = Vec::new();
-    for (i, run) in runs.iter().enumerate() {
-        let r = root(&mut parent, i as u32) as usize;
-        let start = run.y as usize * w;
-        let span = start + run.x0 as usize..start + run.x1 as usize;
-        let sum: u64 = luma[span.clone()].iter().map(|&v| v as u64).sum();
-        let colour = overlay
-            .get(span.clone())
-            .map(|o| o.iter().filter(|&&b| b).count())
-            .unwrap_or(0) as u32;
-        let still = steady
-            .and_then(|s| s.get(span))
-            .map(|s| s.iter().filter(|&&b| b).count())
-            .unwrap_or(0) as u32;
-        let area = run.x1 - run.x0;
-        if index[r] == u32::MAX {
-            // roots come first in raster order: r == i here
-            index[r] = out.len() as u32;
-            out.push(Blob {
-                x0: run.x0,
-                y0: run.y,
-                x1: run.x1,
-                y1: run.y + 1,
-                area,
-                sum,
-                colour,
-                still,
-            });
-        } else {
-            let b = &mut out[index[r] as usize];
-            b.x0 = b.x0.min(run.x0);
-            b.x1 = b.x1.max(run.x1);
-            b.y1 = run.y + 1;
-            b.area += area;
-            b.sum += sum;
-            b.colour += colour;
-            b.still += still;
-        }
-    }
-    out
+    // slots were made in raster order of each component's first run, and sums only move to
+    // earlier slots: the slots left are the components in the order of a flood fill
+    acc.retain(|b| b.area > 0);
+    acc
 }
 
 #[cfg(test)]

@@ -93,7 +93,7 @@ pub fn scan_frames(frames: &[Frame]) -> Vec<TextBox> {
 
 /// The frames prepared for the search (luma and overlay colour), once per file: the first
 /// search and every [`recheck_images`] of the export read these.
-pub fn images(frames: &[Frame]) -> Vec<Image8> {
+pub fn images(frames: &[Frame]) -> Vec<Image8<'_>> {
     use rayon::prelude::*;
     frames
         .par_iter()
@@ -145,10 +145,10 @@ fn steady_mask(imgs: &[Image8]) -> Option<Vec<bool>> {
     }
     // per-pixel lowest and highest value over the images, one image at a time (in memory
     // order, so the compiler vectorises it)
-    let mut lo = imgs[0].luma.clone();
-    let mut hi = imgs[0].luma.clone();
+    let mut lo = imgs[0].luma.to_vec();
+    let mut hi = lo.clone();
     for i in &imgs[1..] {
-        for ((l, h), &v) in lo.iter_mut().zip(hi.iter_mut()).zip(&i.luma) {
+        for ((l, h), &v) in lo.iter_mut().zip(hi.iter_mut()).zip(i.luma.iter()) {
             *l = (*l).min(v);
             *h = (*h).max(v);
         }
@@ -158,14 +158,22 @@ fn steady_mask(imgs: &[Image8]) -> Option<Vec<bool>> {
     (moving * 100 >= n).then_some(steady)
 }
 
-fn min_image(imgs: &[Image8]) -> Image8 {
+fn min_image<'a>(imgs: &[Image8<'a>]) -> Image8<'a> {
     let mut out = imgs[0].clone();
+    let luma = out.luma.to_mut();
     for i in &imgs[1..] {
-        for (o, &v) in out.luma.iter_mut().zip(&i.luma) {
+        for (o, &v) in luma.iter_mut().zip(i.luma.iter()) {
             *o = (*o).min(v);
         }
-        for (o, &v) in out.overlay_colour.iter_mut().zip(&i.overlay_colour) {
-            *o &= v;
+    }
+    // an empty overlay plane is all false, and so is the plane's minimum with it
+    if imgs.iter().any(|i| i.overlay_colour.is_empty()) {
+        out.overlay_colour = Vec::new();
+    } else {
+        for i in &imgs[1..] {
+            for (o, &v) in out.overlay_colour.iter_mut().zip(&i.overlay_colour) {
+                *o &= v;
+            }
         }
     }
     out
@@ -238,22 +246,25 @@ pub fn recheck_images(imgs: &[Image8], mask: &[CropRect], crop: &CropRect) -> Ve
 }
 
 /// The part of `img` inside `r` (clamped to the image).
-fn crop_image(img: &Image8, r: &CropRect) -> Image8 {
+fn crop_image(img: &Image8, r: &CropRect) -> Image8<'static> {
     let (x0, y0) = (r.x0.min(img.width), r.y0.min(img.height));
     let (x1, y1) = (r.x1.min(img.width).max(x0), r.y1.min(img.height).max(y0));
     let (w, h) = ((x1 - x0) as usize, (y1 - y0) as usize);
     let mut luma = Vec::with_capacity(w * h);
-    let mut overlay_colour = Vec::with_capacity(w * h);
+    let colour = !img.overlay_colour.is_empty();
+    let mut overlay_colour = Vec::with_capacity(if colour { w * h } else { 0 });
     let stride = img.width as usize;
     for y in y0 as usize..y1 as usize {
         let at = y * stride + x0 as usize;
         luma.extend_from_slice(&img.luma[at..at + w]);
-        overlay_colour.extend_from_slice(&img.overlay_colour[at..at + w]);
+        if colour {
+            overlay_colour.extend_from_slice(&img.overlay_colour[at..at + w]);
+        }
     }
     Image8 {
         width: w as u32,
         height: h as u32,
-        luma,
+        luma: luma.into(),
         overlay_colour,
     }
 }
@@ -261,6 +272,7 @@ fn crop_image(img: &Image8, r: &CropRect) -> Image8 {
 /// Blanks each rectangle (clamped) to black: luma 0, no overlay colour.
 fn blank_image(img: &mut Image8, rects: &[CropRect]) {
     let stride = img.width as usize;
+    let colour = !img.overlay_colour.is_empty();
     for r in rects {
         let (x1, y1) = (r.x1.min(img.width), r.y1.min(img.height));
         if r.x0 >= x1 {
@@ -269,8 +281,10 @@ fn blank_image(img: &mut Image8, rects: &[CropRect]) {
         for y in r.y0..y1 {
             let at = y as usize * stride;
             let span = at + r.x0 as usize..at + x1 as usize;
-            img.luma[span.clone()].fill(0);
-            img.overlay_colour[span].fill(false);
+            img.luma.to_mut()[span.clone()].fill(0);
+            if colour {
+                img.overlay_colour[span].fill(false);
+            }
         }
     }
 }
@@ -331,7 +345,9 @@ mod tests {
                 blank_image(&mut got, &local);
                 assert_eq!((got.width, got.height), (want.width, want.height));
                 assert_eq!(got.luma, want.luma);
-                assert_eq!(got.overlay_colour, want.overlay_colour);
+                let n = (got.width * got.height) as usize;
+                let colour = |i: &Image8| (0..n).map(|p| i.colour_at(p)).collect::<Vec<_>>();
+                assert_eq!(colour(&got), colour(&want));
             }
         }
     }
