@@ -43,19 +43,7 @@ impl<'a> Image8<'a> {
         }
         let mut luma = vec![0u8; n];
         let mut overlay_colour = vec![false; n];
-        let mut any = false;
-        for ((l, o), p) in luma
-            .iter_mut()
-            .zip(overlay_colour.iter_mut())
-            .zip(data.chunks_exact(3))
-        {
-            let (r, g, b) = (p[0] as u32, p[1] as u32, p[2] as u32);
-            *l = ((299 * r + 587 * g + 114 * b) / 1000) as u8;
-            let (mx, mn) = (r.max(g).max(b), r.min(g).min(b));
-            // green carries the overlay colours; red- or blue-only hues are Doppler
-            *o = mx >= 140 && mx - mn >= 70 && g * 10 >= mx * 7;
-            any |= *o;
-        }
+        let any = rgb_planes(data, &mut luma, &mut overlay_colour);
         if !any {
             overlay_colour = Vec::new();
         }
@@ -71,6 +59,42 @@ impl<'a> Image8<'a> {
     pub fn colour_at(&self, i: usize) -> bool {
         self.overlay_colour.get(i).copied().unwrap_or(false)
     }
+}
+
+/// Luma (BT.601) and overlay colour of interleaved RGB samples; whether any pixel has an
+/// overlay colour. The same loop compiled for AVX2 when the CPU has it (the compiler vectorises
+/// it there: about three times faster), else for the baseline.
+fn rgb_planes(data: &[u8], luma: &mut [u8], overlay: &mut [bool]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above
+        return unsafe { rgb_planes_avx2(data, luma, overlay) };
+    }
+    rgb_planes_loop(data, luma, overlay)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn rgb_planes_avx2(data: &[u8], luma: &mut [u8], overlay: &mut [bool]) -> bool {
+    rgb_planes_loop(data, luma, overlay)
+}
+
+#[inline(always)]
+fn rgb_planes_loop(data: &[u8], luma: &mut [u8], overlay: &mut [bool]) -> bool {
+    let mut any = false;
+    for ((l, o), p) in luma
+        .iter_mut()
+        .zip(overlay.iter_mut())
+        .zip(data.chunks_exact(3))
+    {
+        let (r, g, b) = (p[0] as u32, p[1] as u32, p[2] as u32);
+        *l = ((299 * r + 587 * g + 114 * b) / 1000) as u8;
+        let (mx, mn) = (r.max(g).max(b), r.min(g).min(b));
+        // green carries the overlay colours; red- or blue-only hues are Doppler
+        *o = mx >= 140 && mx - mn >= 70 && g * 10 >= mx * 7;
+        any |= *o;
+    }
+    any
 }
 
 /// One row of text found.
@@ -328,5 +352,39 @@ pub fn scan_share(img: &Image8, steady: Option<&[bool]>, r: &CropRect, pad: u32)
         0.0
     } else {
         scan as f32 / n as f32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every 8-bit RGB colour gets the luma and overlay colour of the formula, whichever loop
+    /// the CPU runs (AVX2 or baseline), at every position of a row (vector bodies and tails).
+    #[test]
+    fn rgb_planes_give_the_formula_for_every_colour() {
+        for r in 0..=255u32 {
+            // 65,536 pixels and one more (a tail after the vector body)
+            let mut data: Vec<u8> = Vec::with_capacity(3 * 65_537);
+            for g in 0..=255u32 {
+                for b in 0..=255u32 {
+                    data.extend([r as u8, g as u8, b as u8]);
+                }
+            }
+            data.extend([r as u8, 200, 7]);
+            let n = data.len() / 3;
+            let (mut luma, mut colour) = (vec![0u8; n], vec![false; n]);
+            let any = rgb_planes(&data, &mut luma, &mut colour);
+            let mut want_any = false;
+            for (i, p) in data.chunks_exact(3).enumerate() {
+                let (r, g, b) = (p[0] as u32, p[1] as u32, p[2] as u32);
+                let l = ((299 * r + 587 * g + 114 * b) / 1000) as u8;
+                let (mx, mn) = (r.max(g).max(b), r.min(g).min(b));
+                let c = mx >= 140 && mx - mn >= 70 && g * 10 >= mx * 7;
+                want_any |= c;
+                assert_eq!((luma[i], colour[i]), (l, c), "rgb {r} {g} {b}");
+            }
+            assert_eq!(any, want_any);
+        }
     }
 }
