@@ -7,7 +7,8 @@
 //! Needs `cargo build --release` first. Full: 10,000 small files (128x96) + 200 cines
 //! (640x480, 40 frames, 12 MB each; ~3 GB of input in target/bench-archive-full, kept for
 //! later runs). BENCH_QUICK=1: 1,000 small files + 10 cines. Then peak RSS over 1,000, 10,000
-//! and (full, or BENCH_100K=1) 100,000 small files only.
+//! and (full, or BENCH_100K=1) 100,000 small files only. BENCH_SCALE_ONLY=1: only that last
+//! table; BENCH_EXE=path: measure another build of the binary (an older one, to compare).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -218,10 +219,19 @@ fn main() {
     }
     let quick = std::env::var("BENCH_QUICK").is_ok();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let exe = root.join("target/release/us-dicomizer");
+    // BENCH_EXE: another build of the binary (an older one, to compare)
+    let exe = std::env::var_os("BENCH_EXE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target/release/us-dicomizer"));
     if !exe.exists() {
         println!("build the release binary first: cargo build --release");
         return;
+    }
+    if std::env::var("BENCH_SCALE_ONLY").is_ok() {
+        // only the peak RSS by number of small files
+        let work = tempfile::tempdir_in(root.join("target")).unwrap();
+        std::fs::write(work.path().join("bench.key"), [42u8; 32]).unwrap();
+        return scale_rows(&exe, root, work.path(), quick);
     }
     let spec = if quick {
         ArchiveSpec {

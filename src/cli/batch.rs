@@ -1,5 +1,6 @@
 //! `batch`: the headless export.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
@@ -8,11 +9,11 @@ use clap::Args;
 
 use us_dicomizer::core::crop::{CropRect, CropSource};
 use us_dicomizer::core::display::escape;
-use us_dicomizer::core::export::batch_items::{import_annotations, BatchItems, Planned};
+use us_dicomizer::core::export::batch_items::{import_annotations, BatchItems};
 use us_dicomizer::core::export::plan;
 use us_dicomizer::core::export::{self, CropChoice, Event, ExportRequest, Items, Status};
 use us_dicomizer::core::load::{self, InputSource};
-use us_dicomizer::core::patients::{self, PseudonymRule};
+use us_dicomizer::core::patients::{self, PatientKey, PseudonymRule};
 use us_dicomizer::core::settings::Settings;
 use us_dicomizer::core::tags;
 
@@ -183,29 +184,41 @@ pub fn run(
     }
     us_dicomizer::core::guard::init_pool(args.jobs);
 
-    let mut gathered = load::gather(&args.paths, &settings.load);
+    // the input list is kept in unnamed temporary files next to the archive (memory does not
+    // grow with the number of inputs)
+    let list_failed = |e: std::io::Error| Failure {
+        code: 1,
+        message: format!("cannot keep the input list next to the archive: {e}"),
+    };
+    let out_dir = args
+        .output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut gathered =
+        load::gather_list(&args.paths, &settings.load, Some(out_dir)).map_err(list_failed)?;
     // annotation files next to the inputs (`<stem>.json`, `<stem>_darwin.json`) go with their
     // input and are not inputs themselves
-    let (imported, import_notes) = import_annotations(&mut gathered, settings);
+    let (imported, import_notes) =
+        import_annotations(&mut gathered, settings).map_err(list_failed)?;
     let mut matched = vec![false; rows.len()];
     // the tags-file row of each input (items are made later, one window at a time); empty
     // without a tags file
     let row_of: Vec<Option<u32>> = if rows.is_empty() {
         Vec::new()
     } else {
-        gathered
-            .sources
-            .iter()
-            .map(|src| {
-                let row = rows
-                    .iter()
-                    .position(|r| row_matches(&r.input, src, &args.paths));
-                if let Some(i) = row {
-                    matched[i] = true;
-                }
-                row.map(|i| i as u32)
-            })
-            .collect()
+        let mut row_of = Vec::new();
+        for src in gathered.sources.iter() {
+            let src = src.map_err(list_failed)?;
+            let row = rows
+                .iter()
+                .position(|r| row_matches(&r.input, &src, &args.paths));
+            if let Some(i) = row {
+                matched[i] = true;
+            }
+            row_of.push(row.map(|i| i as u32));
+        }
+        row_of
     };
     if let Some(i) = matched.iter().position(|m| !m) {
         return Err(usage(format!(
@@ -218,45 +231,46 @@ pub fn run(
     // the order that gives every file its index, and the shards.
     let scan_bar = progress_bar(gathered.sources.len() as u64, "scanning headers");
     let scan_ref = &scan_bar;
-    let scan = plan::scan_compact(&gathered.sources, &settings.load, &|n| {
-        if let Some(b) = scan_ref {
-            b.inc(n as u64);
-        }
-    });
+    // each header's record goes to disk as it is read, and the order is an external sort:
+    // planning holds a few MB whatever the number of inputs
+    let scan = plan::scan_to_disk(
+        &gathered.sources,
+        &settings.load,
+        &|n| {
+            if let Some(b) = scan_ref {
+                b.inc(n as u64);
+            }
+        },
+        Some(out_dir),
+    )
+    .map_err(list_failed)?;
     if let Some(b) = &scan_bar {
         b.finish_and_clear();
     }
     let n_shards = shard.map(|s| s.1).unwrap_or(1);
-    let scanned = scan.entries;
-    let the_plan = plan::plan_compact(
-        &scanned,
-        scan.patients,
-        &|i| gathered.sources[i].display(),
-        n_shards,
-    );
-    check_patients(&rule, &the_plan, &key, args.same_patient)?;
+    // labels are read back only for ties and unreadable inputs
+    let label = |i: usize| {
+        gathered
+            .sources
+            .get(i)
+            .map(|s| s.display())
+            .unwrap_or_else(|e| format!("input #{} (input list unreadable: {e})", i + 1))
+    };
+    let the_plan = plan::plan_on_disk(scan, &label, n_shards).map_err(list_failed)?;
+    check_patients(&rule, &the_plan.patients, &key, args.same_patient)?;
 
     let this_shard = |shard_no: usize| shard.map(|(k, _)| k == shard_no).unwrap_or(true);
-    // per exported input only its number and its index in the whole input set (8 bytes): the
-    // items themselves are built when the export reaches them
-    let mut planned = Vec::new();
-    let mut unreadable = Vec::new();
-    for (i, src) in gathered.sources.iter().enumerate() {
-        if !this_shard(the_plan.shard[i]) {
-            continue;
-        }
-        match (&scanned[i], the_plan.index[i]) {
-            (Ok(_), Some(index)) => planned.push(Planned::new(i, index)),
-            (Err(reason), _) => unreadable.push(export::FileReport::new(
-                src.display(),
-                Status::Skipped,
-                reason.clone(),
-            )),
-            (Ok(_), None) => unreachable!("every readable input has an index"),
-        }
-    }
-    // what planning read of every input is not needed any more (memory per input file)
-    drop(scanned);
+    // per exported input only its number and its index in the whole input set (8 bytes, on
+    // disk): the items themselves are built when the export reaches them
+    let planned = the_plan.planned(shard.map(|s| s.0)).map_err(list_failed)?;
+    let unreadable: Vec<export::FileReport> = the_plan
+        .unreadable
+        .iter()
+        .filter(|u| this_shard(u.2))
+        .map(|(i, reason, _)| {
+            export::FileReport::new(label(*i as usize), Status::Skipped, reason.clone())
+        })
+        .collect();
     let n_patients = the_plan.patients.len();
     let fingerprint = the_plan.fingerprint.clone();
     drop(the_plan);
@@ -293,7 +307,6 @@ pub fn run(
             size: 0,
         })
         .collect();
-    let inputs = || (0..items.len()).map(|k| items.source(k)).chain(&given);
     let mut targets = vec![(args.output.clone(), "")];
     if req.write_mapping {
         targets.push((export::mapping_path(&args.output), ""));
@@ -302,7 +315,11 @@ pub fn run(
         targets.push((r.clone(), "--report: "));
     }
     for (t, what) in targets {
-        export::check_not_input(&t, inputs()).map_err(|e| usage(format!("{what}{e}")))?;
+        // the inputs of this shard's items (read back from the list), then the paths as given
+        let inputs = (0..items.len())
+            .map(|k| items.source(k))
+            .chain(given.iter().map(|g| Ok(std::borrow::Cow::Borrowed(g))));
+        export::check_not_input_of(&t, inputs).map_err(|e| usage(format!("{what}{e}")))?;
     }
 
     // inputs skipped before loading (unreadable paths, zip limits, unreadable headers) are
@@ -441,11 +458,11 @@ pub fn run(
 /// `--same-patient`) and two patients that would share an automatic pseudonym.
 fn check_patients(
     rule: &PseudonymRule,
-    plan: &plan::Plan,
+    patients: &BTreeMap<PatientKey, usize>,
     key: &[u8],
     same_patient: bool,
 ) -> Result<(), Failure> {
-    let count = plan.patients.len();
+    let count = patients.len();
     match rule {
         PseudonymRule::Literal(p) if count > 1 && !same_patient => Err(usage(format!(
             "the inputs hold {count} different patients (by Patient ID and issuer, or name and \
@@ -455,7 +472,7 @@ fn check_patients(
         ))),
         PseudonymRule::Auto { .. } => {
             let mut seen = std::collections::HashMap::new();
-            for patient in plan.patients.keys() {
+            for patient in patients.keys() {
                 let p = rule.resolve(key, patient).map_err(usage)?;
                 if seen.insert(p, ()).is_some() {
                     return Err(usage(
@@ -469,7 +486,7 @@ fn check_patients(
         PseudonymRule::Table(t) => {
             let mut missing = 0;
             let mut given: std::collections::HashMap<String, usize> = Default::default();
-            for p in plan.patients.keys() {
+            for p in patients.keys() {
                 match rule.resolve(key, p) {
                     Ok(pseudonym) => *given.entry(pseudonym).or_insert(0) += 1,
                     Err(_) => missing += 1,

@@ -6,7 +6,7 @@
 //! equal within [`super::SAME_POINT`] are one). Points in these files are original-image
 //! coordinates. A file that cannot be read gives a reason; the DICOM is exported anyway.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use serde_json::Value;
@@ -90,30 +90,65 @@ pub struct Pairing {
 
 /// Pairs every input with the annotation files next to it.
 pub fn pair(sources: &[InputSource]) -> Pairing {
-    let mut json: HashMap<((PathBuf, String), String), usize> = HashMap::new();
-    for (i, s) in sources.iter().enumerate() {
-        let (folder, name) = place(s);
-        if is_json(&name) {
-            json.insert((folder, name), i);
-        }
-    }
+    let sparse = match pair_sparse(|| sources.iter().map(Ok::<_, std::convert::Infallible>)) {
+        Ok(p) => p,
+        Err(never) => match never {},
+    };
     let mut out = Pairing {
         sidecars: vec![Vec::new(); sources.len()],
         consumed: vec![false; sources.len()],
     };
-    for (i, s) in sources.iter().enumerate() {
-        let (folder, name) = place(s);
+    for (i, files) in sparse.sidecars {
+        out.sidecars[i] = files;
+    }
+    for j in sparse.consumed {
+        out.consumed[j] = true;
+    }
+    out
+}
+
+/// [`Pairing`] kept only for the inputs that have annotation files: memory grows with the
+/// annotation files, not with the inputs.
+#[derive(Debug, Clone, Default)]
+pub struct SparsePairing {
+    /// The inputs that have annotation files: the indices of those files (Darwin first).
+    pub sidecars: HashMap<usize, Vec<usize>>,
+    /// The inputs that are annotation files of another input (not inputs themselves).
+    pub consumed: HashSet<usize>,
+}
+
+/// As [`pair`], over inputs given twice in the same order by `sources` (an input list on
+/// disk is read twice); the error is the first one `sources` gives.
+pub fn pair_sparse<S, E, I>(sources: impl Fn() -> I) -> Result<SparsePairing, E>
+where
+    S: std::borrow::Borrow<InputSource>,
+    I: Iterator<Item = Result<S, E>>,
+{
+    // only the annotation files' places are held
+    let mut json: HashMap<((PathBuf, String), String), usize> = HashMap::new();
+    for (i, s) in sources().enumerate() {
+        let (folder, name) = place(s?.borrow());
+        if is_json(&name) {
+            json.insert((folder, name), i);
+        }
+    }
+    let mut out = SparsePairing::default();
+    if json.is_empty() {
+        return Ok(out);
+    }
+    for (i, s) in sources().enumerate() {
+        let (folder, name) = place(s?.borrow());
         if is_json(&name) {
             continue;
         }
         for side in sidecar_names(&name) {
             if let Some(&j) = json.get(&(folder.clone(), side)) {
-                out.sidecars[i].push(j);
-                out.consumed[j] = true;
+                out.sidecars.entry(i).or_default().push(j);
+                out.consumed.insert(j);
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// The result of importing the annotation files of one input.

@@ -14,20 +14,21 @@ pub trait Items: Sync {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
-    /// The input of item `k` (its size decides whether it is processed in memory).
-    fn source(&self, k: usize) -> &InputSource;
+    /// The input of item `k` (its size decides whether it is processed in memory). The error
+    /// is a failure to read a list kept on disk.
+    fn source(&self, k: usize) -> std::io::Result<Cow<'_, InputSource>>;
     /// Item `k`, borrowed from a list or built for the moment it is processed.
-    fn item(&self, k: usize) -> Cow<'_, ExportItem>;
+    fn item(&self, k: usize) -> std::io::Result<Cow<'_, ExportItem>>;
 }
 
 impl Items for Vec<ExportItem> {
     fn len(&self) -> usize {
         Vec::len(self)
     }
-    fn source(&self, k: usize) -> &InputSource {
-        &self[k].source
+    fn source(&self, k: usize) -> std::io::Result<Cow<'_, InputSource>> {
+        Ok(Cow::Borrowed(&self[k].source))
     }
-    fn item(&self, k: usize) -> Cow<'_, ExportItem> {
-        Cow::Borrowed(&self[k])
+    fn item(&self, k: usize) -> std::io::Result<Cow<'_, ExportItem>> {
+        Ok(Cow::Borrowed(&self[k]))
     }
 }

@@ -6,6 +6,7 @@
 pub mod batch_items;
 mod burned_in;
 mod crop_choice;
+pub mod digest_set;
 pub mod file;
 pub mod header;
 mod items;
@@ -20,11 +21,11 @@ mod writer;
 pub use crop_choice::{auto_crop, auto_crop_explained, resolve_crop, resolve_crop_explained};
 pub use items::Items;
 pub use targets::{
-    check_destination, check_not_input, check_outputs, check_outputs_with, check_target,
-    mapping_path,
+    check_destination, check_not_input, check_not_input_of, check_outputs, check_outputs_with,
+    check_target, mapping_path,
 };
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -320,8 +321,8 @@ fn run_into(
     let (mut exported, mut skipped, mut failed, mut frames) = (0, 0, 0, 0u64);
     let mut w = Writer {
         zip: crate::core::zipwrite::ZipOut::new(file, tempfile::tempfile_in(folder)?),
-        seen: HashMap::new(),
-        used_names: names::UsedNames::default(),
+        seen: digest_set::DigestSet::new_in(folder),
+        used_names: names::UsedNames::new_in(folder),
         mapping: Vec::new(),
         patients: BTreeMap::new(),
         exported_index: 0,
@@ -335,11 +336,8 @@ fn run_into(
         }
         // a window of small files in parallel, or one large file alone
         let mut end = i;
-        while end < total
-            && end - i < window
-            && (end == i || items.source(end).size <= IN_MEMORY_LIMIT)
-        {
-            if items.source(end).size > IN_MEMORY_LIMIT {
+        while end < total && end - i < window {
+            if items.source(end)?.size > IN_MEMORY_LIMIT {
                 if end == i {
                     end += 1;
                 }
@@ -347,9 +345,11 @@ fn run_into(
             }
             end += 1;
         }
-        let streamed = end == i + 1 && items.source(i).size > IN_MEMORY_LIMIT;
+        let streamed = end == i + 1 && items.source(i)?.size > IN_MEMORY_LIMIT;
         // only this window's items are held (batch builds them here)
-        let window_items: Vec<_> = (i..end).map(|k| items.item(k)).collect();
+        let window_items = (i..end)
+            .map(|k| items.item(k))
+            .collect::<std::io::Result<Vec<_>>>()?;
         let processed: Vec<std::result::Result<Processed, Outcome>> = (i..end)
             .into_par_iter()
             .map(|k| {

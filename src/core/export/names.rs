@@ -1,6 +1,8 @@
 //! Entry names inside the export ZIP, from the `output.entry_template` setting.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
+
+use super::digest_set::{key_of, DigestSet};
 
 /// Checks a template once, at settings load.
 pub fn check_template(t: &str) -> Result<(), String> {
@@ -89,25 +91,23 @@ fn tidy(name: &str) -> String {
     format!("{s}{ext}")
 }
 
-/// The entry names used so far in one archive, as 128-bit digests (16 bytes a name, not the
-/// name: the archive's own directory already holds the names).
+/// The entry names used so far in one archive, as 128-bit digests in a [`DigestSet`] (a few
+/// hundred in memory, then in an unnamed temporary file: memory does not grow with the number
+/// of entries; the archive's own directory already holds the names).
 #[derive(Debug, Default)]
-pub struct UsedNames(HashSet<[u8; 16]>);
+pub struct UsedNames(DigestSet);
 
 impl UsedNames {
-    fn key(name: &str) -> [u8; 16] {
-        use sha2::Digest;
-        let d = sha2::Sha256::digest(name.as_bytes());
-        let mut k = [0u8; 16];
-        k.copy_from_slice(&d[..16]);
-        k
+    /// An empty list whose temporary file (when it needs one) goes in `dir`.
+    pub fn new_in(dir: &std::path::Path) -> Self {
+        UsedNames(DigestSet::new_in(dir))
     }
     /// Marks `name` used; false when it already was.
-    pub fn insert(&mut self, name: &str) -> bool {
-        self.0.insert(Self::key(name))
+    pub fn insert(&mut self, name: &str) -> std::io::Result<bool> {
+        self.0.insert(key_of(name), 0)
     }
-    pub fn remove(&mut self, name: &str) {
-        self.0.remove(&Self::key(name));
+    pub fn remove(&mut self, name: &str) -> std::io::Result<()> {
+        self.0.remove(&key_of(name)).map(|_| ())
     }
     pub fn len(&self) -> usize {
         self.0.len()
@@ -118,9 +118,9 @@ impl UsedNames {
 }
 
 /// Makes a name unique among those already used (`name_2.dcm`, ...).
-pub fn unique(name: String, used: &mut UsedNames) -> String {
-    if used.insert(&name) {
-        return name;
+pub fn unique(name: String, used: &mut UsedNames) -> std::io::Result<String> {
+    if used.insert(&name)? {
+        return Ok(name);
     }
     let (stem, ext) = name
         .rsplit_once('.')
@@ -129,8 +129,8 @@ pub fn unique(name: String, used: &mut UsedNames) -> String {
     let mut n = 2;
     loop {
         let candidate = format!("{stem}_{n}{ext}");
-        if used.insert(&candidate) {
-            return candidate;
+        if used.insert(&candidate)? {
+            return Ok(candidate);
         }
         n += 1;
     }
@@ -180,11 +180,12 @@ mod tests {
     #[test]
     fn unique_appends_counter() {
         let mut used = UsedNames::default();
-        assert_eq!(unique("a.dcm".into(), &mut used), "a.dcm");
-        assert_eq!(unique("a.dcm".into(), &mut used), "a_2.dcm");
-        assert_eq!(unique("a.dcm".into(), &mut used), "a_3.dcm");
-        used.remove("a_2.dcm");
-        assert_eq!(unique("a.dcm".into(), &mut used), "a_2.dcm");
+        let mut u = |n: &str| unique(n.into(), &mut used).unwrap();
+        assert_eq!(u("a.dcm"), "a.dcm");
+        assert_eq!(u("a.dcm"), "a_2.dcm");
+        assert_eq!(u("a.dcm"), "a_3.dcm");
+        used.remove("a_2.dcm").unwrap();
+        assert_eq!(unique("a.dcm".into(), &mut used).unwrap(), "a_2.dcm");
         assert_eq!(used.len(), 3);
     }
 }

@@ -2,7 +2,6 @@
 //! name in an existing folder, never a symbolic link, never an input, nothing replaced unless
 //! asked.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use super::ExportRequest;
@@ -55,51 +54,59 @@ pub fn check_target(path: &Path, force: bool) -> Result<()> {
 
 /// Refuses to write `path` when it is one of the inputs (a file given, found in a folder, or an
 /// archive read from), compared by device and inode so links and other spellings count, even
-/// with `--force`.
-pub fn check_not_input<'a>(
+/// with `--force`. Holds nothing per input (the members of one archive, which come one after
+/// the other, are looked at once).
+pub fn check_not_input<S: std::borrow::Borrow<InputSource>>(
     path: &Path,
-    inputs: impl IntoIterator<Item = &'a InputSource>,
+    inputs: impl IntoIterator<Item = S>,
+) -> Result<()> {
+    check_not_input_of(path, inputs.into_iter().map(Ok))
+}
+
+/// As [`check_not_input`], over inputs read from a list that may fail.
+pub fn check_not_input_of<S: std::borrow::Borrow<InputSource>>(
+    path: &Path,
+    inputs: impl Iterator<Item = std::io::Result<S>>,
 ) -> Result<()> {
     #[cfg(unix)]
-    {
+    let target = {
         use std::os::unix::fs::MetadataExt;
-        let Ok(target) = std::fs::metadata(path) else {
+        let Ok(t) = std::fs::metadata(path) else {
             return Ok(());
         };
-        let mut seen = HashSet::new();
-        for src in inputs {
-            let p = match &src.kind {
-                load::SourceKind::File(p) => p,
-                load::SourceKind::ZipMember { archive, .. } => archive,
-            };
-            if !seen.insert(p.clone()) {
-                continue;
-            }
-            if let Ok(m) = std::fs::metadata(p) {
-                if m.dev() == target.dev() && m.ino() == target.ino() {
-                    return Err(CoreError::Invalid(format!(
-                        "`{}` is one of the inputs: it is never replaced, even with --force",
-                        path.display()
-                    )));
-                }
-            }
-        }
-    }
+        Some((t.dev(), t.ino()))
+    };
     #[cfg(not(unix))]
-    {
-        let target = std::fs::canonicalize(path).ok();
-        for src in inputs {
-            let p = match &src.kind {
-                load::SourceKind::File(p) => p,
-                load::SourceKind::ZipMember { archive, .. } => archive,
-            };
-            if target.is_some() && std::fs::canonicalize(p).ok() == target {
-                return Err(CoreError::Invalid(format!(
-                    "`{}` is one of the inputs: it is never replaced, even with --force",
-                    path.display()
-                )));
-            }
+    let target = std::fs::canonicalize(path).ok();
+    if target.is_none() {
+        return Ok(());
+    }
+    let mut last: Option<PathBuf> = None;
+    for src in inputs {
+        let src = src?;
+        let p = match &src.borrow().kind {
+            load::SourceKind::File(p) => p,
+            load::SourceKind::ZipMember { archive, .. } => archive,
+        };
+        if last.as_ref() == Some(p) {
+            continue;
         }
+        #[cfg(unix)]
+        let same = {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::metadata(p)
+                .map(|m| Some((m.dev(), m.ino())) == target)
+                .unwrap_or(false)
+        };
+        #[cfg(not(unix))]
+        let same = std::fs::canonicalize(p).ok() == target;
+        if same {
+            return Err(CoreError::Invalid(format!(
+                "`{}` is one of the inputs: it is never replaced, even with --force",
+                path.display()
+            )));
+        }
+        last = Some(p.clone());
     }
     Ok(())
 }
@@ -118,12 +125,12 @@ pub fn check_outputs(req: &ExportRequest) -> Result<()> {
 /// As [`check_outputs`], with the inputs of `items` (instead of `req.items`).
 pub fn check_outputs_with(req: &ExportRequest, items: &dyn super::Items) -> Result<()> {
     let inputs = || (0..items.len()).map(|k| items.source(k));
-    check_not_input(&req.out, inputs())?;
+    check_not_input_of(&req.out, inputs())?;
     check_destination(&req.out, req.force)?;
     if req.write_mapping {
         let m = mapping_path(&req.out);
         check_target(&m, req.force)?;
-        check_not_input(&m, inputs())?;
+        check_not_input_of(&m, inputs())?;
     }
     Ok(())
 }

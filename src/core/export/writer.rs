@@ -1,13 +1,15 @@
 //! The archive side of an export: entry names, duplicates, entries and the private mapping.
 
+use super::digest_set::{key_of, DigestSet};
 use super::*;
 use crate::core::zipwrite::{self, Method, ZipOut};
 
 /// The archive side: names, duplicates, entries, the private mapping (sequential, in order).
 pub(super) struct Writer<W: zipwrite::Output> {
     pub(super) zip: ZipOut<W>,
-    /// SOP Instance UIDs exported so far, as 128-bit digests (16 bytes a file, not the UID).
-    pub(super) seen: HashMap<[u8; 16], usize>,
+    /// SOP Instance UIDs exported so far, as 128-bit digests with the input's number (a few
+    /// hundred in memory, then in an unnamed temporary file: no memory per file).
+    pub(super) seen: DigestSet,
     pub(super) used_names: names::UsedNames,
     pub(super) mapping: Vec<serde_json::Value>,
     /// The mapping's patient table (only with `write_mapping`).
@@ -53,8 +55,9 @@ impl<W: zipwrite::Output> Writer<W> {
         p: Processed,
         progress: &(dyn Fn(Event) + Sync),
     ) -> std::result::Result<FileReport, Outcome> {
-        let uid_key = digest(&p.uid);
-        if let Some(first) = self.seen.get(&uid_key) {
+        let spill_failed = |e: std::io::Error| Outcome::Fatal(CoreError::Io(e));
+        let uid_key = key_of(&p.uid);
+        if let Some(first) = self.seen.get(&uid_key).map_err(spill_failed)? {
             return Err(Outcome::Skip(format!(
                 "duplicate of input #{first} (same SOP Instance UID), exported once"
             )));
@@ -69,7 +72,8 @@ impl<W: zipwrite::Output> Writer<W> {
         let name = names::unique(
             names::render(&settings.output.entry_template, &fields, index),
             &mut self.used_names,
-        );
+        )
+        .map_err(spill_failed)?;
         let fatal = |e: std::io::Error| Outcome::Fatal(e.into());
         let entry_bytes = match p.body {
             Body::Ready(ready) => {
@@ -83,7 +87,7 @@ impl<W: zipwrite::Output> Writer<W> {
                 let mut entry = self.zip.start(&name, method).map_err(fatal)?;
                 if let Err(reason) = file::write(*prepared, &mut entry, &frame_progress) {
                     entry.abort().map_err(fatal)?;
-                    self.used_names.remove(&name);
+                    self.used_names.remove(&name).map_err(spill_failed)?;
                     return Err(Outcome::Fail(reason));
                 }
                 entry.finish().map_err(fatal)?
@@ -102,7 +106,8 @@ impl<W: zipwrite::Output> Writer<W> {
         };
         self.exported_index = index;
         if !p.uid.is_empty() {
-            self.seen.insert(uid_key, n);
+            let n = u32::try_from(n).expect("fewer than 2^32 inputs");
+            self.seen.insert(uid_key, n).map_err(spill_failed)?;
         }
         // only when asked: this is identity, and memory per file
         if req.write_mapping {
@@ -147,15 +152,6 @@ impl<W: zipwrite::Output> Writer<W> {
     }
 }
 
-/// The first 128 bits of SHA-256: a collision between two of 10^9 UIDs has odds below 10^-20.
-fn digest(uid: &str) -> [u8; 16] {
-    use sha2::Digest;
-    let d = sha2::Sha256::digest(uid.as_bytes());
-    let mut k = [0u8; 16];
-    k.copy_from_slice(&d[..16]);
-    k
-}
-
 impl<W: zipwrite::Output> Writer<W> {
     /// The annotation files of the entry `name`, next to it in the archive (translated by the
     /// crop actually applied, clipped, no identity but the pseudonym).
@@ -179,7 +175,11 @@ impl<W: zipwrite::Output> Writer<W> {
         );
         report.files.clear();
         for (file, bytes) in files {
-            if !self.used_names.insert(&file) {
+            let fresh = self
+                .used_names
+                .insert(&file)
+                .map_err(|e| Outcome::Fatal(CoreError::Io(e)))?;
+            if !fresh {
                 report.problems.push(format!(
                     "annotation file `{file}` not written: another entry has that name"
                 ));

@@ -5,13 +5,15 @@ pub mod parse;
 pub mod probe;
 pub mod repair;
 pub mod scan;
+pub mod source_list;
 pub mod sources;
 pub mod spill;
 pub mod zipindex;
 
 pub use parse::{parse_dicom, parse_file, ParsedFile};
 pub use probe::{probe, FileInfo, UsRegion};
-pub use sources::{gather, Gathered, InputSource, Skipped, SourceKind};
+pub use source_list::SourceList;
+pub use sources::{gather, gather_list, Gathered, GatheredList, InputSource, Skipped, SourceKind};
 
 /// A file ready for work: where it came from, its parsed object and what we know of it.
 pub struct LoadedFile {

@@ -141,11 +141,79 @@ fn io_reason(e: &std::io::Error) -> String {
 /// Expands paths into candidate inputs. Never fails as a whole: problems become `skipped`.
 pub fn gather(paths: &[PathBuf], limits: &LoadSettings) -> Gathered {
     let mut out = Gathered::default();
+    gather_into(paths, limits, &mut out);
+    out
+}
+
+/// Where a walk puts what it finds.
+trait Sink {
+    fn source(&mut self, s: InputSource);
+    fn skip(&mut self, s: Skipped);
+}
+
+impl Sink for Gathered {
+    fn source(&mut self, s: InputSource) {
+        self.sources.push(s);
+    }
+    fn skip(&mut self, s: Skipped) {
+        self.skipped.push(s);
+    }
+}
+
+fn gather_into(paths: &[PathBuf], limits: &LoadSettings, out: &mut dyn Sink) {
     let mut walk = Walk::default();
     for p in paths {
-        add_path(p, limits, &mut out, &mut walk);
+        add_path(p, limits, out, &mut walk);
     }
-    out
+}
+
+/// The candidate inputs of a large batch: the sources on disk (memory does not grow with their
+/// number), the skipped ones in memory.
+pub struct GatheredList {
+    pub sources: super::source_list::SourceList,
+    pub skipped: Vec<Skipped>,
+}
+
+struct ListSink {
+    writer: super::source_list::SourceListWriter,
+    skipped: Vec<Skipped>,
+    error: Option<std::io::Error>,
+}
+
+impl Sink for ListSink {
+    fn source(&mut self, s: InputSource) {
+        if self.error.is_none() {
+            if let Err(e) = self.writer.push(&s) {
+                self.error = Some(e);
+            }
+        }
+    }
+    fn skip(&mut self, s: Skipped) {
+        self.skipped.push(s);
+    }
+}
+
+/// As [`gather`], the sources written to a [`SourceList`](super::source_list::SourceList)
+/// whose unnamed files go in `dir` (else `$TMPDIR`) as they are found. The error is a failure
+/// to write that list.
+pub fn gather_list(
+    paths: &[PathBuf],
+    limits: &LoadSettings,
+    dir: Option<&Path>,
+) -> std::io::Result<GatheredList> {
+    let mut out = ListSink {
+        writer: super::source_list::SourceListWriter::new(dir)?,
+        skipped: Vec::new(),
+        error: None,
+    };
+    gather_into(paths, limits, &mut out);
+    if let Some(e) = out.error {
+        return Err(e);
+    }
+    Ok(GatheredList {
+        sources: out.writer.finish()?,
+        skipped: out.skipped,
+    })
 }
 
 /// The state of one walk over the inputs: the folders above the current one, and how many
@@ -174,14 +242,14 @@ fn dir_id(_: &std::fs::Metadata) -> (u64, u64) {
 }
 
 /// `walk.ancestors` holds the identities of the folders above `p` (empty for an input path).
-fn add_path(p: &Path, limits: &LoadSettings, out: &mut Gathered, walk: &mut Walk) {
+fn add_path(p: &Path, limits: &LoadSettings, out: &mut dyn Sink, walk: &mut Walk) {
     if walk.stopped {
         return;
     }
     walk.visited += 1;
     if walk.visited > limits.max_walk_entries {
         walk.stopped = true;
-        out.skipped.push(Skipped {
+        out.skip(Skipped {
             input: p.display().to_string(),
             reason: format!(
                 "folder walk stopped: more than load.max_walk_entries ({}) files and folders \
@@ -202,7 +270,7 @@ fn add_path(p: &Path, limits: &LoadSettings, out: &mut Gathered, walk: &mut Walk
     let meta = match meta {
         Ok(m) => m,
         Err(e) => {
-            out.skipped.push(Skipped {
+            out.skip(Skipped {
                 input: p.display().to_string(),
                 reason: io_reason(&e),
             });
@@ -210,14 +278,14 @@ fn add_path(p: &Path, limits: &LoadSettings, out: &mut Gathered, walk: &mut Walk
         }
     };
     if meta.file_type().is_symlink() {
-        out.skipped.push(Skipped {
+        out.skip(Skipped {
             input: p.display().to_string(),
             reason: "symbolic link not followed (load.follow_symlinks = false)".into(),
         });
     } else if meta.is_dir() {
         let id = dir_id(&meta);
         if cfg!(unix) && ancestors.contains(&id) {
-            out.skipped.push(Skipped {
+            out.skip(Skipped {
                 input: p.display().to_string(),
                 reason: "symbolic link loop: this folder contains itself (not entered again)"
                     .into(),
@@ -225,7 +293,7 @@ fn add_path(p: &Path, limits: &LoadSettings, out: &mut Gathered, walk: &mut Walk
             return;
         }
         if ancestors.len() >= MAX_FOLDER_DEPTH {
-            out.skipped.push(Skipped {
+            out.skip(Skipped {
                 input: p.display().to_string(),
                 reason: format!(
                     "folder nested deeper than {MAX_FOLDER_DEPTH} levels (not entered)"
@@ -236,7 +304,7 @@ fn add_path(p: &Path, limits: &LoadSettings, out: &mut Gathered, walk: &mut Walk
         let mut entries: Vec<PathBuf> = match std::fs::read_dir(p) {
             Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
             Err(e) => {
-                out.skipped.push(Skipped {
+                out.skip(Skipped {
                     input: p.display().to_string(),
                     reason: io_reason(&e),
                 });
@@ -253,13 +321,13 @@ fn add_path(p: &Path, limits: &LoadSettings, out: &mut Gathered, walk: &mut Walk
         if is_zip(p) {
             add_zip(p, limits, out);
         } else {
-            out.sources.push(InputSource {
+            out.source(InputSource {
                 kind: SourceKind::File(p.to_path_buf()),
                 size: meta.len(),
             });
         }
     } else {
-        out.skipped.push(Skipped {
+        out.skip(Skipped {
             input: p.display().to_string(),
             reason: "not a regular file".into(),
         });
@@ -281,12 +349,12 @@ fn is_zip(p: &Path) -> bool {
         && magic == *b"PK\x03\x04"
 }
 
-fn add_zip(p: &Path, limits: &LoadSettings, out: &mut Gathered) {
+fn add_zip(p: &Path, limits: &LoadSettings, out: &mut dyn Sink) {
     let label = p.display().to_string();
     let entries = match super::zipindex::index(p) {
         Ok(e) => e,
         Err(reason) => {
-            out.skipped.push(Skipped {
+            out.skip(Skipped {
                 input: label,
                 reason,
             });
@@ -294,7 +362,7 @@ fn add_zip(p: &Path, limits: &LoadSettings, out: &mut Gathered) {
         }
     };
     if entries.len() > limits.max_zip_members {
-        out.skipped.push(Skipped {
+        out.skip(Skipped {
             input: label,
             reason: format!(
                 "{} members, more than load.max_zip_members ({})",
@@ -335,14 +403,14 @@ fn add_zip(p: &Path, limits: &LoadSettings, out: &mut Gathered) {
         let size = member.size;
         let compressed = member.compressed.max(1);
         if member.encrypted() {
-            out.skipped.push(Skipped {
+            out.skip(Skipped {
                 input: member_label,
                 reason: "encrypted ZIP member".into(),
             });
             continue;
         }
         if size > (1 << 20) && size / compressed > limits.max_zip_ratio {
-            out.skipped.push(Skipped {
+            out.skip(Skipped {
                 input: member_label,
                 reason: format!(
                     "compression ratio {} above load.max_zip_ratio ({})",
@@ -354,7 +422,7 @@ fn add_zip(p: &Path, limits: &LoadSettings, out: &mut Gathered) {
         }
         total = total.saturating_add(size);
         if total > max_total {
-            out.skipped.push(Skipped {
+            out.skip(Skipped {
                 input: member_label,
                 reason: format!(
                     "archive total above load.max_zip_total_mb ({} MB)",
@@ -365,7 +433,7 @@ fn add_zip(p: &Path, limits: &LoadSettings, out: &mut Gathered) {
         }
         let lower = member.name.to_ascii_lowercase();
         if lower.ends_with(".zip") {
-            out.skipped.push(Skipped {
+            out.skip(Skipped {
                 input: member_label,
                 reason: "nested ZIP archives are not opened".into(),
             });
@@ -378,13 +446,13 @@ fn add_zip(p: &Path, limits: &LoadSettings, out: &mut Gathered) {
             .unwrap_or(false)
             || lower.starts_with("__macosx/")
         {
-            out.skipped.push(Skipped {
+            out.skip(Skipped {
                 input: member_label,
                 reason: "operating-system metadata file".into(),
             });
             continue;
         }
-        out.sources.push(InputSource {
+        out.source(InputSource {
             kind: SourceKind::ZipMember {
                 archive: p.to_path_buf(),
                 index: i,

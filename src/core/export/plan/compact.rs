@@ -1,20 +1,14 @@
-//! The plan of a large batch in little memory: what planning keeps of each input is
-//! [`Compact`] (64 bytes: digests of its Study, Series and SOP Instance UIDs, its Instance
-//! Number and its partition value), not the header's strings; headers are read a chunk at a
-//! time, so the strings of at most one chunk are alive at once, and the patients are counted
-//! as they are read.
+//! What planning keeps of each input: [`Compact`] (64 bytes: digests of its Study, Series and
+//! SOP Instance UIDs, its Instance Number and its partition value), not the header's strings;
+//! and the plan over a list of them held in memory ([`plan_compact`], for small input sets and
+//! as the reference the plan on disk of [`super::spill`] is checked against).
 
 use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
-use super::{partition_key, scan_one, Plan, Scanned};
-use crate::core::load::InputSource;
+use super::{partition_key, Plan, Scanned};
 use crate::core::patients::PatientKey;
-use crate::core::settings::LoadSettings;
-
-/// Headers read (in parallel) before their strings are folded into [`Compact`] values.
-const CHUNK: usize = 256;
 
 /// What the plan keeps of one readable input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +35,41 @@ pub(super) fn part_of(key: &str) -> u64 {
 }
 
 impl Compact {
+    /// The bytes of a record on disk ([`super::spill`]).
+    pub(super) fn to_bytes(self) -> [u8; 64] {
+        let mut b = [0u8; 64];
+        b[..16].copy_from_slice(&self.study);
+        b[16..32].copy_from_slice(&self.series);
+        b[32..40].copy_from_slice(&self.instance.to_le_bytes());
+        b[40..56].copy_from_slice(&self.sop);
+        b[56..].copy_from_slice(&self.part.to_le_bytes());
+        b
+    }
+
+    pub(super) fn from_bytes(b: &[u8; 64]) -> Self {
+        let at = |r: std::ops::Range<usize>| -> [u8; 16] { b[r].try_into().expect("16 bytes") };
+        Compact {
+            study: at(0..16),
+            series: at(16..32),
+            instance: i64::from_le_bytes(b[32..40].try_into().expect("8 bytes")),
+            sop: at(40..56),
+            part: u64::from_le_bytes(b[56..].try_into().expect("8 bytes")),
+        }
+    }
+
+    /// What the whole input set is sorted by (then by label).
+    pub(super) fn sort_key(&self) -> ([u8; 16], [u8; 16], i64, [u8; 16]) {
+        (self.study, self.series, self.instance, self.sop)
+    }
+
+    pub(super) fn sop(&self) -> [u8; 16] {
+        self.sop
+    }
+
+    pub(super) fn part(&self) -> u64 {
+        self.part
+    }
+
     pub fn new(s: &Scanned) -> Self {
         Compact {
             study: digest(&s.study_uid),
@@ -58,34 +87,6 @@ impl Compact {
 pub struct Scan {
     pub entries: Vec<Result<Compact, String>>,
     pub patients: BTreeMap<PatientKey, usize>,
-}
-
-/// Scans every input (a chunk at a time, in parallel within a chunk); entries are in the order
-/// of `sources`.
-pub fn scan_compact(
-    sources: &[InputSource],
-    limits: &LoadSettings,
-    progress: &(dyn Fn(usize) + Sync),
-) -> Scan {
-    use rayon::prelude::*;
-    let mut scan = Scan {
-        entries: Vec::with_capacity(sources.len()),
-        patients: BTreeMap::new(),
-    };
-    for chunk in sources.chunks(CHUNK) {
-        let read: Vec<Result<Scanned, String>> = chunk
-            .par_iter()
-            .map(|s| {
-                let r = crate::core::guard::catch(|| scan_one(s, limits)).unwrap_or_else(|why| {
-                    Err(format!("broken DICOM file: the parser gave up ({why})"))
-                });
-                progress(1);
-                r
-            })
-            .collect();
-        scan.add(read);
-    }
-    scan
 }
 
 impl Scan {
@@ -116,10 +117,7 @@ pub fn plan_compact(
     n: usize,
 ) -> Plan {
     let mut order: Vec<usize> = (0..entries.len()).filter(|&i| entries[i].is_ok()).collect();
-    let key = |i: usize| {
-        let c = entries[i].as_ref().expect("filtered");
-        (c.study, c.series, c.instance, c.sop)
-    };
+    let key = |i: usize| entries[i].as_ref().expect("filtered").sort_key();
     order.sort_by(|&a, &b| key(a).cmp(&key(b)).then_with(|| label(a).cmp(&label(b))));
     let mut index = vec![None; entries.len()];
     let mut hasher = Sha256::new();

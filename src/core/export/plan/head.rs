@@ -43,9 +43,15 @@ const WANTED: [(u16, u16); 8] = [
 
 /// Reads the plan's values from `reader` (a file or ZIP member from its first byte), reading
 /// at most a few MB; `None` when the full parser must decide.
-pub fn read_head(mut reader: impl Read) -> Option<Scanned> {
-    let mut buf = Vec::with_capacity(FIRST_READ as usize);
-    let mut limit = FIRST_READ;
+pub fn read_head(reader: impl Read) -> Option<Scanned> {
+    read_head_sized(reader, u64::MAX)
+}
+
+/// As [`read_head`] for an input of `size` bytes (as listed): the first read is no larger
+/// than the input, so a small file does not cost a 64 KB buffer.
+pub fn read_head_sized(mut reader: impl Read, size: u64) -> Option<Scanned> {
+    let mut limit = FIRST_READ.min(size.saturating_add(1).max(256));
+    let mut buf = Vec::with_capacity(limit as usize);
     loop {
         let want = limit - buf.len() as u64;
         let got = (&mut reader).take(want).read_to_end(&mut buf).ok()? as u64;

@@ -8,13 +8,16 @@
 //! (so a study stays in one shard) and the index is the place of the file in the input set
 //! sorted by Study and Series (by their UIDs' digests), Instance Number and SOP Instance UID
 //! (digest). So the union of N shards is the same set of entries, names, pseudonyms and UIDs
-//! as one run over everything. What the plan keeps per input is [`Compact`] (64 bytes).
+//! as one run over everything. What the plan keeps per input is [`Compact`] (64 bytes), on disk
+//! in a batch ([`spill`]: an external sort).
 
 mod compact;
 mod head;
+mod spill;
 
-pub use compact::{plan_compact, scan_compact, Compact, Scan};
+pub use compact::{plan_compact, Compact, Scan};
 pub use head::read_head;
+pub use spill::{plan_in_runs, plan_on_disk, scan_to_disk, DiskPlan, DiskScan, PlannedList, RUN};
 
 use std::collections::BTreeMap;
 
@@ -49,7 +52,7 @@ pub fn scan_one(source: &InputSource, limits: &LoadSettings) -> Result<Scanned, 
             .map(|r| Box::new(r) as Box<dyn std::io::Read>),
         SourceKind::ZipMember { .. } => None,
     };
-    if let Some(s) = reader.and_then(head::read_head) {
+    if let Some(s) = reader.and_then(|r| head::read_head_sized(r, source.size)) {
         return Ok(s);
     }
     scan_one_full(source, limits)
@@ -133,7 +136,7 @@ pub struct Plan {
 
 /// Orders and partitions the scanned inputs; `labels` (the input labels) only place the
 /// inputs whose header could not be read (and break ties). Batch plans with
-/// [`scan_compact`] and [`plan_compact`], which never hold every header's strings at once.
+/// [`scan_to_disk`] and [`plan_on_disk`], which hold nothing per input in memory.
 pub fn plan(scanned: &[Result<Scanned, String>], labels: &[String], n: usize) -> Plan {
     let mut scan = Scan::default();
     scan.add(scanned.to_vec());
