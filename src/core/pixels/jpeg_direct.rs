@@ -264,3 +264,60 @@ fn jpeg_ycbcr422(
     };
     Some(compress_planes(&planes, quality))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 4:2:2 planes through the thread's reused compressor and output buffer give the stream a
+    /// fresh compressor writes into its own growing buffer: odd and even widths, one line, a
+    /// large frame between small ones, and qualities in turn.
+    #[test]
+    fn planes_through_the_reused_buffer_give_the_fresh_stream() {
+        let sizes = [
+            (1, 1),
+            (17, 9),
+            (640, 480),
+            (2, 3),
+            (2100, 1600),
+            (33, 1),
+            (5, 31),
+        ];
+        for (k, &(w, h)) in sizes.iter().enumerate() {
+            let y_stride = w + (w & 1);
+            let c_stride = y_stride / 2;
+            let fill = |n: usize, seed: usize| -> Vec<u8> {
+                (0..n)
+                    .map(|i| ((i * 2654435761 + seed * 977) >> 9) as u8)
+                    .collect()
+            };
+            let planes = Planes {
+                y: Cow::Owned(fill(y_stride * h, k)),
+                y_stride,
+                cb: Cow::Owned(fill(c_stride * h, k + 1)),
+                cr: Cow::Owned(fill(c_stride * h, k + 2)),
+                c_stride,
+                width: w,
+                height: h,
+            };
+            let q = [85u8, 90, 60][k % 3];
+            let got = compress_planes(&planes, q).unwrap();
+            let mut c = turbojpeg::Compressor::new().unwrap();
+            c.set_quality(q as i32).unwrap();
+            let want = c
+                .compress_yuv_planes_to_vec(&turbojpeg::YuvPlanesImage {
+                    y_plane: &planes.y[..],
+                    u_plane: &planes.cb[..],
+                    v_plane: &planes.cr[..],
+                    width: w,
+                    height: h,
+                    y_stride,
+                    u_stride: c_stride,
+                    v_stride: c_stride,
+                    subsamp: turbojpeg::Subsamp::Sub2x1,
+                })
+                .unwrap();
+            assert_eq!(got, want, "{w}x{h} q {q}");
+        }
+    }
+}
