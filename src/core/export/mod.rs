@@ -14,6 +14,7 @@ pub mod manifest;
 pub mod merge;
 pub mod names;
 mod outside_sector;
+mod pipeline;
 pub mod plan;
 mod targets;
 mod writer;
@@ -39,7 +40,7 @@ use crate::core::patients::{PatientKey, PseudonymRule};
 use crate::core::settings::Settings;
 
 use burned_in::burned_in_text;
-use writer::Writer;
+use pipeline::run_into;
 
 /// How the crop of a file is chosen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -297,148 +298,6 @@ pub fn run_items(
     report.summary.removed_temporaries = removed;
     report.summary.seconds = started.elapsed().as_secs_f64();
     Ok(report)
-}
-
-/// Files up to this size are processed several at a time, their output held in memory;
-/// larger ones one at a time, streamed into the archive frame chunk by frame chunk.
-const IN_MEMORY_LIMIT: u64 = 24 << 20;
-
-#[allow(clippy::too_many_arguments)]
-fn run_into(
-    req: &ExportRequest,
-    items: &dyn Items,
-    settings: &Settings,
-    progress: &(dyn Fn(Event) + Sync),
-    cancel: &AtomicBool,
-    file: writer::Sink,
-    folder: &Path,
-    keep: Keep,
-) -> Result<ExportReport> {
-    use rayon::prelude::*;
-    let total = items.len();
-    progress(Event::Started { total });
-    let mut rows = manifest::Collector::new(folder)?;
-    let (mut exported, mut skipped, mut failed, mut frames) = (0, 0, 0, 0u64);
-    let mut w = Writer {
-        zip: crate::core::zipwrite::ZipOut::new(file, tempfile::tempfile_in(folder)?),
-        seen: digest_set::DigestSet::new_in(folder),
-        used_names: names::UsedNames::new_in(folder),
-        mapping: Vec::new(),
-        patients: BTreeMap::new(),
-        exported_index: 0,
-    };
-    let mut reports = Vec::new();
-    let window = (rayon::current_num_threads() * 4).max(4);
-    let mut i = 0;
-    while i < total {
-        if cancel.load(Ordering::Relaxed) {
-            return Err(CoreError::Cancelled);
-        }
-        // a window of small files in parallel, or one large file alone
-        let mut end = i;
-        while end < total && end - i < window {
-            if items.source(end)?.size > IN_MEMORY_LIMIT {
-                if end == i {
-                    end += 1;
-                }
-                break;
-            }
-            end += 1;
-        }
-        let streamed = end == i + 1 && items.source(i)?.size > IN_MEMORY_LIMIT;
-        // only this window's items are held (batch builds them here)
-        let window_items = (i..end)
-            .map(|k| items.item(k))
-            .collect::<std::io::Result<Vec<_>>>()?;
-        let processed: Vec<std::result::Result<Processed, Outcome>> = (i..end)
-            .into_par_iter()
-            .map(|k| {
-                progress(Event::FileStarted { n: k + 1, total });
-                // a bug on one odd file must not take the whole export down
-                crate::core::guard::catch(|| {
-                    process(
-                        req,
-                        settings,
-                        &window_items[k - i],
-                        k + 1,
-                        progress,
-                        !streamed,
-                    )
-                })
-                .unwrap_or_else(|why| {
-                    Err(Outcome::Fail(format!(
-                        "internal error while processing this file (please report it): {why}"
-                    )))
-                })
-            })
-            .collect();
-        for (k, result) in (i..end).zip(processed) {
-            let n = k + 1;
-            let item = &*window_items[k - i];
-            let report = match result.and_then(|p| w.add(req, settings, item, n, p, progress)) {
-                Ok(r) => r,
-                Err(Outcome::Skip(reason)) => {
-                    FileReport::new(item.source.display(), Status::Skipped, reason)
-                }
-                Err(Outcome::Fail(reason)) => {
-                    FileReport::new(item.source.display(), Status::Failed, reason)
-                }
-                Err(Outcome::Fatal(e)) => return Err(e),
-            };
-            tracing::info!(file = n, status = ?report.status, "file done");
-            rows.add(&report)?;
-            match report.status {
-                Status::Exported => {
-                    exported += 1;
-                    frames += report.frames.unwrap_or(0) as u64;
-                }
-                Status::Skipped => skipped += 1,
-                Status::Failed => failed += 1,
-            }
-            let report = Box::new(report);
-            if keep == Keep::Reports {
-                progress(Event::FileDone {
-                    n,
-                    report: report.clone(),
-                });
-                reports.push(*report);
-            } else {
-                progress(Event::FileDone { n, report });
-            }
-        }
-        i = end;
-    }
-    progress(Event::Writing);
-    let Writer {
-        mut zip,
-        mapping,
-        patients,
-        ..
-    } = w;
-    manifest::write(&mut zip, rows, req)?;
-    let file = zip.finish()?;
-    file.sync_all()?;
-    let mapping = if req.write_mapping {
-        let doc = writer::mapping_json(patients, mapping);
-        Some(serde_json::to_vec_pretty(&doc).map_err(|e| CoreError::Invalid(e.to_string()))?)
-    } else {
-        None
-    };
-    let summary = Summary {
-        total,
-        exported,
-        skipped,
-        failed,
-        frames,
-        archive: req.out.display().to_string(),
-        seconds: 0.0,
-        removed_temporaries: Vec::new(),
-    };
-    Ok(ExportReport {
-        files: reports,
-        summary,
-        mapping,
-    })
 }
 
 enum Outcome {
