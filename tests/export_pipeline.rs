@@ -17,7 +17,8 @@ use us_dicomizer::core::settings::Settings;
 fn next_window_is_processed_while_the_previous_one_is_written() {
     let dir = tempfile::tempdir().unwrap();
     // the export's window of small files: 4 per worker thread (at least 4); one file more
-    // makes a second window
+    // makes a second window. 275 KB a file: a window to write of over 1 MB, which is written
+    // alongside the next (a window of tiny files is written first)
     let window = (rayon::current_num_threads() * 4).max(4);
     let total = window + 2;
     let items: Vec<ExportItem> = (0..total)
@@ -25,11 +26,11 @@ fn next_window_is_processed_while_the_previous_one_is_written() {
             let p = write_fixture(
                 dir.path(),
                 &format!("f{k}.dcm"),
-                &fixture_spec(Kind::Mono, 120, 90, 1, k as u32 + 1),
+                &fixture_spec(Kind::Mono, 640, 480, 1, k as u32 + 1),
             );
             ExportItem {
                 source: file_source(&p),
-                crop: user_crop(CropRect::new(4, 6, 100, 80)),
+                crop: user_crop(CropRect::new(8, 6, 600, 470)),
                 tags: tags(),
                 index: None,
                 text: None,

@@ -1,10 +1,10 @@
 //! The export's loop over its items, in windows: a window of small files is processed in
 //! parallel (their output held in memory), a large file alone (streamed into the archive).
-//! The archive is written on the calling thread, in order, while the next window is processed
-//! on the worker pool: window k is written as window k+1 is processed, so neither the writes
-//! (a large file's frames, entries, manifest rows, progress) nor the processing wait for the
-//! other. At most two windows' output is held at once: the one being written and the one
-//! being processed.
+//! The archive is written on the calling thread, in order. A window that takes a while to
+//! write (a large file's frames, or at least [`OVERLAP_BYTES`] of entries) is written while
+//! the next window is processed on the worker pool, as is any window followed by a large file,
+//! so that neither waits for the other; at most two windows' output is held then. A window of
+//! a few small files is written first (under a millisecond), one window in memory as before.
 
 use super::*;
 use writer::Writer;
@@ -19,6 +19,31 @@ struct Window<'a> {
     first: usize,
     items: Vec<std::borrow::Cow<'a, ExportItem>>,
     processed: Vec<std::result::Result<Processed, Outcome>>,
+    /// One large file, its frames still to be streamed into the archive.
+    streamed: bool,
+}
+
+/// A window with at least this much to write is written while the next one is processed;
+/// a smaller one (a few small files: well under a millisecond of writing) first, so that
+/// only one window's output is held then.
+const OVERLAP_BYTES: u64 = 1 << 20;
+
+impl Window<'_> {
+    /// Whether writing it takes long enough to do it alongside the next window's processing.
+    fn long_to_write(&self) -> bool {
+        let bytes: u64 = self
+            .processed
+            .iter()
+            .map(|p| match p {
+                Ok(Processed {
+                    body: Body::Ready(r),
+                    ..
+                }) => r.size(),
+                _ => 0,
+            })
+            .sum();
+        self.streamed || bytes >= OVERLAP_BYTES
+    }
 }
 
 /// The archive's side of the loop: the writer, the manifest rows, counts and reports.
@@ -101,6 +126,13 @@ pub(super) fn run_into(
             break;
         }
         let first = i - next.as_ref().map_or(0, |(w, _)| w.len());
+        // a quick write (nothing large pending, no large file next) is done first
+        let next_streamed = next.as_ref().is_some_and(|(_, streamed)| *streamed);
+        if !next_streamed && !pending.as_ref().is_some_and(Window::long_to_write) {
+            if let Some(p) = pending.take() {
+                sink.write(p, progress)?;
+            }
+        }
         // the next window processed on the pool while this thread writes the pending one
         let (written, processed) = std::thread::scope(|s| {
             let worker = next.map(|(window_items, streamed)| {
@@ -118,6 +150,7 @@ pub(super) fn run_into(
                         first,
                         items: window_items,
                         processed,
+                        streamed,
                     }
                 })
             });
@@ -215,6 +248,7 @@ impl Sink<'_> {
             first,
             items,
             processed,
+            ..
         } = window;
         for (k, result) in (first..).zip(processed) {
             let n = k + 1;
