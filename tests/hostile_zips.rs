@@ -88,3 +88,49 @@ fn every_member_of_a_hostile_archive_ends_as_one_line() {
 fn zip_members(path: &std::path::Path) -> usize {
     load::zipindex::read_index(path).unwrap().len()
 }
+
+/// Shared names across a directory larger than what the name counts keep in memory (600
+/// distinct names, 300 of them used twice): every member is kept, each shared name labelled
+/// with its copy number, the count and its place, as for a small archive.
+#[test]
+fn shared_names_are_labelled_in_a_large_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = b"not dicom";
+    let names: Vec<String> = (0..300)
+        .flat_map(|j| ["A", "B", "C"].map(|c| format!("p{j:03}-{c}.dcm")))
+        .collect();
+    let members: Vec<(&str, &[u8], _)> = names
+        .iter()
+        .map(|n| {
+            (
+                n.as_str(),
+                &data[..],
+                zip::write::SimpleFileOptions::default(),
+            )
+        })
+        .collect();
+    let mut bytes = mutate::zips::zip_bytes(&members);
+    // the zip writer refuses a name twice: every `-B` member takes its `-A` twin's name
+    for p in 0..bytes.len() - 6 {
+        if &bytes[p..p + 6] == b"-B.dcm" {
+            bytes[p..p + 6].copy_from_slice(b"-A.dcm");
+        }
+    }
+    let path = dir.path().join("shared.zip");
+    std::fs::write(&path, &bytes).unwrap();
+    let g = load::gather(std::slice::from_ref(&path), &Settings::defaults().load);
+    assert!(g.skipped.is_empty(), "{:?}", g.skipped);
+    let labels: Vec<String> = g.sources.iter().map(|s| s.display()).collect();
+    let expected: Vec<String> = (0..300)
+        .flat_map(|j| {
+            let a = format!("p{j:03}-A.dcm");
+            [
+                format!("{a} (copy 1 of 2 with this name, ZIP entry {})", 3 * j + 1),
+                format!("{a} (copy 2 of 2 with this name, ZIP entry {})", 3 * j + 2),
+                format!("p{j:03}-C.dcm"),
+            ]
+        })
+        .map(|n| format!("{}!{n}", path.display()))
+        .collect();
+    assert_eq!(labels, expected);
+}

@@ -112,6 +112,27 @@ impl DigestSet {
         Ok(added)
     }
 
+    /// Sets the value of `key`, adding it when absent or replacing its value.
+    pub fn set(&mut self, key: Key, value: u32) -> io::Result<()> {
+        match &mut self.store {
+            Store::Memory(m) if m.contains_key(&key) => {
+                m.insert(key, value);
+                Ok(())
+            }
+            Store::Disk(t) => {
+                let p = t.find(&key)?;
+                if p.found.is_some() {
+                    t.write_slot(p.at, &key, value, USED)
+                } else {
+                    t.put_at(&p, &key, value)?;
+                    self.len += 1;
+                    Ok(())
+                }
+            }
+            Store::Memory(_) => self.insert(key, value).map(|_| ()),
+        }
+    }
+
     /// Removes `key`; false when it was not present.
     pub fn remove(&mut self, key: &Key) -> io::Result<bool> {
         let removed = match &mut self.store {
@@ -304,7 +325,10 @@ mod tests {
             } else {
                 key_of(&format!("k{}", r % 12_000))
             };
-            if r % 7 == 0 {
+            if r % 11 == 0 {
+                model.insert(key, i);
+                set.set(key, i).unwrap();
+            } else if r % 7 == 0 {
                 let was = model.remove(&key).is_some();
                 assert_eq!(set.remove(&key).unwrap(), was, "remove {i}");
             } else {

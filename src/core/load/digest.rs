@@ -4,7 +4,7 @@
 //!
 //! Only digests of members read to their end (size and CRC checked by the member stream) are
 //! kept. They are keyed by the archive's path, length and modification time and the member's
-//! place in it, so a changed archive is unpacked again. 32 bytes an entry, a bounded table.
+//! place in it, so a changed archive is unpacked again. A small bounded table.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -18,8 +18,10 @@ use super::sources::{InputSource, SourceKind};
 /// (archive, its length, its modification time, member index, member size).
 type Key = (PathBuf, u64, Option<std::time::SystemTime>, usize, u64);
 
-/// Entries kept before the table is emptied (about 200 KB).
-const MAX_ENTRIES: usize = 4096;
+/// Entries kept before the table is emptied (a digest is asked for right after its member was
+/// read, on the same worker: a few workers need a few entries). About 40 KB: a batch over an
+/// archive of thousands of members held 4,096 entries, ~180 B a member up to that.
+const MAX_ENTRIES: usize = 256;
 
 fn table() -> &'static Mutex<HashMap<Key, [u8; 32]>> {
     static T: OnceLock<Mutex<HashMap<Key, [u8; 32]>>> = OnceLock::new();

@@ -4,6 +4,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::core::export::digest_set::{key_of, DigestSet};
 use crate::core::settings::LoadSettings;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -81,10 +82,7 @@ impl InputSource {
                 Ok(buf)
             }
             SourceKind::ZipMember { archive, index, .. } => {
-                let entries = super::zipindex::index(archive)?;
-                let entry = entries
-                    .get(*index)
-                    .ok_or("cannot read ZIP member: the archive changed")?;
+                let entry = super::zipindex::index(archive)?.get(*index)?;
                 let compressed = entry.compressed.max(1);
                 // hashed on the way: the content identity then needs no second unpacking
                 let mut member = super::digest::Hashing::new(self.open_member()?);
@@ -117,11 +115,8 @@ impl InputSource {
     pub fn open_member(&self) -> Result<Box<dyn Read + Send>, String> {
         match &self.kind {
             SourceKind::ZipMember { archive, index, .. } => {
-                let entries = super::zipindex::index(archive)?;
-                let entry = entries
-                    .get(*index)
-                    .ok_or("cannot read ZIP member: the archive changed")?;
-                super::zipindex::open_member(archive, entry)
+                let entry = super::zipindex::index(archive)?.get(*index)?;
+                super::zipindex::open_member(archive, &entry)
             }
             SourceKind::File(p) => Ok(Box::new(
                 std::fs::File::open(p).map_err(|e| format!("cannot open: {}", io_reason(&e)))?,
@@ -351,44 +346,58 @@ fn is_zip(p: &Path) -> bool {
 
 fn add_zip(p: &Path, limits: &LoadSettings, out: &mut dyn Sink) {
     let label = p.display().to_string();
-    let entries = match super::zipindex::index(p) {
-        Ok(e) => e,
-        Err(reason) => {
-            out.skip(Skipped {
-                input: label,
-                reason,
-            });
-            return;
-        }
-    };
-    if entries.len() > limits.max_zip_members {
+    let refuse = |out: &mut dyn Sink, reason: String| {
         out.skip(Skipped {
-            input: label,
-            reason: format!(
+            input: label.clone(),
+            reason,
+        })
+    };
+    let index = match super::zipindex::index(p) {
+        Ok(e) => e,
+        Err(reason) => return refuse(out, reason),
+    };
+    if index.len() > limits.max_zip_members {
+        return refuse(
+            out,
+            format!(
                 "{} members, more than load.max_zip_members ({})",
-                entries.len(),
+                index.len(),
                 limits.max_zip_members
             ),
-        });
-        return;
+        );
     }
-    // Names used by several members: each is labelled with its place, none is dropped.
-    let mut uses: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    for e in entries.iter() {
-        *uses.entry(e.name.as_str()).or_default() += 1;
-    }
-    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    // Names used by several members: each is labelled with its place, none is dropped. The
+    // counts are kept as digests in sets that move to unnamed temporary files when large.
+    let uses = match name_uses(&index) {
+        Ok(u) => u,
+        Err(reason) => return refuse(out, reason),
+    };
+    let mut seen = DigestSet::default();
+    let entries = match index.entries() {
+        Ok(e) => e,
+        Err(reason) => return refuse(out, reason),
+    };
     let max_total = limits.max_zip_total_mb.saturating_mul(1 << 20);
     let mut total: u64 = 0;
-    for (i, member) in entries.iter().enumerate() {
+    for (i, member) in entries.enumerate() {
+        let member = match member {
+            Ok(m) => m,
+            Err(reason) => return refuse(out, reason),
+        };
         if member.is_dir() {
             continue;
         }
-        let n = uses[member.name.as_str()];
-        let k = {
-            let c = seen.entry(member.name.as_str()).or_default();
-            *c += 1;
-            *c
+        let key = key_of(&member.name);
+        let counted = uses.get(&key).and_then(|n| {
+            let k = seen.get(&key)?.unwrap_or(0) + 1;
+            if n.unwrap_or(1) > 1 {
+                seen.set(key, k)?;
+            }
+            Ok((n.unwrap_or(1), k))
+        });
+        let (n, k) = match counted {
+            Ok(nk) => nk,
+            Err(e) => return refuse(out, temp_reason(&e)),
         };
         let name = if n > 1 {
             format!(
@@ -461,4 +470,30 @@ fn add_zip(p: &Path, limits: &LoadSettings, out: &mut dyn Sink) {
             size,
         });
     }
+}
+
+/// How many non-folder members use each name (by digest), in one pass over the directory.
+fn name_uses(index: &super::zipindex::Directory) -> Result<DigestSet, String> {
+    let mut uses = DigestSet::default();
+    for member in index.entries()? {
+        let member = member?;
+        if member.is_dir() {
+            continue;
+        }
+        let key = key_of(&member.name);
+        let n = uses.get(&key).map_err(|e| temp_reason(&e))?.unwrap_or(0);
+        uses.set(key, n.saturating_add(1))
+            .map_err(|e| temp_reason(&e))?;
+    }
+    Ok(uses)
+}
+
+/// Why the name counts of an archive could not be kept (the folder is named, not the archive).
+fn temp_reason(e: &std::io::Error) -> String {
+    format!(
+        "cannot count the member names: {} in a temporary file in {} (set TMPDIR to a \
+         writable folder with room)",
+        e.kind(),
+        crate::core::display::escape(&std::env::temp_dir().display().to_string())
+    )
 }

@@ -47,10 +47,7 @@ pub fn spill(source: &InputSource, limits: &LoadSettings) -> Result<Option<Spill
     if source.size < threshold(limits) {
         return Ok(None);
     }
-    let entries = super::zipindex::index(archive)?;
-    let entry = entries
-        .get(*index)
-        .ok_or("cannot read ZIP member: the archive changed")?;
+    let entry = super::zipindex::index(archive)?.get(*index)?;
     let compressed = entry.compressed.max(1);
     let max = limits.max_file_mb.saturating_mul(1 << 20);
     // hashed on the way: the content identity then needs no second unpacking

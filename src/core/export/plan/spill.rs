@@ -57,15 +57,7 @@ pub fn scan_to_disk(
     dir: Option<&Path>,
 ) -> io::Result<DiskScan> {
     use rayon::prelude::*;
-    let file = temp(dir)?;
-    let mut out = BufWriter::with_capacity(64 << 10, file.try_clone()?);
-    let mut scan = DiskScan {
-        records: file,
-        len: 0,
-        unreadable: Vec::new(),
-        patients: BTreeMap::new(),
-        dir: dir.map(Path::to_path_buf),
-    };
+    let (mut scan, mut out) = DiskScan::empty(dir, 64 << 10)?;
     let mut list = sources.iter();
     loop {
         let chunk = list
@@ -94,6 +86,20 @@ pub fn scan_to_disk(
 }
 
 impl DiskScan {
+    /// No records yet, in a new temporary file, and the buffered writer that fills it.
+    fn empty(dir: Option<&Path>, buffer: usize) -> io::Result<(DiskScan, BufWriter<File>)> {
+        let file = temp(dir)?;
+        let out = BufWriter::with_capacity(buffer, file.try_clone()?);
+        let scan = DiskScan {
+            records: file,
+            len: 0,
+            unreadable: Vec::new(),
+            patients: BTreeMap::new(),
+            dir: dir.map(Path::to_path_buf),
+        };
+        Ok((scan, out))
+    }
+
     fn push(&mut self, out: &mut impl Write, r: Result<Scanned, String>) -> io::Result<()> {
         let mut rec = [0u8; REC];
         match r {
@@ -119,15 +125,7 @@ impl DiskScan {
         scanned: Vec<Result<Scanned, String>>,
         dir: Option<&Path>,
     ) -> io::Result<DiskScan> {
-        let file = temp(dir)?;
-        let mut out = BufWriter::new(file.try_clone()?);
-        let mut scan = DiskScan {
-            records: file,
-            len: 0,
-            unreadable: Vec::new(),
-            patients: BTreeMap::new(),
-            dir: dir.map(Path::to_path_buf),
-        };
+        let (mut scan, mut out) = DiskScan::empty(dir, 8 << 10)?;
         for r in scanned {
             scan.push(&mut out, r)?;
         }
