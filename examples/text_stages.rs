@@ -60,18 +60,19 @@ fn main() {
         let imgs: Vec<_> = frames.iter().map(|(f, _)| text::images(f)).collect();
         t_img += cpu() - c;
         let c = cpu();
-        let boxes: Vec<_> = imgs.iter().map(|i| text::scan_images(i)).collect();
+        let searches: Vec<_> = imgs.iter().map(|i| text::Search::new(i)).collect();
         t_scan += cpu() - c;
         let c = cpu();
         (found, inside, left) = (0, 0, 0);
-        for ((i, b), (_, info)) in imgs.iter().zip(&boxes).zip(&frames) {
+        for (s, (_, info)) in searches.iter().zip(&frames) {
+            let b = s.boxes();
             let m: Vec<CropRect> = text::inside(b, &crop)
                 .iter()
                 .map(|b| b.with_margin(info.columns, info.rows))
                 .collect();
             found += b.len();
             inside += m.len();
-            left += text::recheck_images(i, &m, &crop).len();
+            left += s.recheck(&m, &crop).len();
         }
         t_re += cpu() - c;
     }

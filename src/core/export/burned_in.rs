@@ -28,7 +28,8 @@ pub(super) fn burned_in_text(
     let (cols, rows) = (loaded.info.columns, loaded.info.rows);
     // prepared once: the first search and every recheck below read these
     let imgs = text::images(frames);
-    let mut inside = text::inside(&text::scan_images(&imgs), crop);
+    let search = text::Search::new(&imgs);
+    let mut inside = text::inside(search.boxes(), crop);
     let blanked_anyway = outside.map(|f| f.outside_rects()).unwrap_or_default();
     if let Some(f) = outside {
         inside.retain(|b| f.keeps_any(&b.with_margin(cols, rows)));
@@ -62,7 +63,7 @@ pub(super) fn burned_in_text(
     // crop cut a row) is blanked too, when it lies on black
     let mut mask = mask;
     let with_outside = |m: &[CropRect]| [m, &blanked_anyway[..]].concat();
-    let mut left = text::recheck_images(&imgs, &with_outside(&mask), crop);
+    let mut left = search.recheck(&with_outside(&mask), crop);
     for _ in 0..3 {
         if left.is_empty()
             || (left.iter().any(|b| b.over_scan) && !by_person)
@@ -80,7 +81,7 @@ pub(super) fn burned_in_text(
             );
             mask.push(g.with_margin(cols, rows));
         }
-        left = text::recheck_images(&imgs, &with_outside(&mask), crop);
+        left = search.recheck(&with_outside(&mask), crop);
     }
     let note = if mask.is_empty() {
         note

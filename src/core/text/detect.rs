@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 
+use super::label::{label, Blob, Labelled};
 use crate::core::crop::CropRect;
 
 /// An 8-bit picture prepared for detection.
@@ -141,7 +142,7 @@ impl Comp {
 
 /// Components found at one threshold: glyph-sized ones, and the contrasted pieces too small
 /// to be glyphs alone (dots, commas, faint lowercase letters) that only complete a row.
-struct Pieces {
+pub(super) struct Pieces {
     glyphs: Vec<Comp>,
     minor: Vec<Comp>,
 }
@@ -152,38 +153,103 @@ const MIN_COLOUR_PIXELS: usize = 20;
 /// Text rows in `img`. `steady` (cines): per pixel, true when the pixel is the same in every
 /// sampled frame while other pixels change; `None` for single frames.
 pub fn detect(img: &Image8, steady: Option<&[bool]>) -> Vec<Found> {
+    detect_keeping(img, steady, false).0
+}
+
+/// What the search of one image keeps for [`detect_again`]: per pass, its labelling with the
+/// runs, and the rings it read.
+#[derive(Debug, Default)]
+pub(super) struct Memo {
+    pub(super) passes: Vec<PassMemo>,
+}
+
+#[derive(Debug)]
+pub(super) struct PassMemo {
+    /// The threshold; `None`: the overlay-colour plane.
+    pub(super) threshold: Option<u8>,
+    pub(super) labelled: Labelled,
+    /// Per component, the ring read (mean, count); `u32::MAX` mean: not read.
+    pub(super) rings: Vec<(u32, u32)>,
+}
+
+pub(super) const NOT_READ: (u32, u32) = (u32::MAX, 0);
+
+/// The plane of overlay-colour pixels (255) when there are enough of them to search.
+pub(super) fn colour_plane(img: &Image8) -> Option<Vec<u8>> {
+    (img.overlay_colour.iter().filter(|&&c| c).count() >= MIN_COLOUR_PIXELS).then(|| {
+        img.overlay_colour
+            .iter()
+            .map(|&c| if c { 255u8 } else { 0 })
+            .collect::<Vec<u8>>()
+    })
+}
+
+/// [`detect`], and with `keep` what [`detect_again`] reuses.
+pub(super) fn detect_keeping(
+    img: &Image8,
+    steady: Option<&[bool]>,
+    keep: bool,
+) -> (Vec<Found>, Memo) {
     use rayon::prelude::*;
     // the thresholds are independent: searched in parallel, their rows kept in this order
     // and the plane of overlay-colour pixels alone: saturated glyphs stand out of grey speckle
     // even where their brightness does not
-    let colour_plane = (img.overlay_colour.iter().filter(|&&c| c).count() >= MIN_COLOUR_PIXELS)
-        .then(|| {
-            img.overlay_colour
-                .iter()
-                .map(|&c| if c { 255u8 } else { 0 })
-                .collect::<Vec<u8>>()
-        });
+    let plane = colour_plane(img);
     let passes: Vec<Option<u8>> = THRESHOLDS
         .iter()
         .map(|&t| Some(t))
-        .chain(colour_plane.is_some().then_some(None))
+        .chain(plane.is_some().then_some(None))
         .collect();
-    let per_pass: Vec<Vec<Found>> = passes
+    let per_pass: Vec<(Vec<Found>, Option<PassMemo>)> = passes
         .par_iter()
         .map(|&pass| {
-            let p = match (pass, &colour_plane) {
-                (Some(t), _) => components(img, t, steady),
-                (None, Some(plane)) => colour_components(img, plane, steady),
-                (None, None) => return Vec::new(),
+            let (src, t) = match (pass, &plane) {
+                (Some(t), _) => (&img.luma[..], t),
+                (None, Some(plane)) => (&plane[..], 128),
+                (None, None) => return (Vec::new(), None),
             };
-            if p.glyphs.len() > MAX_CANDIDATES {
-                return Vec::new();
-            }
-            let rows = super::rows::group_rows(&p.glyphs, steady.is_some());
-            super::rows::complete(rows, &p.glyphs, &p.minor)
+            let labelled = label(src, img.width, t, &img.overlay_colour, steady, keep);
+            let mut rings = if keep {
+                vec![NOT_READ; labelled.blobs.len()]
+            } else {
+                Vec::new()
+            };
+            let p = pieces(&labelled.blobs, pass.is_none(), steady.is_some(), |i, b| {
+                let r = match &plane {
+                    Some(plane) if pass.is_none() => {
+                        (ring_outside(img, plane, b.x0, b.y0, b.x1, b.y1), 1)
+                    }
+                    _ => ring(img, b.x0, b.y0, b.x1, b.y1, t),
+                };
+                if keep {
+                    rings[i] = r;
+                }
+                r
+            });
+            let memo = keep.then(|| PassMemo {
+                threshold: pass,
+                labelled,
+                rings,
+            });
+            (rows_of(p, steady.is_some()), memo)
         })
         .collect();
-    merge_found(per_pass.into_iter().flatten().collect())
+    let mut memo = Memo::default();
+    let mut found = Vec::new();
+    for (f, m) in per_pass {
+        found.extend(f);
+        memo.passes.extend(m);
+    }
+    (merge_found(found), memo)
+}
+
+/// The rows of one pass's pieces (none when the pass holds too many glyph candidates).
+pub(super) fn rows_of(p: Pieces, cine: bool) -> Vec<Found> {
+    if p.glyphs.len() > MAX_CANDIDATES {
+        return Vec::new();
+    }
+    let rows = super::rows::group_rows(&p.glyphs, cine);
+    super::rows::complete(rows, &p.glyphs, &p.minor)
 }
 
 pub use super::rows::merge_found;
@@ -199,44 +265,82 @@ fn minor_sized(cw: u32, ch: u32, area: u32) -> bool {
     ch < MIN_H && cw <= 3 * MIN_H && area >= 2
 }
 
-/// Glyph-like components of the overlay-colour plane (`plane`: 255 where the pixel has an
-/// overlay colour). Their contrast is one of hue, not brightness: counted as full.
-fn colour_components(img: &Image8, plane: &[u8], steady: Option<&[bool]>) -> Pieces {
-    let mut p = Pieces {
+/// The glyph-like components among `blobs` (in raster order of first pixel), and the pieces
+/// too small to be glyphs; `ring(i, blob)` reads the ring of the i-th (mean, count). A pass of
+/// the overlay-colour plane (`colour_pass`) has a contrast of hue, not brightness: counted as
+/// full, its ring the mean of the pixels outside the plane.
+pub(super) fn pieces(
+    blobs: &[Blob],
+    colour_pass: bool,
+    cine: bool,
+    mut ring: impl FnMut(usize, &Blob) -> (u32, u32),
+) -> Pieces {
+    let mut out = Pieces {
         glyphs: Vec::new(),
         minor: Vec::new(),
     };
-    for blob in super::label::blobs(plane, img.width, 128, &img.overlay_colour, steady) {
-        let (cw, ch) = (blob.x1 - blob.x0, blob.y1 - blob.y0);
-        let glyph = glyph_sized(cw, ch, blob.area);
-        if !glyph && !minor_sized(cw, ch, blob.area) {
+    for (i, blob) in blobs.iter().enumerate() {
+        let Blob {
+            x0,
+            y0,
+            x1,
+            y1,
+            area,
+            sum,
+            colour,
+            still,
+        } = *blob;
+        let (cw, ch) = (x1 - x0, y1 - y0);
+        let glyph = glyph_sized(cw, ch, area);
+        if !glyph && !minor_sized(cw, ch, area) {
             continue;
         }
-        let ring_mean = ring_outside(img, plane, blob.x0, blob.y0, blob.x1, blob.y1);
-        let c = Comp {
-            x0: blob.x0,
-            y0: blob.y0,
-            x1: blob.x1,
-            y1: blob.y1,
-            on_black: ring_mean <= BLACK_RING,
-            colour: ring_mean <= 2 * BLACK_RING,
-            steady: steady.is_some() && blob.still * 10 >= blob.area * 9,
-            contrast: 255,
+        let steady = cine && still * 10 >= area * 9;
+        let c = if colour_pass {
+            let (ring_mean, _) = ring(i, blob);
+            Comp {
+                x0,
+                y0,
+                x1,
+                y1,
+                on_black: ring_mean <= BLACK_RING,
+                colour: ring_mean <= 2 * BLACK_RING,
+                steady,
+                contrast: 255,
+            }
+        } else {
+            let mean = (sum / area as u64) as i32;
+            let (ring_mean, ring_n) = ring(i, blob);
+            if ring_n == 0 || mean - ring_mean as i32 <= MIN_CONTRAST {
+                continue;
+            }
+            Comp {
+                x0,
+                y0,
+                x1,
+                y1,
+                on_black: ring_mean <= BLACK_RING,
+                // overlay colours on dark ground (yellow Doppler blobs sit on red and orange)
+                colour: colour * 2 >= area && ring_mean <= 2 * BLACK_RING,
+                steady,
+                contrast: mean - ring_mean as i32,
+            }
         };
         if glyph {
-            p.glyphs.push(c);
-            if p.glyphs.len() > MAX_CANDIDATES {
+            out.glyphs.push(c);
+            if out.glyphs.len() > MAX_CANDIDATES {
+                // speckle: the pass is skipped whatever the other components are
                 break;
             }
         } else {
-            p.minor.push(c);
+            out.minor.push(c);
         }
     }
-    p
+    out
 }
 
 /// Mean luma of the pixels outside `plane` in the box grown by 2.
-fn ring_outside(img: &Image8, plane: &[u8], x0: u32, y0: u32, x1: u32, y1: u32) -> u32 {
+pub(super) fn ring_outside(img: &Image8, plane: &[u8], x0: u32, y0: u32, x1: u32, y1: u32) -> u32 {
     let (gx0, gy0) = (x0.saturating_sub(2), y0.saturating_sub(2));
     let (gx1, gy1) = ((x1 + 2).min(img.width), (y1 + 2).min(img.height));
     let (mut sum, mut n) = (0u32, 0u32);
@@ -252,59 +356,8 @@ fn ring_outside(img: &Image8, plane: &[u8], x0: u32, y0: u32, x1: u32, y1: u32) 
     sum.checked_div(n).unwrap_or(0)
 }
 
-/// Glyph-like components of the pixels at or above `t`.
-fn components(img: &Image8, t: u8, steady: Option<&[bool]>) -> Pieces {
-    let mut out = Pieces {
-        glyphs: Vec::new(),
-        minor: Vec::new(),
-    };
-    for blob in super::label::blobs(&img.luma, img.width, t, &img.overlay_colour, steady) {
-        let super::label::Blob {
-            x0,
-            y0,
-            x1,
-            y1,
-            area,
-            sum,
-            colour,
-            still,
-        } = blob;
-        let (cw, ch) = (x1 - x0, y1 - y0);
-        let glyph = glyph_sized(cw, ch, area);
-        if !glyph && !minor_sized(cw, ch, area) {
-            continue;
-        }
-        let mean = (sum / area as u64) as i32;
-        let (ring_mean, ring_n) = ring(img, x0, y0, x1, y1, t);
-        if ring_n == 0 || mean - ring_mean as i32 <= MIN_CONTRAST {
-            continue;
-        }
-        let c = Comp {
-            x0,
-            y0,
-            x1,
-            y1,
-            on_black: ring_mean <= BLACK_RING,
-            // overlay colours on dark ground (yellow Doppler blobs sit on red and orange)
-            colour: colour * 2 >= area && ring_mean <= 2 * BLACK_RING,
-            steady: steady.is_some() && still * 10 >= area * 9,
-            contrast: mean - ring_mean as i32,
-        };
-        if glyph {
-            out.glyphs.push(c);
-            if out.glyphs.len() > MAX_CANDIDATES {
-                // speckle: the pass is skipped whatever the other components are
-                break;
-            }
-        } else {
-            out.minor.push(c);
-        }
-    }
-    out
-}
-
 /// Mean luma of the pixels below `t` in the box grown by 2, and how many there are.
-fn ring(img: &Image8, x0: u32, y0: u32, x1: u32, y1: u32, t: u8) -> (u32, u32) {
+pub(super) fn ring(img: &Image8, x0: u32, y0: u32, x1: u32, y1: u32, t: u8) -> (u32, u32) {
     let (gx0, gy0) = (x0.saturating_sub(2), y0.saturating_sub(2));
     let (gx1, gy1) = ((x1 + 2).min(img.width), (y1 + 2).min(img.height));
     let (mut sum, mut n) = (0u32, 0u32);

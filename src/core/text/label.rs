@@ -102,7 +102,7 @@ fn next_bit(bits: &[u64], from: usize, set: bool, w: usize) -> Option<usize> {
 }
 
 /// Set entries of a slice that may be missing (`None`: none).
-fn count(s: Option<&[bool]>) -> u32 {
+pub(super) fn count(s: Option<&[bool]>) -> u32 {
     s.map(|s| s.iter().filter(|&&b| b).count() as u32)
         .unwrap_or(0)
 }
@@ -119,6 +119,7 @@ fn root(parent: &mut [u32], mut i: u32) -> u32 {
 /// The components of the pixels of `luma` (`width` per row) at or above `t`, in the raster
 /// order of their first pixel. `overlay` and `steady` have one entry per pixel (`overlay` may
 /// be shorter than the image: missing entries count as false).
+#[cfg(test)]
 pub fn blobs(
     luma: &[u8],
     width: u32,
@@ -126,29 +127,54 @@ pub fn blobs(
     overlay: &[bool],
     steady: Option<&[bool]>,
 ) -> Vec<Blob> {
+    label(luma, width, t, overlay, steady, false).blobs
+}
+
+/// A run of bright pixels kept from a labelling: its row, span and the index of its component
+/// in [`Labelled::blobs`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunAt {
+    pub y: u32,
+    pub x0: u32,
+    pub x1: u32,
+    pub comp: u32,
+}
+
+/// The components of a labelling, with (when asked) every run and each component's first
+/// pixel: what a later labelling of the same pixels cropped and partly blanked reuses.
+#[derive(Debug, Clone, Default)]
+pub struct Labelled {
+    pub blobs: Vec<Blob>,
+    /// In raster order; empty unless kept.
+    pub runs: Vec<RunAt>,
+    /// (y, x) of each component's first pixel in raster order; empty unless runs are kept.
+    pub first: Vec<(u32, u32)>,
+}
+
+/// [`blobs`], keeping the runs and first pixels too when `keep_runs`.
+pub fn label(
+    luma: &[u8],
+    width: u32,
+    t: u8,
+    overlay: &[bool],
+    steady: Option<&[bool]>,
+    keep_runs: bool,
+) -> Labelled {
     let w = width as usize;
     if w == 0 {
-        return Vec::new();
+        return Labelled::default();
     }
-    // union-find over runs, by size with path halving (trees stay shallow). The statistics of
-    // a component are summed at its root as runs join (`slot[root]` indexes `acc`); when two
-    // components meet, the sums move to the slot made first, so slots keep the raster order
-    // of each component's first run.
-    let mut parent: Vec<u32> = Vec::new();
-    let mut slot: Vec<u32> = Vec::new();
-    let mut acc: Vec<Blob> = Vec::new(); // area 0: absorbed into another
-    let (mut prev, mut cur_row): (Vec<Run>, Vec<Run>) = (Vec::new(), Vec::new());
+    let mut l = Labeller::default();
+    let mut spans: Vec<(u32, u32, u32)> = Vec::new();
     let mut bits = vec![0u64; w.div_ceil(64)];
     for (y, row) in luma.chunks_exact(w).enumerate() {
-        cur_row.clear();
+        l.start_row(y as u32);
         row_bits(row, t, &mut bits);
         let mut x = 0usize;
-        let mut k = 0usize; // first run above that may still touch
         while let Some(x0) = next_bit(&bits, x, true, w) {
             x = next_bit(&bits, x0, false, w).unwrap_or(w);
-            let id = parent.len() as u32;
             let span = y * w + x0..y * w + x;
-            let run = Blob {
+            l.add(Blob {
                 x0: x0 as u32,
                 y0: y as u32,
                 x1: x as u32,
@@ -157,63 +183,170 @@ pub fn blobs(
                 sum: row[x0..x].iter().map(|&v| v as u32).sum::<u32>() as u64,
                 colour: count(overlay.get(span.clone())),
                 still: count(steady.and_then(|s| s.get(span))),
-            };
-            // runs above touching [x0 - 1, x] (8-connectivity)
-            while k < prev.len() && (prev[k].x1 as usize) < x0 {
-                k += 1;
+            });
+            if keep_runs {
+                spans.push((y as u32, x0 as u32, x as u32));
             }
-            // the root of this run so far (its own id until it touches a run above)
-            let mut cur = id;
-            let mut j = k;
-            while j < prev.len() && prev[j].x0 as usize <= x {
-                let rj = root(&mut parent, prev[j].root);
-                if cur == id {
-                    cur = rj;
-                } else if rj != cur {
-                    let (sa, sb) = (slot[rj as usize], slot[cur as usize]);
-                    let (keep, gone) = (sa.min(sb), sa.max(sb));
-                    let g = std::mem::replace(&mut acc[gone as usize], Blob { area: 0, ..run });
-                    acc[keep as usize].absorb(&g);
-                    // the smaller tree goes under the larger
-                    let (big, small) = if g.area > acc[keep as usize].area - g.area {
-                        if gone == sa {
-                            (rj, cur)
-                        } else {
-                            (cur, rj)
-                        }
-                    } else if keep == sa {
+        }
+    }
+    l.finish(keep_runs.then_some(&spans[..]))
+}
+
+/// Labels runs given in raster order (rows ascending, runs of a row ascending and apart), each
+/// with its statistics: the components of the pixels they cover, as [`blobs`] gives them.
+/// Returns the components and each one's first pixel.
+pub fn label_runs(runs: impl Iterator<Item = Blob>) -> (Vec<Blob>, Vec<(u32, u32)>) {
+    let mut l = Labeller::default();
+    let mut first_of_slot: Vec<(u32, u32)> = Vec::new();
+    let mut row = u32::MAX;
+    for r in runs {
+        if r.y0 != row {
+            row = r.y0;
+            l.start_row(row);
+        }
+        if l.add(r) {
+            first_of_slot.push((r.y0, r.x0));
+        }
+    }
+    let first = l
+        .acc
+        .iter()
+        .zip(&first_of_slot)
+        .filter(|(b, _)| b.area > 0)
+        .map(|(_, &f)| f)
+        .collect();
+    (l.finish(None).blobs, first)
+}
+
+/// Union-find over runs, by size with path halving (trees stay shallow). The statistics of a
+/// component are summed at its root as runs join (`slot[root]` indexes `acc`); when two
+/// components meet, the sums move to the slot made first, so slots keep the raster order of
+/// each component's first run.
+#[derive(Default)]
+struct Labeller {
+    parent: Vec<u32>,
+    slot: Vec<u32>,
+    acc: Vec<Blob>, // area 0: absorbed into another
+    prev: Vec<Run>,
+    cur_row: Vec<Run>,
+    /// The row being labelled (`None` before the first).
+    y: Option<u32>,
+    /// First run above that may still touch.
+    k: usize,
+}
+
+impl Labeller {
+    /// Starts row `y` (rows ascending); the runs of the row before stay to be touched only
+    /// when it is `y - 1`.
+    fn start_row(&mut self, y: u32) {
+        std::mem::swap(&mut self.prev, &mut self.cur_row);
+        self.cur_row.clear();
+        if self.y.is_some_and(|p| p + 1 != y) {
+            self.prev.clear();
+        }
+        self.y = Some(y);
+        self.k = 0;
+    }
+
+    /// Adds the next run of the row (`run`: its statistics); whether it starts a component.
+    #[inline]
+    fn add(&mut self, run: Blob) -> bool {
+        let (x0, x) = (run.x0, run.x1);
+        let id = self.parent.len() as u32;
+        let (parent, slot, acc, prev) =
+            (&mut self.parent, &mut self.slot, &mut self.acc, &self.prev);
+        let mut k = self.k;
+        // runs above touching [x0 - 1, x] (8-connectivity)
+        while k < prev.len() && prev[k].x1 < x0 {
+            k += 1;
+        }
+        // the root of this run so far (its own id until it touches a run above)
+        let mut cur = id;
+        let mut j = k;
+        while j < prev.len() && prev[j].x0 <= x {
+            let rj = root(parent, prev[j].root);
+            if cur == id {
+                cur = rj;
+            } else if rj != cur {
+                let (sa, sb) = (slot[rj as usize], slot[cur as usize]);
+                let (keep, gone) = (sa.min(sb), sa.max(sb));
+                let g = std::mem::replace(&mut acc[gone as usize], Blob { area: 0, ..run });
+                acc[keep as usize].absorb(&g);
+                // the smaller tree goes under the larger
+                let (big, small) = if g.area > acc[keep as usize].area - g.area {
+                    if gone == sa {
                         (rj, cur)
                     } else {
                         (cur, rj)
-                    };
-                    parent[small as usize] = big;
-                    slot[big as usize] = keep;
-                    cur = big;
-                }
-                j += 1;
+                    }
+                } else if keep == sa {
+                    (rj, cur)
+                } else {
+                    (cur, rj)
+                };
+                parent[small as usize] = big;
+                slot[big as usize] = keep;
+                cur = big;
             }
-            parent.push(cur);
-            if cur == id {
-                slot.push(acc.len() as u32);
-                acc.push(run);
-            } else {
-                slot.push(u32::MAX);
-                acc[slot[cur as usize] as usize].absorb(&run);
-            }
-            cur_row.push(Run {
-                x0: x0 as u32,
-                x1: x as u32,
-                root: cur,
-            });
-            // the last run above touching this one may touch the next one too
-            k = j.saturating_sub(1).max(k);
+            j += 1;
         }
-        std::mem::swap(&mut prev, &mut cur_row);
+        parent.push(cur);
+        let new = cur == id;
+        if new {
+            slot.push(acc.len() as u32);
+            acc.push(run);
+        } else {
+            slot.push(u32::MAX);
+            acc[slot[cur as usize] as usize].absorb(&run);
+        }
+        self.cur_row.push(Run {
+            x0,
+            x1: x,
+            root: cur,
+        });
+        // the last run above touching this one may touch the next one too
+        self.k = j.saturating_sub(1).max(k);
+        new
     }
-    // slots were made in raster order of each component's first run, and sums only move to
-    // earlier slots: the slots left are the components in the order of a flood fill
-    acc.retain(|b| b.area > 0);
-    acc
+
+    /// The components in the raster order of their first pixel; with `spans` (every run
+    /// added, in order: row, x0, x1) the runs with their components and first pixels too.
+    fn finish(mut self, spans: Option<&[(u32, u32, u32)]>) -> Labelled {
+        // slots were made in raster order of each component's first run, and sums only move
+        // to earlier slots: the slots left are the components in the order of a flood fill
+        let Some(spans) = spans else {
+            self.acc.retain(|b| b.area > 0);
+            return Labelled {
+                blobs: self.acc,
+                ..Default::default()
+            };
+        };
+        let mut index = vec![u32::MAX; self.acc.len()];
+        let mut n = 0u32;
+        for (i, b) in self.acc.iter().enumerate() {
+            if b.area > 0 {
+                index[i] = n;
+                n += 1;
+            }
+        }
+        let mut first = vec![(u32::MAX, 0u32); n as usize];
+        let mut runs = Vec::with_capacity(spans.len());
+        for (id, &(y, x0, x1)) in spans.iter().enumerate() {
+            let r = root(&mut self.parent, id as u32);
+            let comp = index[self.slot[r as usize] as usize];
+            let f = &mut first[comp as usize];
+            if f.0 == u32::MAX {
+                *f = (y, x0);
+            }
+            runs.push(RunAt { y, x0, x1, comp });
+        }
+        self.acc.retain(|b| b.area > 0);
+        Labelled {
+            blobs: self.acc,
+            runs,
+            first,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,9 @@ pub mod mask;
 pub mod ocr;
 pub mod policy;
 mod rows;
+mod search;
+
+pub use search::Search;
 
 use serde::Serialize;
 
@@ -103,39 +106,18 @@ pub fn images(frames: &[Frame]) -> Vec<Image8<'_>> {
 
 /// Text boxes in a set of images of one file.
 pub fn scan_images(imgs: &[Image8]) -> Vec<TextBox> {
-    let Some(mid) = imgs.get(imgs.len() / 2) else {
-        return Vec::new();
-    };
-    use rayon::prelude::*;
-    let steady = steady_mask(imgs);
-    let min = steady.as_ref().map(|_| min_image(imgs));
-    // first, middle and last frames (text that changes, like a clock, is not in the minimum);
-    // each searched in parallel, the rows kept in this order
-    let mut picks = vec![0, imgs.len() / 2, imgs.len() - 1];
-    picks.dedup();
-    let searched: Vec<&Image8> = min.iter().chain(picks.iter().map(|&k| &imgs[k])).collect();
-    let found: Vec<Vec<detect::Found>> = searched
-        .par_iter()
-        .map(|img| detect::detect(img, steady.as_deref()))
-        .collect();
-    let merged = detect::merge_found(found.into_iter().flatten().collect());
-    merged
-        .into_iter()
-        .map(|f| {
-            let pad = 1 + f.glyph_height / 8;
-            TextBox {
-                rect: f.rect,
-                over_scan: detect::scan_share(mid, steady.as_deref(), &f.rect, pad) >= 0.4,
-                glyphs: f.glyphs,
-                glyph_height: f.glyph_height,
-            }
-        })
-        .collect()
+    Search::run(imgs, false).boxes
 }
 
-/// Pixels that stay the same (within JPEG noise) in every image, when at least 1 % of the
-/// pixels change: `None` for single frames and for still cines.
-fn steady_mask(imgs: &[Image8]) -> Option<Vec<bool>> {
+/// Whether at least 1 % of the pixels change.
+pub(super) fn gate(steady: &[bool]) -> bool {
+    let moving = steady.iter().filter(|&&s| !s).count();
+    moving * 100 >= steady.len()
+}
+
+/// Per pixel, whether it stays the same (within JPEG noise) in every image; `None` for fewer
+/// than three images and images of several sizes.
+pub(super) fn steady_all(imgs: &[Image8]) -> Option<Vec<bool>> {
     if imgs.len() < 3 {
         return None;
     }
@@ -153,12 +135,10 @@ fn steady_mask(imgs: &[Image8]) -> Option<Vec<bool>> {
             *h = (*h).max(v);
         }
     }
-    let steady: Vec<bool> = lo.iter().zip(&hi).map(|(l, h)| h - l <= 24).collect();
-    let moving = steady.iter().filter(|&&s| !s).count();
-    (moving * 100 >= n).then_some(steady)
+    Some(lo.iter().zip(&hi).map(|(l, h)| h - l <= 24).collect())
 }
 
-fn min_image<'a>(imgs: &[Image8<'a>]) -> Image8<'a> {
+pub(super) fn min_image<'a>(imgs: &[Image8<'a>]) -> Image8<'a> {
     let mut out = imgs[0].clone();
     let luma = out.luma.to_mut();
     for i in &imgs[1..] {
@@ -246,7 +226,7 @@ pub fn recheck_images(imgs: &[Image8], mask: &[CropRect], crop: &CropRect) -> Ve
 }
 
 /// The part of `img` inside `r` (clamped to the image).
-fn crop_image(img: &Image8, r: &CropRect) -> Image8<'static> {
+pub(super) fn crop_image(img: &Image8, r: &CropRect) -> Image8<'static> {
     let (x0, y0) = (r.x0.min(img.width), r.y0.min(img.height));
     let (x1, y1) = (r.x1.min(img.width).max(x0), r.y1.min(img.height).max(y0));
     let (w, h) = ((x1 - x0) as usize, (y1 - y0) as usize);
@@ -270,7 +250,7 @@ fn crop_image(img: &Image8, r: &CropRect) -> Image8<'static> {
 }
 
 /// Blanks each rectangle (clamped) to black: luma 0, no overlay colour.
-fn blank_image(img: &mut Image8, rects: &[CropRect]) {
+pub(super) fn blank_image(img: &mut Image8, rects: &[CropRect]) {
     let stride = img.width as usize;
     let colour = !img.overlay_colour.is_empty();
     for r in rects {
