@@ -82,9 +82,12 @@ fn main() {
     let imgs: Vec<_> = st.time("text: luma and overlay colour", || {
         frames.iter().map(|f| text::images(f)).collect()
     });
-    let boxes: Vec<_> = st.time("text search", || {
-        imgs.iter().map(|i| text::scan_images(i)).collect()
+    let searches: Vec<_> = st.time("text search", || {
+        imgs.iter()
+            .map(|i| text::Search::new(i))
+            .collect::<Vec<_>>()
     });
+    let boxes: Vec<Vec<text::TextBox>> = searches.iter().map(|s| s.boxes().to_vec()).collect();
     let masks: Vec<Vec<CropRect>> = loaded
         .iter()
         .zip(&boxes)
@@ -96,8 +99,8 @@ fn main() {
         })
         .collect();
     st.time("text recheck on the output", || {
-        for (i, m) in imgs.iter().zip(&masks) {
-            text::recheck_images(i, m, &crop);
+        for (s, m) in searches.iter().zip(&masks) {
+            s.recheck(m, &crop);
         }
     });
     let prepared: Vec<_> = st.time("prepare (decode, crop, encode if jpeg)", || {

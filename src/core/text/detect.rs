@@ -226,7 +226,7 @@ pub(super) fn detect_keeping(
                 }
                 r
             });
-            let memo = keep.then(|| PassMemo {
+            let memo = keep.then_some(PassMemo {
                 threshold: pass,
                 labelled,
                 rings,

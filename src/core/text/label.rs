@@ -165,7 +165,8 @@ pub fn label(
         return Labelled::default();
     }
     let mut l = Labeller::default();
-    let mut spans: Vec<(u32, u32, u32)> = Vec::new();
+    let mut runs: Vec<RunAt> = Vec::new();
+    let mut first_of_slot: Vec<(u32, u32)> = Vec::new();
     let mut bits = vec![0u64; w.div_ceil(64)];
     for (y, row) in luma.chunks_exact(w).enumerate() {
         l.start_row(y as u32);
@@ -174,7 +175,7 @@ pub fn label(
         while let Some(x0) = next_bit(&bits, x, true, w) {
             x = next_bit(&bits, x0, false, w).unwrap_or(w);
             let span = y * w + x0..y * w + x;
-            l.add(Blob {
+            let new = l.add(Blob {
                 x0: x0 as u32,
                 y0: y as u32,
                 x1: x as u32,
@@ -185,11 +186,23 @@ pub fn label(
                 still: count(steady.and_then(|s| s.get(span))),
             });
             if keep_runs {
-                spans.push((y as u32, x0 as u32, x as u32));
+                // `comp`: the run's id until `finish`
+                runs.push(RunAt {
+                    y: y as u32,
+                    x0: x0 as u32,
+                    x1: x as u32,
+                    comp: runs.len() as u32,
+                });
+                if new {
+                    first_of_slot.push((y as u32, x0 as u32));
+                }
             }
         }
     }
-    l.finish(keep_runs.then_some(&spans[..]))
+    if !keep_runs {
+        return l.finish(None);
+    }
+    l.finish(Some((runs, first_of_slot)))
 }
 
 /// Labels runs given in raster order (rows ascending, runs of a row ascending and apart), each
@@ -217,6 +230,9 @@ pub fn label_runs(runs: impl Iterator<Item = Blob>) -> (Vec<Blob>, Vec<(u32, u32
         .collect();
     (l.finish(None).blobs, first)
 }
+
+/// The runs added (ids as `comp`) and the first pixel of each slot.
+type Kept = (Vec<RunAt>, Vec<(u32, u32)>);
 
 /// Union-find over runs, by size with path halving (trees stay shallow). The statistics of a
 /// component are summed at its root as runs join (`slot[root]` indexes `acc`); when two
@@ -309,12 +325,13 @@ impl Labeller {
         new
     }
 
-    /// The components in the raster order of their first pixel; with `spans` (every run
-    /// added, in order: row, x0, x1) the runs with their components and first pixels too.
-    fn finish(mut self, spans: Option<&[(u32, u32, u32)]>) -> Labelled {
+    /// The components in the raster order of their first pixel; with the runs added (their
+    /// ids as `comp`) and the first pixel of each slot, the runs with their components and the
+    /// components' first pixels too.
+    fn finish(mut self, kept: Option<Kept>) -> Labelled {
         // slots were made in raster order of each component's first run, and sums only move
         // to earlier slots: the slots left are the components in the order of a flood fill
-        let Some(spans) = spans else {
+        let Some((mut runs, first_of_slot)) = kept else {
             self.acc.retain(|b| b.area > 0);
             return Labelled {
                 blobs: self.acc,
@@ -322,23 +339,16 @@ impl Labeller {
             };
         };
         let mut index = vec![u32::MAX; self.acc.len()];
-        let mut n = 0u32;
+        let mut first = Vec::new();
         for (i, b) in self.acc.iter().enumerate() {
             if b.area > 0 {
-                index[i] = n;
-                n += 1;
+                index[i] = first.len() as u32;
+                first.push(first_of_slot[i]);
             }
         }
-        let mut first = vec![(u32::MAX, 0u32); n as usize];
-        let mut runs = Vec::with_capacity(spans.len());
-        for (id, &(y, x0, x1)) in spans.iter().enumerate() {
-            let r = root(&mut self.parent, id as u32);
-            let comp = index[self.slot[r as usize] as usize];
-            let f = &mut first[comp as usize];
-            if f.0 == u32::MAX {
-                *f = (y, x0);
-            }
-            runs.push(RunAt { y, x0, x1, comp });
+        for r in &mut runs {
+            let root = root(&mut self.parent, r.comp);
+            r.comp = index[self.slot[root as usize] as usize];
         }
         self.acc.retain(|b| b.area > 0);
         Labelled {
