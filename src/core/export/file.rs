@@ -180,6 +180,15 @@ impl StoredFrames {
         )
     }
 
+    /// How many frames are kept.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     fn get(&self, i: u32) -> Option<&[u8]> {
         self.0
             .binary_search_by_key(&i, |(n, _)| *n)
