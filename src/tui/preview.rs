@@ -257,55 +257,53 @@ impl Previewer {
         Ok((img, geom))
     }
 
+    /// Decodes (or reuses) the frame and hands what the request shows to `f`, with the picker.
+    fn with_shown<T>(
+        &mut self,
+        r: &PreviewRequest,
+        f: impl FnOnce(&Picker, Shown<'_>) -> Result<T, String>,
+    ) -> Result<T, String> {
+        let (img, geom) = self.rgb(r.file, &r.source, r.frame)?;
+        f(&self.picker, zoomed(&img, geom, r))
+    }
+
     /// Decodes (or reuses) the frame as grey-level characters (NO_COLOR).
     pub fn frame_text(&mut self, r: &PreviewRequest) -> Result<Vec<String>, String> {
-        let (img, geom) = self.rgb(r.file, &r.source, r.frame)?;
-        let Shown {
-            img,
-            geom,
-            crop,
-            text: overlay,
-            annot,
-        } = zoomed(&img, geom, r);
-        let mut lines = super::greytext::grey_text(&img, geom, crop, r.area);
-        super::text::draw_boxes_text(&mut lines, geom, &overlay);
-        if let Some(ov) = &annot {
-            super::annot::draw_text(&mut lines, ov, geom);
-        }
-        Ok(lines)
+        self.with_shown(r, |_, s| {
+            let mut lines = super::greytext::grey_text(&s.img, s.geom, s.crop, r.area);
+            super::text::draw_boxes_text(&mut lines, s.geom, &s.text);
+            if let Some(ov) = &s.annot {
+                super::annot::draw_text(&mut lines, ov, s.geom);
+            }
+            Ok(lines)
+        })
     }
 
     /// Decodes (or reuses) the frame and encodes it for the request's area.
     pub fn frame_protocol(&mut self, r: &PreviewRequest) -> Result<Protocol, String> {
-        let (img, geom) = self.rgb(r.file, &r.source, r.frame)?;
-        let Shown {
-            img,
-            geom,
-            crop,
-            text: overlay,
-            annot,
-        } = zoomed(&img, geom, r);
-        let annot = annot.as_deref();
-        if overlay.boxes.is_empty() {
-            return encode(&self.picker, &img, geom, crop, r.area, annot);
-        }
-        // the text layer, drawn at a thickness that survives the scaling to the pane
-        let mut pic = img.into_owned();
-        let halfblocks = self.picker.protocol_type() == ProtocolType::Halfblocks;
-        let fs = self.picker.font_size();
-        let (gw, gh) = if halfblocks {
-            (r.area.0 as f64, r.area.1 as f64 * 2.0)
-        } else {
-            (
-                r.area.0 as f64 * fs.width.max(1) as f64,
-                r.area.1 as f64 * fs.height.max(1) as f64,
-            )
-        };
-        let scale = (gw / pic.width().max(1) as f64).min(gh / pic.height().max(1) as f64);
-        let shown = 2.0;
-        let t = (shown / scale.max(1e-3)).ceil().max(1.0) as u32;
-        super::text::draw_boxes(&mut pic, geom, &overlay, t);
-        encode(&self.picker, &pic, geom, crop, r.area, annot)
+        self.with_shown(r, |picker, s| {
+            let annot = s.annot.as_deref();
+            if s.text.boxes.is_empty() {
+                return encode(picker, &s.img, s.geom, s.crop, r.area, annot);
+            }
+            // the text layer, drawn at a thickness that survives the scaling to the pane
+            let mut pic = s.img.into_owned();
+            let halfblocks = picker.protocol_type() == ProtocolType::Halfblocks;
+            let fs = picker.font_size();
+            let (gw, gh) = if halfblocks {
+                (r.area.0 as f64, r.area.1 as f64 * 2.0)
+            } else {
+                (
+                    r.area.0 as f64 * fs.width.max(1) as f64,
+                    r.area.1 as f64 * fs.height.max(1) as f64,
+                )
+            };
+            let scale = (gw / pic.width().max(1) as f64).min(gh / pic.height().max(1) as f64);
+            let shown = 2.0;
+            let t = (shown / scale.max(1e-3)).ceil().max(1.0) as u32;
+            super::text::draw_boxes(&mut pic, s.geom, &s.text, t);
+            encode(picker, &pic, s.geom, s.crop, r.area, annot)
+        })
     }
 }
 
