@@ -124,3 +124,52 @@ fn other_inputs_take_the_general_path() {
     f.info.photometric = "MONOCHROME1".into();
     assert!(jpeg_direct::encode(&f.obj, &f.info, 0, &CropRect::new(0, 0, 64, 48), 90).is_none());
 }
+
+/// The export hands the text search's sampled frames to the encoder (`file::StoredFrames`)
+/// instead of reading them again: the JPEG frames are the bytes of those read from the input,
+/// pixel data in memory or left on disk (a file over 8 MB), grey and RGB; inputs whose
+/// sampled frames are not their stored rows (YBR_FULL_422, JPEG) keep none.
+#[test]
+fn sampled_frames_given_to_the_encoder_give_the_frames_read_from_the_input() {
+    use us_dicomizer::core::export::file::{self, PixelOut, StoredFrames};
+    use us_dicomizer::core::settings::Encoding;
+    use us_dicomizer::core::text;
+    let mut settings = Settings::defaults();
+    settings.output.encoding = Encoding::Jpeg;
+    let frames_of = |p: file::Prepared| match p.pixels {
+        PixelOut::Encapsulated(f, _) => f,
+        PixelOut::Native { .. } => panic!("JPEG encoding gives encapsulated frames"),
+    };
+    for (kind, w, h, frames, on_disk) in [
+        (Kind::Mono, 640, 480, 30, true),
+        (Kind::Rgb, 640, 480, 11, true),
+        (Kind::Mono, 97, 61, 1, false),
+        (Kind::Rgb, 97, 61, 12, false),
+    ] {
+        let crop = CropRect::new(9, 6, w - 31, h - 7);
+        let (_a, read) = loaded(kind, w, h, frames);
+        let (_b, reusing) = loaded(kind, w, h, frames);
+        assert_eq!(
+            reusing.info.pixel_location.is_some(),
+            on_disk,
+            "{kind:?} {frames}"
+        );
+        let sampled = text::read_frames(&reusing.obj, &reusing.info).unwrap();
+        let stored = StoredFrames::from_sampled(&reusing.info, sampled);
+        assert_eq!(stored.len(), text::sample_frames(frames).len(), "{kind:?}");
+        let a = file::prepare(read, crop, &[], &[], &settings, &|_, _| {}).unwrap();
+        let b =
+            file::prepare_reusing(reusing, crop, &[], &[], stored, &settings, &|_, _| {}).unwrap();
+        let (a, b) = (frames_of(a), frames_of(b));
+        assert_eq!(a.len(), frames as usize);
+        assert!(a == b, "{kind:?} {w}x{h}x{frames}: frames differ");
+    }
+    for kind in [Kind::Ybr422Native, Kind::JpegBaseline] {
+        let (_d, f) = loaded(kind, 96, 64, 3);
+        let sampled = text::read_frames(&f.obj, &f.info).unwrap();
+        assert!(
+            StoredFrames::from_sampled(&f.info, sampled).is_empty(),
+            "{kind:?}"
+        );
+    }
+}

@@ -146,6 +146,57 @@ pub enum PixelOut {
     Encapsulated(Vec<Vec<u8>>, &'static str),
 }
 
+/// Frames of a file already read, by number: the text search's sampled frames when they are
+/// the stored rows themselves (native 8-bit MONOCHROME2 or RGB, see
+/// [`jpeg_direct::takes_stored_rows`]), so that the JPEG encoder does not read them again (from
+/// disk, for a large file).
+#[derive(Default)]
+pub struct StoredFrames(Vec<(u32, Vec<u8>)>);
+
+impl StoredFrames {
+    /// `frames`: [`crate::core::text::read_frames`] of the file (its sampled frames, in
+    /// order); kept only where each is a whole stored frame.
+    pub fn from_sampled(info: &FileInfo, frames: Vec<crate::core::pixels::Frame>) -> Self {
+        let numbers = crate::core::text::sample_frames(info.frames);
+        if !jpeg_direct::takes_stored_rows(info) || numbers.len() != frames.len() {
+            return StoredFrames::default();
+        }
+        let size = info.columns as usize * info.rows as usize * info.samples_per_pixel as usize;
+        let whole = |f: &crate::core::pixels::Frame| {
+            f.width == info.columns
+                && f.height == info.rows
+                && f.bytes_per_sample == 1
+                && f.spp as u16 == info.samples_per_pixel
+                && f.data.len() == size
+        };
+        if !frames.iter().all(whole) {
+            return StoredFrames::default();
+        }
+        StoredFrames(
+            numbers
+                .into_iter()
+                .zip(frames.into_iter().map(|f| f.data))
+                .collect(),
+        )
+    }
+
+    /// How many frames are kept.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn get(&self, i: u32) -> Option<&[u8]> {
+        self.0
+            .binary_search_by_key(&i, |(n, _)| *n)
+            .ok()
+            .map(|k| &self.0[k].1[..])
+    }
+}
+
 /// Decides and computes the pixel side and rewrites the pixel-describing header. `mask`:
 /// text boxes (image coordinates) blanked in every frame (JPEG Baseline: the whole 8x8 blocks
 /// around them, in the DCT domain, where possible); `exact`: rectangles blanked pixel for
@@ -155,6 +206,28 @@ pub fn prepare(
     crop: CropRect,
     mask: &[CropRect],
     exact: &[CropRect],
+    settings: &Settings,
+    progress: &(dyn Fn(u32, u32) + Sync),
+) -> Result<Prepared, String> {
+    prepare_reusing(
+        file,
+        crop,
+        mask,
+        exact,
+        StoredFrames::default(),
+        settings,
+        progress,
+    )
+}
+
+/// As [`prepare`], with frames already read (`stored`): JPEG frames encoded straight from the
+/// stored rows take those from there instead of reading them again. The same bytes.
+pub fn prepare_reusing(
+    file: LoadedFile,
+    crop: CropRect,
+    mask: &[CropRect],
+    exact: &[CropRect],
+    stored: StoredFrames,
     settings: &Settings,
     progress: &(dyn Fn(u32, u32) + Sync),
 ) -> Result<Prepared, String> {
@@ -316,7 +389,10 @@ pub fn prepare(
                     // straight from the stored samples where possible (nothing to blank),
                     // else the general path
                     let direct = if mask.is_empty() {
-                        jpeg_direct::encode(&src, &info, i, &crop, q)
+                        match stored.get(i) {
+                            Some(raw) => jpeg_direct::encode_stored(raw, &info, i, &crop, q),
+                            None => jpeg_direct::encode(&src, &info, i, &crop, q),
+                        }
                     } else {
                         None
                     };

@@ -404,11 +404,29 @@ fn process(
         outside.as_ref(),
         item.text,
     )?;
-    drop(frames);
     let exact = outside.map(|f| f.outside_rects()).unwrap_or_default();
+    // the sampled frames, already read: JPEG frames encoded from the stored rows take them
+    // from here (nothing to blank); otherwise they go now
+    let stored = if settings.output.encoding == crate::core::settings::Encoding::Jpeg
+        && text.mask.is_empty()
+        && exact.is_empty()
+    {
+        file::StoredFrames::from_sampled(&loaded.info, frames)
+    } else {
+        drop(frames);
+        file::StoredFrames::default()
+    };
     let frame_progress = |done: u32, total: u32| progress(Event::Frames { n, done, total });
-    let mut prepared = file::prepare(loaded, crop, &text.mask, &exact, settings, &frame_progress)
-        .map_err(Outcome::Fail)?;
+    let mut prepared = file::prepare_reusing(
+        loaded,
+        crop,
+        &text.mask,
+        &exact,
+        stored,
+        settings,
+        &frame_progress,
+    )
+    .map_err(Outcome::Fail)?;
     let approved = crop_source.approved() && !uncropped && text.clean;
     let cleaned = !uncropped || !text.mask.is_empty() || !exact.is_empty();
     let outcome = crate::core::deid::run_for_export(

@@ -286,6 +286,8 @@ impl Sink<'_> {
                 progress(Event::FileDone { n, report });
             }
         }
+        // the device writes this window while the next one is processed
+        self.w.zip.write_back_all()?;
         Ok(())
     }
 }

@@ -27,18 +27,46 @@ pub fn encode(
     if info.bits_allocated != 8 || i >= info.frames || rect.width() == 0 || rect.height() == 0 {
         return None;
     }
+    if takes_stored_rows(info) {
+        return Some(native_interleaved(obj, info, i, rect, quality));
+    }
     let native = !info.ts_kind.is_encapsulated();
     match (native, info.samples_per_pixel, info.photometric.as_str()) {
-        (true, 1, "MONOCHROME2") => Some(native_interleaved(obj, info, i, rect, quality)),
-        (true, 3, "RGB") if info.planar_configuration != 1 => {
-            Some(native_interleaved(obj, info, i, rect, quality))
-        }
         (true, 3, "YBR_FULL_422") => Some(native_ybr422(obj, info, i, rect, quality)),
         (false, 3, _) if info.ts_kind == TransferSyntaxKind::JpegBaseline => {
             jpeg_ycbcr422(obj, info, i, rect, quality)
         }
         _ => None,
     }
+}
+
+/// Native interleaved 8-bit MONOCHROME2 or RGB: encoded from the stored rows of a frame
+/// ([`native_frame_raw`]), which are also its 8-bit frame as the text search reads it
+/// (`decode::decode_full_8bit` leaves these samples as they are).
+pub fn takes_stored_rows(info: &FileInfo) -> bool {
+    info.bits_allocated == 8
+        && !info.ts_kind.is_encapsulated()
+        && match (info.samples_per_pixel, info.photometric.as_str()) {
+            (1, "MONOCHROME2") => true,
+            (3, "RGB") => info.planar_configuration != 1,
+            _ => false,
+        }
+}
+
+/// As [`encode`], from frame `i`'s stored bytes already at hand (`raw`, as
+/// [`native_frame_raw`] gives them), for inputs whose frames [`takes_stored_rows`]; `None`
+/// for the others.
+pub fn encode_stored(
+    raw: &[u8],
+    info: &FileInfo,
+    i: u32,
+    rect: &CropRect,
+    quality: u8,
+) -> Option<Result<Vec<u8>, String>> {
+    if !takes_stored_rows(info) || i >= info.frames || rect.width() == 0 || rect.height() == 0 {
+        return None;
+    }
+    Some(compress_rows(raw, info, i, rect, quality))
 }
 
 /// Native interleaved 8-bit grey or RGB: the encoder reads the crop from the stored rows.
@@ -49,7 +77,17 @@ fn native_interleaved(
     r: &CropRect,
     quality: u8,
 ) -> Result<Vec<u8>, String> {
-    let raw = native_frame_raw(obj, info, i)?;
+    compress_rows(&native_frame_raw(obj, info, i)?, info, i, r, quality)
+}
+
+/// The crop `r` of frame `i`'s stored rows `raw` (interleaved 8-bit grey or RGB), encoded.
+fn compress_rows(
+    raw: &[u8],
+    info: &FileInfo,
+    i: u32,
+    r: &CropRect,
+    quality: u8,
+) -> Result<Vec<u8>, String> {
     let spp = info.samples_per_pixel as usize;
     let (format, subsamp) = if spp == 3 {
         (turbojpeg::PixelFormat::RGB, turbojpeg::Subsamp::Sub2x1)

@@ -114,3 +114,76 @@ fn the_directory_is_not_held_in_memory() {
     assert_eq!(got.len(), 5000);
     assert_eq!(got[4321].0, "e04321.dcm");
 }
+
+/// An output that records the ranges whose write-back was started.
+struct Recording {
+    data: Cursor<Vec<u8>>,
+    ranges: Vec<(u64, u64)>,
+}
+
+impl Write for Recording {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.data.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Seek for Recording {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        self.data.seek(pos)
+    }
+}
+
+impl Output for Recording {
+    fn truncate(&mut self, len: u64) -> io::Result<()> {
+        self.data.get_mut().truncate(len as usize);
+        Ok(())
+    }
+    fn write_back(&mut self, offset: u64, len: u64) {
+        self.ranges.push((offset, len));
+    }
+}
+
+/// The export calls `write_back_all` after each window: every byte appended so far reaches
+/// the output and its write-back is started, each byte once, in order; large entries start
+/// theirs as they pass (every `WRITE_BACK_EVERY`), not only at the end.
+#[test]
+fn write_back_covers_all_written_so_far_each_byte_once() {
+    let out = Recording {
+        data: Cursor::new(Vec::new()),
+        ranges: Vec::new(),
+    };
+    let mut z = ZipOut::new(out, spill());
+    z.add_bytes("small", &bytes(1, 1000), Method::Stored)
+        .unwrap();
+    z.write_back_all().unwrap();
+    let pos = z.pos();
+    assert_eq!(z.out.data.get_ref().len() as u64, pos, "buffer handed over");
+    assert_eq!(z.out.ranges, vec![(0, pos)]);
+    // nothing new: nothing started again
+    z.write_back_all().unwrap();
+    assert_eq!(z.out.ranges.len(), 1);
+    let big = bytes(2, (WRITE_BACK_EVERY + WRITE_BACK_EVERY / 2) as usize);
+    let mut e = z.start("big", Method::Stored).unwrap();
+    for c in big.chunks(BUF / 2) {
+        e.write_all(c).unwrap();
+    }
+    e.finish().unwrap();
+    assert!(
+        z.out.ranges.len() >= 2,
+        "started while the entry was written"
+    );
+    z.write_back_all().unwrap();
+    let end = z.pos();
+    let mut at = 0;
+    for &(offset, len) in &z.out.ranges {
+        assert_eq!(offset, at, "{:?}", z.out.ranges);
+        at += len;
+    }
+    assert_eq!(at, end);
+    let archive = z.finish().unwrap().data.into_inner();
+    let entries = read_all(archive);
+    assert_eq!(entries[1].1, big);
+}
