@@ -107,14 +107,7 @@ pub fn decode_full_8bit(
     if i < info.frames && keeps_native_ybr422(info, &CropRect::full(info.columns, info.rows)) {
         let raw = native_frame_raw(obj, info, i)?;
         if let Some(data) = super::render::ybr422_to_rgb(&raw, info.columns, info.rows) {
-            return Ok(Frame {
-                width: info.columns,
-                height: info.rows,
-                spp: 3,
-                bytes_per_sample: 1,
-                photometric: "RGB".into(),
-                data,
-            });
+            return Ok(Frame::eight_bit(info.columns, info.rows, 3, data));
         }
     }
     let f = decode_full(obj, info, i)?;

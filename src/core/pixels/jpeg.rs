@@ -179,16 +179,10 @@ mod tests {
     }
 
     fn sized(spp: u8, seed: u32, w: u32, h: u32) -> Frame {
-        Frame {
-            width: w,
-            height: h,
-            spp,
-            bytes_per_sample: 1,
-            photometric: if spp == 3 { "RGB" } else { "MONOCHROME2" }.into(),
-            data: (0..w * h * spp as u32)
-                .map(|i| (i.wrapping_mul(2654435761).wrapping_add(seed) >> 11) as u8)
-                .collect(),
-        }
+        let data = (0..w * h * spp as u32)
+            .map(|i| (i.wrapping_mul(2654435761).wrapping_add(seed) >> 11) as u8)
+            .collect();
+        Frame::eight_bit(w, h, spp, data)
     }
 
     /// The thread's reused compressor gives what a fresh one gives, whatever it encoded before

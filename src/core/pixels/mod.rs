@@ -28,6 +28,18 @@ pub struct Frame {
 }
 
 impl Frame {
+    /// An 8-bit grey (MONOCHROME2, `spp` 1) or RGB (`spp` 3) frame of interleaved samples.
+    pub fn eight_bit(width: u32, height: u32, spp: u8, data: Vec<u8>) -> Frame {
+        Frame {
+            width,
+            height,
+            spp,
+            bytes_per_sample: 1,
+            photometric: if spp == 3 { "RGB" } else { "MONOCHROME2" }.into(),
+            data,
+        }
+    }
+
     pub fn row_bytes(&self) -> usize {
         self.width as usize * self.spp as usize * self.bytes_per_sample as usize
     }

@@ -296,35 +296,28 @@ pub(super) fn pieces(
             continue;
         }
         let steady = cine && still * 10 >= area * 9;
-        let c = if colour_pass {
+        // (ring mean, whether the colour counts, contrast)
+        let (ring_mean, colour_counts, contrast) = if colour_pass {
             let (ring_mean, _) = ring(i, blob);
-            Comp {
-                x0,
-                y0,
-                x1,
-                y1,
-                on_black: ring_mean <= BLACK_RING,
-                colour: ring_mean <= 2 * BLACK_RING,
-                steady,
-                contrast: 255,
-            }
+            (ring_mean, true, 255)
         } else {
             let mean = (sum / area as u64) as i32;
             let (ring_mean, ring_n) = ring(i, blob);
             if ring_n == 0 || mean - ring_mean as i32 <= MIN_CONTRAST {
                 continue;
             }
-            Comp {
-                x0,
-                y0,
-                x1,
-                y1,
-                on_black: ring_mean <= BLACK_RING,
-                // overlay colours on dark ground (yellow Doppler blobs sit on red and orange)
-                colour: colour * 2 >= area && ring_mean <= 2 * BLACK_RING,
-                steady,
-                contrast: mean - ring_mean as i32,
-            }
+            // overlay colours on dark ground (yellow Doppler blobs sit on red and orange)
+            (ring_mean, colour * 2 >= area, mean - ring_mean as i32)
+        };
+        let c = Comp {
+            x0,
+            y0,
+            x1,
+            y1,
+            on_black: ring_mean <= BLACK_RING,
+            colour: colour_counts && ring_mean <= 2 * BLACK_RING,
+            steady,
+            contrast,
         };
         if glyph {
             out.glyphs.push(c);

@@ -289,14 +289,7 @@ mod tests {
             for _ in 0..20 {
                 let (w, h) = (7 + (next() % 40) as u32, 5 + (next() % 30) as u32);
                 let data: Vec<u8> = (0..w * h * spp as u32).map(|_| next() as u8).collect();
-                let f = Frame {
-                    width: w,
-                    height: h,
-                    spp,
-                    bytes_per_sample: 1,
-                    photometric: if spp == 3 { "RGB" } else { "MONOCHROME2" }.into(),
-                    data,
-                };
+                let f = Frame::eight_bit(w, h, spp, data);
                 let x0 = (next() % w as u64) as u32;
                 let y0 = (next() % h as u64) as u32;
                 let crop = CropRect::new(

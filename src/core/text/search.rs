@@ -403,14 +403,7 @@ mod tests {
                     );
                 }
                 let _ = r.next(2);
-                Frame {
-                    width: w,
-                    height: h,
-                    spp,
-                    bytes_per_sample: 1,
-                    photometric: if spp == 3 { "RGB" } else { "MONOCHROME2" }.into(),
-                    data,
-                }
+                Frame::eight_bit(w, h, spp, data)
             })
             .collect()
     }
