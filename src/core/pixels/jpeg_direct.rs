@@ -24,7 +24,7 @@ pub fn encode(
     rect: &CropRect,
     quality: u8,
 ) -> Option<Result<Vec<u8>, String>> {
-    if info.bits_allocated != 8 || i >= info.frames || rect.width() == 0 || rect.height() == 0 {
+    if info.bits_allocated != 8 || !encodable(info, i, rect) {
         return None;
     }
     if takes_stored_rows(info) {
@@ -38,6 +38,11 @@ pub fn encode(
         }
         _ => None,
     }
+}
+
+/// Frame `i` exists and the crop is not empty.
+fn encodable(info: &FileInfo, i: u32, rect: &CropRect) -> bool {
+    i < info.frames && rect.width() > 0 && rect.height() > 0
 }
 
 /// Native interleaved 8-bit MONOCHROME2 or RGB: encoded from the stored rows of a frame
@@ -63,7 +68,7 @@ pub fn encode_stored(
     rect: &CropRect,
     quality: u8,
 ) -> Option<Result<Vec<u8>, String>> {
-    if !takes_stored_rows(info) || i >= info.frames || rect.width() == 0 || rect.height() == 0 {
+    if !takes_stored_rows(info) || !encodable(info, i, rect) {
         return None;
     }
     Some(compress_rows(raw, info, i, rect, quality))
